@@ -1,0 +1,3 @@
+#ifndef ORDERFLOW_CLI_H
+#define ORDERFLOW_CLI_H
+#endif

@@ -1,0 +1,78 @@
+/* Configuration (SPEC section 6): defaults < libconfig file < environment
+ * (ORDERFLOW_BROKERS) < command line. Any librdkafka property passes through
+ * kafka.properties or of_config_set_property(). */
+#ifndef ORDERFLOW_CONFIG_H
+#define ORDERFLOW_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <orderflow/limits.h>
+
+typedef enum of_guarantee {
+    OF_AT_LEAST_ONCE = 0,
+    OF_EXACTLY_ONCE = 1,
+} of_guarantee;
+
+typedef struct of_property {
+    char *key;
+    char *value;
+    char *origin; /* "FILE:LINE", "-X", "default": where it was set, for messages */
+} of_property;
+
+/* Every string is owned by the config (heap) and freed by of_config_free. */
+typedef struct of_config {
+    char *brokers; /* bootstrap.servers; default "localhost:9092" */
+    of_property *properties; /* librdkafka properties, each key once (a later set replaces) */
+    size_t property_count;
+    size_t property_capacity;
+
+    char *topic_order_created;   /* "order-created" */
+    char *topic_data_processed;  /* "data-processed" */
+    char *topic_dead_letter;     /* "order-created.dlq" */
+
+    char *producer_source;       /* "orderflow-producer" */
+    int producer_timeout_ms;     /* 30000: delivery (message.timeout.ms) and flush bound */
+
+    char *consumer_group;        /* "orderflow-processor" */
+    of_guarantee guarantee;      /* at_least_once */
+    size_t dedup_window;         /* 100000 idempotency keys remembered per partition */
+    int commit_interval_ms;      /* 1000: offset commit / transaction interval */
+
+    of_limits limits;            /* SPEC section 3 defaults */
+} of_config;
+
+/* Fills cfg with the defaults. Returns 0, or -1 with err on ENOMEM. */
+int of_config_init(of_config *cfg, char *err, size_t errlen);
+void of_config_free(of_config *cfg);
+
+/* Reads a libconfig file over cfg. Unknown settings, wrong types and bad values
+ * fail with "FILE:LINE: ..." in err and return -1; cfg may then be partly
+ * updated (callers exit). Groups: kafka, topics, producer, consumer, limits. */
+int of_config_load_file(of_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Applies ORDERFLOW_BROKERS if set and non-empty. Returns 0 or -1 with err. */
+int of_config_apply_env(of_config *cfg, char *err, size_t errlen);
+
+/* Sets brokers; origin names where it came from (e.g. "-b"). 0 or -1 with err. */
+int of_config_set_brokers(of_config *cfg, const char *brokers, char *err, size_t errlen);
+
+/* Sets a librdkafka property (replacing an earlier one with the same key).
+ * "bootstrap.servers" / "metadata.broker.list" set brokers instead. Returns 0,
+ * or -1 with err for an empty key or ENOMEM. librdkafka itself validates the
+ * name and value later (of_kafka_conf_new reports the origin on failure). */
+int of_config_set_property(of_config *cfg, const char *key, const char *value, const char *origin,
+                           char *err, size_t errlen);
+
+/* Parses "KEY=VALUE" (the -X argument) and sets it, origin "-X". */
+int of_config_set_property_arg(of_config *cfg, const char *arg, char *err, size_t errlen);
+
+/* 1 when key names a secret (sasl.password, ssl.key.password, *.password,
+ * *secret*, sasl.oauthbearer.config, ssl.keystore.password, ...), else 0. */
+int of_config_is_secret(const char *key);
+
+/* Writes the effective configuration as libconfig text; secret values print
+ * as "[redacted]". */
+void of_config_print(const of_config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef ORDERFLOW_DEDUP_H
+#define ORDERFLOW_DEDUP_H
+#endif

@@ -1,0 +1,149 @@
+/* The CloudEvents envelope of SPEC section 3: typed events, JSON encoding and
+ * validating decoding. Knows nothing about Kafka.
+ *
+ * Strings are (pointer, length) views. A view filled by a decoder points into
+ * that decoder's arena and stays valid until the next decode call on it or
+ * of_decoder_free(); it is always followed by a NUL byte, but may contain NUL
+ * bytes itself only where the field allows it (identifiers never do). */
+#ifndef ORDERFLOW_ENVELOPE_H
+#define ORDERFLOW_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <orderflow/limits.h>
+
+#define OF_SPECVERSION "1.0"
+#define OF_SCHEMAVERSION 1
+#define OF_DATACONTENTTYPE "application/json"
+/* Kafka record header values (the Kafka glue does not know these). */
+#define OF_CONTENT_TYPE_HEADER "content-type"
+#define OF_CONTENT_TYPE_VALUE "application/cloudevents+json; charset=utf-8"
+#define OF_IDEMPOTENCY_KEY_HEADER "idempotency-key"
+
+typedef struct of_str {
+    const char *ptr; /* NULL when absent */
+    size_t len;
+} of_str;
+
+#define OF_STR(literal) ((of_str){(literal), sizeof(literal) - 1})
+/* A view of a NUL-terminated C string (NULL gives an absent view). */
+of_str of_str_c(const char *cstr);
+int of_str_eq(of_str a, of_str b);
+
+typedef enum of_event_type {
+    OF_EVENT_ORDER_CREATED = 1,
+    OF_EVENT_DATA_PROCESSED = 2,
+} of_event_type;
+
+/* "order_created" / "data_processed" */
+const char *of_event_type_name(of_event_type type);
+
+typedef struct of_item {
+    of_str sku;
+    int64_t quantity;
+    int64_t unit_price_cents;
+} of_item;
+
+/* order_created data. */
+typedef struct of_order {
+    of_str order_id;
+    of_str customer_id;
+    of_str currency;
+    const of_item *items; /* item_count entries; owned by whoever filled the order */
+    size_t item_count;
+} of_order;
+
+typedef enum of_status {
+    OF_STATUS_ACCEPTED = 1,
+    OF_STATUS_REJECTED = 2,
+} of_status;
+
+/* data_processed data. reason is absent when status is ACCEPTED. */
+typedef struct of_processed {
+    of_str order_id;
+    of_str customer_id;
+    of_str currency;
+    int64_t item_count;
+    int64_t quantity_total;
+    int64_t total_cents;
+    of_status status;
+    of_str reason;
+} of_processed;
+
+typedef struct of_event {
+    of_event_type type;
+    of_str id;
+    of_str source;
+    of_str time;
+    of_str idempotencykey;
+    of_str subject;
+    of_str correlationid; /* optional: absent when ptr == NULL */
+    of_str causationid;   /* optional: absent when ptr == NULL */
+    int64_t schemaversion;
+    union {
+        of_order order;         /* type == OF_EVENT_ORDER_CREATED */
+        of_processed processed; /* type == OF_EVENT_DATA_PROCESSED */
+    } data;
+} of_event;
+
+/* Why a record value was refused. Every value has its own reason text. */
+typedef enum of_reject {
+    OF_OK = 0,
+    OF_REJECT_TOO_LARGE,        /* value over limits.max_record_bytes */
+    OF_REJECT_NOT_JSON,         /* syntax error, trailing garbage, empty input */
+    OF_REJECT_INVALID_UTF8,     /* a string is not valid UTF-8 */
+    OF_REJECT_NOT_OBJECT,       /* top-level value (or data) is not an object */
+    OF_REJECT_TOO_DEEP,         /* nesting over limits.max_depth */
+    OF_REJECT_STRING_TOO_LONG,  /* a string or key over limits.max_string_bytes */
+    OF_REJECT_TOO_MANY_ITEMS,   /* items over limits.max_items */
+    OF_REJECT_DUPLICATE_ATTR,   /* the same attribute or field twice */
+    OF_REJECT_MISSING_ATTR,     /* a required attribute or data field is absent */
+    OF_REJECT_WRONG_TYPE,       /* an attribute or field has the wrong JSON type */
+    OF_REJECT_BAD_VALUE,        /* right type, invalid value (specversion, key rules, NUL...) */
+    OF_REJECT_UNKNOWN_TYPE,     /* type is not order_created/data_processed */
+    OF_REJECT_UNKNOWN_SCHEMA,   /* schemaversion is not one this build knows */
+    OF_REJECT_NO_MEMORY,        /* allocation failed (the input was within limits) */
+} of_reject;
+
+/* Short stable name of a reject code, e.g. "not_json" (for counters and tests). */
+const char *of_reject_name(of_reject code);
+
+/* ---- encoding ---------------------------------------------------------- */
+
+typedef struct of_encoder of_encoder;
+
+/* A reusable encoder; its buffer grows to the largest event and is kept, so
+ * encoding allocates nothing once warm. NULL when out of memory. */
+of_encoder *of_encoder_new(void);
+void of_encoder_free(of_encoder *enc);
+
+/* Encodes ev as one JSON object (no trailing newline). On success returns 0 and
+ * sets *out/*out_len to the encoder's buffer, valid until the next call on enc.
+ * On failure (absent required attribute, invalid UTF-8 in a string, out of
+ * memory) returns -1 and writes the reason to err. */
+int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_t *out_len,
+                    char *err, size_t errlen);
+
+/* ---- decoding ---------------------------------------------------------- */
+
+typedef struct of_decoder of_decoder;
+
+/* A reusable decoder with the given limits (copied). Its arena grows to the
+ * largest accepted input (bounded by the limits) and is kept. NULL on ENOMEM. */
+of_decoder *of_decoder_new(const of_limits *limits);
+void of_decoder_free(of_decoder *dec);
+
+/* Decodes and validates one envelope. On success returns OF_OK and fills *ev
+ * (views into dec). Otherwise returns the reject code, writes a one-line
+ * human-readable reason naming the attribute at fault to err, and *ev is
+ * unspecified. Unknown extension attributes are accepted and ignored. */
+of_reject of_decode_event(of_decoder *dec, const void *buf, size_t len, of_event *ev, char *err,
+                          size_t errlen);
+
+/* Decodes a bare order object (the order_created data payload, the producer's
+ * input line format) with the same rules as the data attribute. */
+of_reject of_decode_order(of_decoder *dec, const void *buf, size_t len, of_order *order,
+                          char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,47 @@
+/* Event ids (UUIDv7), RFC 3339 times and idempotency keys (SPEC section 3). */
+#ifndef ORDERFLOW_IDS_H
+#define ORDERFLOW_IDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <orderflow/envelope.h>
+
+#define OF_UUID_LEN 36     /* "0190b3c4-...", without NUL */
+#define OF_TIME_LEN 24     /* "2026-11-24T12:00:00.123Z", without NUL */
+#define OF_IDEMPOTENCY_KEY_MAX 256
+
+/* Caller-owned UUIDv7 generator: a PRNG seeded once from getrandom(), and a
+ * counter so ids made in the same millisecond still sort in creation order. */
+typedef struct of_idgen {
+    uint64_t state[4];
+    uint64_t last_ms;
+    uint32_t sequence;
+} of_idgen;
+
+/* Seeds gen from the kernel. Returns 0, or -1 with the reason in err. */
+int of_idgen_init(of_idgen *gen, char *err, size_t errlen);
+/* Seeds gen deterministically (tests, reproducible benchmarks). */
+void of_idgen_seed(of_idgen *gen, uint64_t seed);
+/* Writes a UUIDv7 for unix_ms plus a NUL to out (OF_UUID_LEN + 1 bytes). */
+void of_uuid7(of_idgen *gen, uint64_t unix_ms, char *out);
+
+/* Milliseconds since the epoch (CLOCK_REALTIME). */
+uint64_t of_now_ms(void);
+/* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" plus a NUL to out (OF_TIME_LEN + 1 bytes). */
+void of_format_time(uint64_t unix_ms, char *out);
+/* 1 when s is an RFC 3339 timestamp (any offset, any fraction), else 0. */
+int of_time_valid(of_str s);
+
+/* 0 when key is 1..256 printable ASCII bytes (0x20..0x7e), else -1 and the
+ * reason in err. */
+int of_idempotency_key_check(of_str key, char *err, size_t errlen);
+
+/* Writes "<prefix><name>" plus a NUL to out (OF_IDEMPOTENCY_KEY_MAX + 1 bytes)
+ * and returns its length. When that would exceed 256 bytes the tail of name is
+ * replaced by "~" and 16 hex digits of a 64-bit FNV-1a hash of the whole name, so
+ * the derived key stays stable, within bounds and distinct. It does not
+ * validate: check the result with of_idempotency_key_check. */
+size_t of_idempotency_key_derive(const char *prefix, of_str name, char *out);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef ORDERFLOW_KAFKA_H
+#define ORDERFLOW_KAFKA_H
+#endif

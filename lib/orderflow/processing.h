@@ -1,0 +1,21 @@
+/* The processing rules: order_created data -> data_processed data. */
+#ifndef ORDERFLOW_PROCESSING_H
+#define ORDERFLOW_PROCESSING_H
+
+#include <stddef.h>
+
+#include <orderflow/envelope.h>
+
+#define OF_REASON_MAX 160
+
+/* A pure, deterministic function of *order. Fills *out: order_id, customer_id
+ * and currency are views of order's strings; item_count, quantity_total and
+ * total_cents; status ACCEPTED, or REJECTED with the first broken business rule
+ * written to reason_buf (OF_REASON_MAX bytes) and out->reason viewing it.
+ * Rules, in order: items not empty; every quantity >= 1; every unit price >= 0;
+ * currency three capital letters A-Z; quantity total, line totals and order
+ * total fit in int64. When rejected, the totals hold what was computed before
+ * the failing rule (0 if overflowed). Never fails otherwise. */
+void of_process_order(const of_order *order, of_processed *out, char *reason_buf);
+
+#endif
