@@ -40,6 +40,8 @@ typedef struct of_config {
     int commit_interval_ms;      /* 1000: offset commit / transaction interval */
 
     of_limits limits;            /* SPEC section 3 defaults */
+
+    char *brokers_origin; /* where brokers was set, like of_property.origin */
 } of_config;
 
 /* Fills cfg with the defaults. Returns 0, or -1 with err on ENOMEM. */
@@ -48,13 +50,18 @@ void of_config_free(of_config *cfg);
 
 /* Reads a libconfig file over cfg. Unknown settings, wrong types and bad values
  * fail with "FILE:LINE: ..." in err and return -1; cfg may then be partly
- * updated (callers exit). Groups: kafka, topics, producer, consumer, limits. */
+ * updated (callers exit). Groups: kafka, topics, producer, consumer, limits.
+ * An unreadable file fails with "FILE: cannot open: REASON".
+ * libconfig itself cannot parse quoted setting names, so property names may be
+ * quoted as SPEC section 6 shows ("compression.type" = "lz4"); @include is
+ * rejected. */
 int of_config_load_file(of_config *cfg, const char *path, char *err, size_t errlen);
 
 /* Applies ORDERFLOW_BROKERS if set and non-empty. Returns 0 or -1 with err. */
 int of_config_apply_env(of_config *cfg, char *err, size_t errlen);
 
-/* Sets brokers; origin names where it came from (e.g. "-b"). 0 or -1 with err. */
+/* Sets brokers from the command line (origin "-b"). Returns 0, or -1 with err
+ * for an empty list or ENOMEM. */
 int of_config_set_brokers(of_config *cfg, const char *brokers, char *err, size_t errlen);
 
 /* Sets a librdkafka property (replacing an earlier one with the same key).

@@ -1,3 +1,25 @@
+/* A bounded set of recently seen keys: the last `window` keys inserted, FIFO
+ * eviction. Stores a 128-bit hash of each key, not the key, so memory is
+ * 16 bytes plus table overhead per entry whatever the key length. */
 #ifndef ORDERFLOW_DEDUP_H
 #define ORDERFLOW_DEDUP_H
+
+#include <stddef.h>
+
+typedef struct of_dedup of_dedup;
+
+/* A set remembering up to window (>= 1) keys. NULL when out of memory. The
+ * memory is allocated up front: ~48 bytes per window entry. */
+of_dedup *of_dedup_new(size_t window);
+void of_dedup_free(of_dedup *set);
+
+/* 1 when key is among the remembered keys, else 0. */
+int of_dedup_contains(const of_dedup *set, const void *key, size_t len);
+/* Remembers key. Returns 1 when it was new, 0 when already remembered (then
+ * nothing changes). A new key beyond the window evicts the oldest. */
+int of_dedup_insert(of_dedup *set, const void *key, size_t len);
+size_t of_dedup_count(const of_dedup *set);
+/* Forgets everything (keeps the memory). */
+void of_dedup_clear(of_dedup *set);
+
 #endif

@@ -119,7 +119,7 @@ of_encoder *of_encoder_new(void);
 void of_encoder_free(of_encoder *enc);
 
 /* Encodes ev as one JSON object (no trailing newline). On success returns 0 and
- * sets *out/*out_len to the encoder's buffer, valid until the next call on enc.
+ * sets *out and *out_len to the encoder's buffer, valid until the next call on enc.
  * On failure (absent required attribute, invalid UTF-8 in a string, out of
  * memory) returns -1 and writes the reason to err. */
 int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_t *out_len,

@@ -1,3 +1,80 @@
+/* librdkafka glue shared by the executables: configuration from of_config,
+ * client lifetime with error tracking, metadata checks, error classification.
+ * Knows nothing about orders or envelopes. */
 #ifndef ORDERFLOW_KAFKA_H
 #define ORDERFLOW_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include <orderflow/config.h>
+
+typedef struct of_kafka_setting {
+    const char *key;
+    const char *value;
+} of_kafka_setting;
+
+/* Builds a librdkafka configuration: `defaults` (the program's choices, may be
+ * NULL; ends with a {NULL, NULL} entry), then bootstrap.servers = cfg->brokers,
+ * then cfg's properties in order (the user's choices win over defaults), then
+ * `forced` (settings the program's guarantees depend on; a user property that
+ * contradicts one is an error naming its origin). Returns a new conf the
+ * caller owns, or NULL with err naming the property, its origin and what
+ * librdkafka said. */
+rd_kafka_conf_t *of_kafka_conf_new(const of_config *cfg, const of_kafka_setting *defaults,
+                                   const of_kafka_setting *forced, char *err, size_t errlen);
+
+/* A client handle plus what its error callback saw. The callbacks run on the
+ * thread that polls the handle, so the fields need no locking. */
+typedef struct of_kafka {
+    rd_kafka_t *rk;
+    int all_brokers_down;           /* last error event was __ALL_BROKERS_DOWN */
+    rd_kafka_resp_err_t last_error; /* last error event, RD_KAFKA_RESP_ERR_NO_ERROR if none */
+    char last_error_text[512];
+    uint64_t error_count;
+    int fatal;                      /* librdkafka raised a fatal error: the handle is unusable */
+    void *app_opaque;               /* for the program's own callbacks */
+} of_kafka;
+
+/* Creates the client (producer or consumer per type) from conf, which it takes
+ * ownership of (also on failure). Installs an error callback that fills the
+ * fields above; callbacks set on conf before this call keep working and can
+ * reach app_opaque through of_kafka_app_opaque(rk_opaque). Returns 0, or -1
+ * with err. */
+int of_kafka_new(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
+                 char *err, size_t errlen);
+/* Destroys the handle (no flush: callers flush/close first). */
+void of_kafka_destroy(of_kafka *kafka);
+/* The app_opaque given to of_kafka_new, from a callback's rk opaque argument. */
+void *of_kafka_app_opaque(void *rk_opaque);
+
+typedef struct of_topic_info {
+    const char *name;   /* in: topic name (caller's string) */
+    int partition_count; /* out: 0 when the topic does not exist */
+} of_topic_info;
+
+/* Asks the cluster for the given topics' partition counts, waiting at most
+ * timeout_ms. Fails fast (well before the timeout) when every broker refuses
+ * connections. Returns 0; or -1 with err and *exit_code set to EX_UNAVAILABLE
+ * (no broker reachable: names the brokers) or EX_SOFTWARE. A topic that does
+ * not exist is not an error here: its partition_count is 0. */
+int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info *topics,
+                             size_t topic_count, int timeout_ms, int *exit_code, char *err,
+                             size_t errlen);
+
+/* sysexits status for a librdkafka error: broker/transport/timeout -> 69
+ * (EX_UNAVAILABLE), authentication/authorization/config -> 78 (EX_CONFIG),
+ * anything else -> 70 (EX_SOFTWARE). */
+int of_kafka_exit_code(rd_kafka_resp_err_t err);
+
+/* Adds a header, returning 0 or -1 (librdkafka only fails on a read-only set). */
+int of_kafka_header_add(rd_kafka_headers_t *headers, const char *name, const void *value,
+                        size_t len);
+/* Finds the last header `name` of a message. Returns 0 and sets *value and *len
+ * (views into the message), or -1 when absent. */
+int of_kafka_header_get(rd_kafka_message_t *msg, const char *name, const void **value,
+                        size_t *len);
+
 #endif

@@ -1,0 +1,44 @@
+/* orderflow-consumer: the processing stage and a tail for any topic. */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <orderflow/cli.h>
+
+#include "process.h"
+#include "tail.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: orderflow-consumer COMMAND [OPTIONS]\n"
+                 "\n"
+                 "Commands:\n"
+                 "  process       turn order_created events into data_processed events\n"
+                 "  tail [TOPIC]  follow data-processed (or TOPIC), once per idempotency key\n"
+                 "\n"
+                 "'orderflow-consumer COMMAND --help' shows a command's options.\n"
+                 "Example: orderflow-consumer tail --from-beginning -e\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "process") == 0) return process_main(argc - 1, argv + 1);
+    if (strcmp(command, "tail") == 0) return tail_main(argc - 1, argv + 1);
+    if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0) {
+        usage(stdout);
+        return EX_OK;
+    }
+    if (strcmp(command, "-V") == 0 || strcmp(command, "--version") == 0) {
+        of_cli_print_version("orderflow-consumer");
+        return EX_OK;
+    }
+    fprintf(stderr, "orderflow-consumer: unknown command '%s'; expected process or tail\n",
+            command);
+    usage(stderr);
+    return EX_USAGE;
+}

@@ -1,0 +1,66 @@
+#include <stdlib.h>
+
+#include "partition_state.h"
+
+partition_state *partition_state_new(int32_t partition, size_t dedup_window, uint32_t capacity)
+{
+    partition_state *ps = calloc(1, sizeof(*ps));
+    if (!ps) return NULL;
+    ps->partition = partition;
+    ps->capacity = capacity;
+    ps->committable = -1;
+    ps->stored = -1;
+    ps->emitted = of_dedup_new(dedup_window);
+    ps->offsets = malloc(sizeof(*ps->offsets) * capacity);
+    ps->done = calloc(capacity, 1);
+    if (!ps->emitted || !ps->offsets || !ps->done) {
+        partition_state_free(ps);
+        return NULL;
+    }
+    return ps;
+}
+
+void partition_state_free(partition_state *ps)
+{
+    if (!ps) return;
+    of_dedup_free(ps->emitted);
+    free(ps->offsets);
+    free(ps->done);
+    free(ps);
+}
+
+int partition_state_has_room(const partition_state *ps)
+{
+    return ps->tail - ps->head < ps->capacity;
+}
+
+static void advance(partition_state *ps)
+{
+    uint32_t mask = ps->capacity - 1;
+    while (ps->head < ps->tail && ps->done[ps->head & mask]) {
+        ps->committable = ps->offsets[ps->head & mask] + 1;
+        ps->head++;
+    }
+}
+
+uint64_t partition_state_push(partition_state *ps, int64_t offset, int done)
+{
+    uint32_t mask = ps->capacity - 1;
+    uint64_t sequence = ps->tail++;
+    ps->offsets[sequence & mask] = offset;
+    ps->done[sequence & mask] = (uint8_t)(done != 0);
+    if (done && sequence == ps->head) advance(ps);
+    return sequence;
+}
+
+void partition_state_complete(partition_state *ps, uint64_t sequence)
+{
+    if (sequence < ps->head || sequence >= ps->tail) return; /* stale report */
+    ps->done[sequence & (ps->capacity - 1)] = 1;
+    if (sequence == ps->head) advance(ps);
+}
+
+uint64_t partition_state_pending(const partition_state *ps)
+{
+    return ps->tail - ps->head;
+}

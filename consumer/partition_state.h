@@ -1,0 +1,39 @@
+/* What the processor keeps per assigned input partition: the keys it has
+ * emitted (restored from Kafka on assignment) and which input offsets are
+ * finished, so the committed offset never passes an undelivered output. */
+#ifndef OF_CONSUMER_PARTITION_STATE_H
+#define OF_CONSUMER_PARTITION_STATE_H
+
+#include <stdint.h>
+
+#include <orderflow/dedup.h>
+
+typedef struct partition_state {
+    int32_t partition;
+    of_dedup *emitted; /* output idempotency keys and "dlq:<offset>" keys */
+
+    /* Completion ring: input offsets in consumption order; an entry is done
+     * when its output is delivered (or it needed none). */
+    int64_t *offsets;
+    uint8_t *done;
+    uint32_t capacity; /* power of two */
+    uint64_t head;     /* sequence of the oldest unfinished entry */
+    uint64_t tail;     /* sequence the next entry gets */
+    int64_t committable; /* next offset to commit, -1 if nothing finished yet */
+    int64_t stored;      /* last committable passed to librdkafka */
+} partition_state;
+
+/* NULL when out of memory. */
+partition_state *partition_state_new(int32_t partition, size_t dedup_window, uint32_t capacity);
+void partition_state_free(partition_state *ps);
+
+/* 1 when another entry fits. */
+int partition_state_has_room(const partition_state *ps);
+/* Appends input offset; returns its sequence. done: no output to wait for. */
+uint64_t partition_state_push(partition_state *ps, int64_t offset, int done);
+/* Marks the entry done and advances committable past every finished prefix. */
+void partition_state_complete(partition_state *ps, uint64_t sequence);
+/* Entries not yet finished. */
+uint64_t partition_state_pending(const partition_state *ps);
+
+#endif

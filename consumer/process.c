@@ -1,0 +1,147 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <orderflow/cli.h>
+
+#include "process.h"
+#include "processor.h"
+#include "signals.h"
+
+#define PROGRAM "orderflow-consumer process"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: orderflow-consumer process [OPTIONS]\n"
+            "Turn each order_created event into one data_processed event.\n"
+            "\n"
+            "  -b, --brokers LIST         bootstrap brokers (default localhost:9092)\n"
+            "  -c, --config FILE          libconfig file (see orderflow.conf.example)\n"
+            "  -X, --property KEY=VALUE   any librdkafka property (repeatable)\n"
+            "  -t, --topic NAME           input topic (default order-created)\n"
+            "  -G, --group ID             consumer group (default orderflow-processor)\n"
+            "      --guarantee G          at_least_once (default) or exactly_once\n"
+            "      --json                 JSON lines on stdout (default: text)\n"
+            "  -q, --quiet                no per-event lines\n"
+            "  -v, --verbose              configuration, assignments, counters every 5 s\n"
+            "  -h, --help                 this help;  -V, --version  versions\n"
+            "\n"
+            "Outputs go to data-processed (same partition number as the input),\n"
+            "poison records to order-created.dlq. SIGINT/SIGTERM: finish in-flight\n"
+            "events, commit, leave the group, exit 0; a second signal exits at once.\n"
+            "Exit: 0 ok, 64 usage, 69 broker unavailable, 70 internal, 78 configuration\n"
+            "(e.g. topics not co-partitioned).\n"
+            "\n"
+            "Example: orderflow-consumer process -b localhost:9092 -v\n");
+}
+
+enum { OPT_GUARANTEE = 1000, OPT_JSON };
+
+int process_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        OF_CLI_COMMON_LONG,
+        {"group", required_argument, NULL, 'G'},
+        {"guarantee", required_argument, NULL, OPT_GUARANTEE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {NULL, 0, NULL, 0},
+    };
+    of_cli_common common = {0};
+    const char *group = NULL, *guarantee = NULL;
+    int json = 0, opt;
+    char err[1024];
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT "G:", longopts, NULL)) != -1) {
+        int taken = of_cli_common_option(&common, opt, optarg, err, sizeof(err));
+        if (taken < 0) goto usage_error;
+        if (taken) continue;
+        switch (opt) {
+        case 'G':
+            group = optarg;
+            break;
+        case OPT_GUARANTEE:
+            if (strcmp(optarg, "at_least_once") && strcmp(optarg, "exactly_once")) {
+                snprintf(err, sizeof(err),
+                         "--guarantee: expected at_least_once or exactly_once, got '%s'", optarg);
+                goto usage_error;
+            }
+            guarantee = optarg;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        default:
+            snprintf(err, sizeof(err), "option '%s' is unknown or needs a value",
+                     argv[optind - 1]);
+            goto usage_error;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
+        goto usage_error;
+    }
+    if (common.help) {
+        usage(stdout);
+        return EX_OK;
+    }
+    if (common.version) {
+        of_cli_print_version("orderflow-consumer");
+        return EX_OK;
+    }
+
+    of_config cfg;
+    int status = of_cli_build_config(&common, &cfg, err, sizeof(err));
+    if (status) {
+        fprintf(stderr, PROGRAM ": %s\n", err);
+        return status;
+    }
+    if (common.topic) {
+        free(cfg.topic_order_created);
+        cfg.topic_order_created = strdup(common.topic);
+    }
+    if (group) {
+        free(cfg.consumer_group);
+        cfg.consumer_group = strdup(group);
+    }
+    if (guarantee) cfg.guarantee = strcmp(guarantee, "exactly_once") == 0 ? OF_EXACTLY_ONCE
+                                                                          : OF_AT_LEAST_ONCE;
+    if (!cfg.topic_order_created || !cfg.consumer_group) {
+        fprintf(stderr, PROGRAM ": out of memory\n");
+        of_config_free(&cfg);
+        return EX_OSERR;
+    }
+    if (common.verbose) of_config_print(&cfg, stderr);
+
+    install_stop_handlers();
+    static char stdout_buffer[1 << 16];
+    setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF,
+            sizeof(stdout_buffer));
+    processor_options opts = {
+        .cfg = &cfg,
+        .output = common.quiet ? PROCESSOR_OUTPUT_NONE
+                  : json       ? PROCESSOR_OUTPUT_JSON
+                               : PROCESSOR_OUTPUT_HUMAN,
+        .out = stdout,
+        .verbose = common.verbose,
+        .stats_interval_ms = 5000,
+        .stop = &stop_requested,
+    };
+    processor_counters counters;
+    status = processor_run(&opts, &counters);
+    if (!common.quiet)
+        fprintf(stderr,
+                PROGRAM ": %llu consumed, %llu accepted, %llu rejected, %llu duplicates skipped, "
+                "%llu dead-lettered\n",
+                (unsigned long long)counters.consumed, (unsigned long long)counters.accepted,
+                (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
+                (unsigned long long)counters.dead_lettered);
+    of_config_free(&cfg);
+    return status;
+
+usage_error:
+    fprintf(stderr, PROGRAM ": %s\nTry 'orderflow-consumer process --help'.\n", err);
+    return EX_USAGE;
+}

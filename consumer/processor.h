@@ -1,0 +1,45 @@
+/* The processing stage: consume order_created, apply the rules, publish one
+ * data_processed per logical event to the same partition number of the
+ * output topic, dead-letter poison records, and commit offsets only behind
+ * delivered outputs (at_least_once) or inside a transaction (exactly_once). */
+#ifndef OF_CONSUMER_PROCESSOR_H
+#define OF_CONSUMER_PROCESSOR_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <orderflow/config.h>
+
+typedef enum processor_output {
+    PROCESSOR_OUTPUT_NONE,  /* -q */
+    PROCESSOR_OUTPUT_HUMAN, /* a line per event, for people */
+    PROCESSOR_OUTPUT_JSON,  /* --json */
+} processor_output;
+
+typedef struct processor_counters {
+    uint64_t consumed;
+    uint64_t accepted;
+    uint64_t rejected;
+    uint64_t duplicates;    /* idempotency key already emitted: skipped */
+    uint64_t dead_lettered;
+    uint64_t delivered;     /* outputs acknowledged by the broker */
+    uint64_t restored_keys; /* keys read back from Kafka on assignment */
+    uint64_t rebalances;
+} processor_counters;
+
+typedef struct processor_options {
+    const of_config *cfg;
+    processor_output output;
+    FILE *out;
+    int verbose;
+    int stats_interval_ms;  /* -v: counters on stderr this often */
+    volatile sig_atomic_t *stop; /* set by a signal handler */
+} processor_options;
+
+/* Runs until *opts->stop or a fatal error, then delivers what is in flight,
+ * commits, and leaves the group. Returns a sysexits status; counters (may be
+ * NULL) receive the totals. Errors are printed to stderr with their cause. */
+int processor_run(const processor_options *opts, processor_counters *counters);
+
+#endif

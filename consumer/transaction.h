@@ -1,0 +1,42 @@
+/* exactly_once: consume-transform-produce inside Kafka transactions. The
+ * outputs and the input offsets commit together or not at all. */
+#ifndef OF_CONSUMER_TRANSACTION_H
+#define OF_CONSUMER_TRANSACTION_H
+
+#include <stdint.h>
+
+#include <orderflow/config.h>
+#include <orderflow/kafka.h>
+
+typedef struct transaction {
+    of_kafka *producer;
+    const of_config *cfg;
+    int open;
+    int needs_abort;
+    int fatal;
+    int64_t started_ms;
+    uint64_t outputs;
+    uint64_t commits;
+    uint64_t aborts;
+    char error_text[512];
+} transaction;
+
+/* init_transactions (fences older instances with the same transactional.id). */
+int transaction_init(transaction *txn, of_kafka *producer, const of_config *cfg, char *err,
+                     size_t errlen);
+void transaction_close(transaction *txn);
+void transaction_begin_if_needed(transaction *txn);
+void transaction_count(transaction *txn);
+/* A delivery failed inside the open transaction: it must abort. */
+void transaction_mark_failed(transaction *txn, rd_kafka_resp_err_t err);
+/* Commits when the interval has passed or enough outputs are pending. */
+void transaction_maybe_commit(transaction *txn, rd_kafka_t *consumer, int64_t now_ms);
+/* Sends the consumer's positions and commits the open transaction. */
+void transaction_commit(transaction *txn, rd_kafka_t *consumer);
+/* Aborts, then seeks every assigned partition back to its committed offset. */
+void transaction_abort_and_rewind(transaction *txn, rd_kafka_t *consumer);
+/* Seeks the given partitions to their committed offsets (after assignment). */
+void transaction_rewind_to_committed(transaction *txn, rd_kafka_t *consumer,
+                                     rd_kafka_topic_partition_list_t *parts);
+
+#endif

@@ -1,0 +1,116 @@
+/* FIFO window of key hashes with an open-addressing index (linear probing,
+ * backward-shift deletion so eviction leaves no tombstones). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <orderflow/dedup.h>
+
+#include "hash128.h"
+
+#define EMPTY_SLOT UINT32_MAX
+
+struct of_dedup {
+    of_hash128 *ring; /* window entries, oldest at `oldest` */
+    size_t window;
+    size_t count;
+    size_t oldest;
+    uint32_t *index; /* ring positions, or EMPTY_SLOT */
+    size_t index_mask;
+};
+
+of_dedup *of_dedup_new(size_t window)
+{
+    if (window == 0 || window > (size_t)UINT32_MAX / 2) return NULL;
+    of_dedup *set = calloc(1, sizeof(*set));
+    if (!set) return NULL;
+    size_t slots = 16;
+    while (slots < window * 2) slots <<= 1;
+    set->window = window;
+    set->ring = malloc(window * sizeof(*set->ring));
+    set->index = malloc(slots * sizeof(*set->index));
+    set->index_mask = slots - 1;
+    if (!set->ring || !set->index) {
+        of_dedup_free(set);
+        return NULL;
+    }
+    memset(set->index, 0xff, slots * sizeof(*set->index));
+    return set;
+}
+
+void of_dedup_free(of_dedup *set)
+{
+    if (!set) return;
+    free(set->ring);
+    free(set->index);
+    free(set);
+}
+
+static int same(of_hash128 a, of_hash128 b)
+{
+    return a.lo == b.lo && a.hi == b.hi;
+}
+
+/* The index slot holding h, or the empty slot where it would go. */
+static size_t find_slot(const of_dedup *set, of_hash128 h)
+{
+    size_t slot = h.lo & set->index_mask;
+    while (set->index[slot] != EMPTY_SLOT && !same(set->ring[set->index[slot]], h))
+        slot = (slot + 1) & set->index_mask;
+    return slot;
+}
+
+static void remove_slot(of_dedup *set, size_t hole)
+{
+    size_t slot = hole;
+    for (;;) {
+        slot = (slot + 1) & set->index_mask;
+        if (set->index[slot] == EMPTY_SLOT) break;
+        size_t home = set->ring[set->index[slot]].lo & set->index_mask;
+        /* Move the entry back into the hole unless its home lies cyclically
+         * in (hole, slot], where moving it would put it before its home. */
+        int home_between = hole <= slot ? (home > hole && home <= slot)
+                                        : (home > hole || home <= slot);
+        if (!home_between) {
+            set->index[hole] = set->index[slot];
+            hole = slot;
+        }
+    }
+    set->index[hole] = EMPTY_SLOT;
+}
+
+int of_dedup_contains(const of_dedup *set, const void *key, size_t len)
+{
+    return set->index[find_slot(set, of_hash128_bytes(key, len))] != EMPTY_SLOT;
+}
+
+int of_dedup_insert(of_dedup *set, const void *key, size_t len)
+{
+    of_hash128 h = of_hash128_bytes(key, len);
+    size_t slot = find_slot(set, h);
+    if (set->index[slot] != EMPTY_SLOT) return 0;
+    size_t position;
+    if (set->count == set->window) {
+        position = set->oldest;
+        remove_slot(set, find_slot(set, set->ring[position]));
+        set->oldest = (set->oldest + 1) % set->window;
+        slot = find_slot(set, h); /* the shift may have moved the empty slot */
+    } else {
+        position = (set->oldest + set->count) % set->window;
+        set->count++;
+    }
+    set->ring[position] = h;
+    set->index[slot] = (uint32_t)position;
+    return 1;
+}
+
+size_t of_dedup_count(const of_dedup *set)
+{
+    return set->count;
+}
+
+void of_dedup_clear(of_dedup *set)
+{
+    memset(set->index, 0xff, (set->index_mask + 1) * sizeof(*set->index));
+    set->count = 0;
+    set->oldest = 0;
+}

@@ -1,0 +1,52 @@
+/* Client handle lifetime and error tracking. */
+#include <stdio.h>
+#include <string.h>
+
+#include <orderflow/kafka.h>
+
+static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+    of_kafka *kafka = opaque;
+    kafka->error_count++;
+    kafka->last_error = (rd_kafka_resp_err_t)code;
+    kafka->all_brokers_down = code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+    snprintf(kafka->last_error_text, sizeof(kafka->last_error_text), "%s", reason);
+    if (code == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[256];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
+        kafka->fatal = 1;
+        kafka->last_error = orig;
+        snprintf(kafka->last_error_text, sizeof(kafka->last_error_text), "fatal: %s: %s",
+                 rd_kafka_err2name(orig), why);
+    }
+}
+
+int of_kafka_new(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
+                 char *err, size_t errlen)
+{
+    memset(kafka, 0, sizeof(*kafka));
+    kafka->app_opaque = app_opaque;
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_opaque(conf, kafka);
+    char why[512];
+    kafka->rk = rd_kafka_new(type, conf, why, sizeof(why));
+    if (!kafka->rk) {
+        /* rd_kafka_new only takes ownership of conf on success. */
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "cannot create the Kafka %s: %s",
+                 type == RD_KAFKA_PRODUCER ? "producer" : "consumer", why);
+        return -1;
+    }
+    return 0;
+}
+
+void of_kafka_destroy(of_kafka *kafka)
+{
+    if (kafka->rk) rd_kafka_destroy(kafka->rk);
+    kafka->rk = NULL;
+}
+
+void *of_kafka_app_opaque(void *rk_opaque)
+{
+    return rk_opaque ? ((of_kafka *)rk_opaque)->app_opaque : NULL;
+}

@@ -1,0 +1,55 @@
+/* librdkafka configuration from an of_config. */
+#include <stdio.h>
+#include <string.h>
+
+#include <orderflow/kafka.h>
+
+static int set_one(rd_kafka_conf_t *conf, const char *key, const char *value, const char *origin,
+                   char *err, size_t errlen)
+{
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) == RD_KAFKA_CONF_OK) return 0;
+    snprintf(err, errlen, "%s: librdkafka property '%s': %s", origin, key, why);
+    return -1;
+}
+
+static const of_property *find_user_property(const of_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->property_count; i++)
+        if (strcmp(cfg->properties[i].key, key) == 0) return &cfg->properties[i];
+    return NULL;
+}
+
+rd_kafka_conf_t *of_kafka_conf_new(const of_config *cfg, const of_kafka_setting *defaults,
+                                   const of_kafka_setting *forced, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        snprintf(err, errlen, "out of memory creating the librdkafka configuration");
+        return NULL;
+    }
+    for (const of_kafka_setting *s = defaults; s && s->key; s++)
+        if (set_one(conf, s->key, s->value, "built-in default", err, errlen) != 0) goto fail;
+    if (set_one(conf, "bootstrap.servers", cfg->brokers, "brokers", err, errlen) != 0) goto fail;
+    for (size_t i = 0; i < cfg->property_count; i++) {
+        const of_property *p = &cfg->properties[i];
+        if (set_one(conf, p->key, p->value, p->origin, err, errlen) != 0) goto fail;
+    }
+    for (const of_kafka_setting *s = forced; s && s->key; s++) {
+        /* A silent override would break the promise the user relies on
+         * (idempotence, commit discipline), so a contradiction is an error. */
+        const of_property *user = find_user_property(cfg, s->key);
+        if (user && strcmp(user->value, s->value) != 0) {
+            snprintf(err, errlen,
+                     "%s: librdkafka property '%s=%s' cannot be changed: this program needs "
+                     "'%s=%s' for its delivery guarantees; remove the setting",
+                     user->origin, user->key, user->value, s->key, s->value);
+            goto fail;
+        }
+        if (set_one(conf, s->key, s->value, "built-in setting", err, errlen) != 0) goto fail;
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}

@@ -1,0 +1,71 @@
+/* Topic partition counts, and telling "no broker reachable" from other failures. */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include <orderflow/kafka.h>
+
+/* A broker that is just starting gets this long before "all brokers down"
+ * counts as unreachable; the configured timeout still bounds the wait. */
+#define OF_UNREACHABLE_GRACE_MS 2000
+#define OF_METADATA_SLICE_MS 500
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fill_counts(const struct rd_kafka_metadata *md, of_topic_info *topics, size_t count)
+{
+    for (size_t t = 0; t < count; t++) {
+        topics[t].partition_count = 0;
+        for (int i = 0; i < md->topic_cnt; i++) {
+            const struct rd_kafka_metadata_topic *mt = &md->topics[i];
+            if (strcmp(mt->topic, topics[t].name) == 0 && mt->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                topics[t].partition_count = mt->partition_cnt;
+        }
+    }
+}
+
+int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info *topics,
+                             size_t topic_count, int timeout_ms, int *exit_code, char *err,
+                             size_t errlen)
+{
+    int64_t start = monotonic_ms();
+    rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (;;) {
+        int64_t elapsed = monotonic_ms() - start;
+        int64_t remaining = timeout_ms - elapsed;
+        if (remaining <= 0) break;
+        const struct rd_kafka_metadata *md = NULL;
+        int slice = remaining < OF_METADATA_SLICE_MS ? (int)remaining : OF_METADATA_SLICE_MS;
+        last = rd_kafka_metadata(kafka->rk, 1, NULL, &md, slice);
+        if (last == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fill_counts(md, topics, topic_count);
+            rd_kafka_metadata_destroy(md);
+            return 0;
+        }
+        /* Serves the error callback, which is how "connection refused" shows. */
+        rd_kafka_poll(kafka->rk, 0);
+        if (kafka->fatal) break;
+        if (kafka->all_brokers_down && monotonic_ms() - start >= OF_UNREACHABLE_GRACE_MS) break;
+        if (last != RD_KAFKA_RESP_ERR__TIMED_OUT && last != RD_KAFKA_RESP_ERR__TRANSPORT) break;
+    }
+    if (kafka->fatal || (last != RD_KAFKA_RESP_ERR__TIMED_OUT &&
+                         last != RD_KAFKA_RESP_ERR__TRANSPORT && !kafka->all_brokers_down)) {
+        *exit_code = of_kafka_exit_code(last);
+        snprintf(err, errlen, "cannot read cluster metadata from %s: %s", brokers,
+                 kafka->fatal ? kafka->last_error_text : rd_kafka_err2str(last));
+        return -1;
+    }
+    *exit_code = EX_UNAVAILABLE;
+    snprintf(err, errlen,
+             "no Kafka broker reachable at %s after %.1f s (%s); start one (orderflow-broker, or "
+             "docker compose -f kafka-compose.yml up) or pass -b HOST:PORT",
+             brokers, (double)(monotonic_ms() - start) / 1000.0,
+             kafka->error_count ? kafka->last_error_text : rd_kafka_err2str(last));
+    return -1;
+}

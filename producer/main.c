@@ -1,0 +1,394 @@
+/* orderflow-producer: publishes order_created events (SPEC sections 4, 5). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <orderflow/cli.h>
+#include <orderflow/envelope.h>
+#include <orderflow/ids.h>
+
+#include "generator.h"
+#include "line_reader.h"
+#include "pacer.h"
+#include "publisher.h"
+
+#define PROGRAM "orderflow-producer"
+#define PROGRESS_INTERVAL_MS 1000
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    if (stop_requested) {
+        /* Second signal: the user wants out now. */
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: " PROGRAM " [OPTIONS] [--order JSON | -g N | FILE... | -]\n"
+            "Publish order_created events (CloudEvents JSON) to Kafka.\n"
+            "\n"
+            "Input (one of; default: JSON lines on stdin):\n"
+            "      --order JSON           one order object\n"
+            "  FILE... | -                JSON lines, one order object a line\n"
+            "  -g, --generate N           N deterministic synthetic orders\n"
+            "      --seed S               seed for --generate (default 1)\n"
+            "Options:\n"
+            "  -b, --brokers LIST         bootstrap brokers (default localhost:9092)\n"
+            "  -c, --config FILE          libconfig file (see orderflow.conf.example)\n"
+            "  -X, --property KEY=VALUE   any librdkafka property (repeatable)\n"
+            "  -t, --topic NAME           topic (default order-created)\n"
+            "      --rate N               at most N orders per second\n"
+            "      --idempotency-key K    key for a single --order\n"
+            "                             (default order_created:<order_id>)\n"
+            "      --failed FILE          write undelivered orders here (re-publishable)\n"
+            "      --strict               stop at the first bad input line (status 65)\n"
+            "  -q, --quiet                no per-event lines, no summary\n"
+            "  -v, --verbose              print the effective configuration\n"
+            "  -h, --help                 this help;  -V, --version  versions\n"
+            "\n"
+            "stdout: one JSON line per delivered event; stderr: summary.\n"
+            "Exit: 0 all delivered, 1 some skipped or failed, 64 usage, 65 bad input\n"
+            "(--strict), 66 no input file, 69 broker unavailable, 78 configuration.\n"
+            "\n"
+            "Example: " PROGRAM " --order "
+            "'{\"order_id\":\"A-1\",\"customer_id\":\"C-1\",\"currency\":\"EUR\",\n"
+            "         \"items\":[{\"sku\":\"S-1\",\"quantity\":2,\"unit_price_cents\":1999}]}'\n");
+}
+
+typedef struct producer_options {
+    of_cli_common common;
+    const char *order_json;
+    long long generate;
+    long long seed;
+    long long rate;
+    const char *idempotency_key;
+    const char *failed_path;
+    int strict;
+    char **files;
+    int file_count;
+} producer_options;
+
+enum { OPT_ORDER = 1000, OPT_SEED, OPT_RATE, OPT_KEY, OPT_FAILED, OPT_STRICT };
+
+static int parse_options(int argc, char **argv, producer_options *opts, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        OF_CLI_COMMON_LONG,
+        {"order", required_argument, NULL, OPT_ORDER},
+        {"generate", required_argument, NULL, 'g'},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"idempotency-key", required_argument, NULL, OPT_KEY},
+        {"failed", required_argument, NULL, OPT_FAILED},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {NULL, 0, NULL, 0},
+    };
+    memset(opts, 0, sizeof(*opts));
+    opts->generate = -1;
+    opts->seed = 1;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
+        int taken = of_cli_common_option(&opts->common, opt, optarg, err, errlen);
+        if (taken < 0) return -1;
+        if (taken) continue;
+        switch (opt) {
+        case OPT_ORDER:
+            opts->order_json = optarg;
+            break;
+        case 'g':
+            if (of_cli_parse_long("-g/--generate", optarg, 0, 1000000000LL, &opts->generate, err,
+                                  errlen) != 0)
+                return -1;
+            break;
+        case OPT_SEED:
+            if (of_cli_parse_long("--seed", optarg, 0, INT64_MAX, &opts->seed, err, errlen) != 0)
+                return -1;
+            break;
+        case OPT_RATE:
+            if (of_cli_parse_long("--rate", optarg, 1, 10000000, &opts->rate, err, errlen) != 0)
+                return -1;
+            break;
+        case OPT_KEY:
+            opts->idempotency_key = optarg;
+            break;
+        case OPT_FAILED:
+            opts->failed_path = optarg;
+            break;
+        case OPT_STRICT:
+            opts->strict = 1;
+            break;
+        default:
+            if (optopt)
+                snprintf(err, errlen, "option -%c %s", optopt,
+                         strchr(OF_CLI_COMMON_SHORT "g:", optopt) ? "needs a value"
+                                                                  : "is unknown");
+            else
+                snprintf(err, errlen, "option '%s' is unknown or needs a value",
+                         argv[optind - 1]);
+            return -1;
+        }
+    }
+    opts->files = argv + optind;
+    opts->file_count = argc - optind;
+    int inputs = (opts->order_json != NULL) + (opts->generate >= 0) + (opts->file_count > 0);
+    if (inputs > 1) {
+        snprintf(err, errlen, "--order, -g/--generate and FILE arguments exclude each other");
+        return -1;
+    }
+    if (opts->idempotency_key && !opts->order_json) {
+        snprintf(err, errlen, "--idempotency-key applies to a single --order only");
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct run_state {
+    publisher pub;
+    of_decoder *decoder;
+    const producer_options *opts;
+    pacer pace;
+    uint64_t skipped;
+    int bad_input_stop; /* --strict hit a bad line */
+    int show_progress;
+    int64_t start_ms;
+    int64_t last_progress_ms;
+} run_state;
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void progress(run_state *run, int final)
+{
+    if (!run->show_progress) return;
+    int64_t now = monotonic_ms();
+    if (!final && now - run->last_progress_ms < PROGRESS_INTERVAL_MS) return;
+    run->last_progress_ms = now;
+    double secs = (double)(now - run->start_ms) / 1000.0;
+    fprintf(stderr, "\r\033[K" PROGRAM ": %llu sent, %llu delivered, %llu failed, %.0f/s",
+            (unsigned long long)run->pub.sent, (unsigned long long)run->pub.delivered,
+            (unsigned long long)run->pub.failed, secs > 0 ? run->pub.delivered / secs : 0.0);
+    if (final) fputs("\r\033[K", stderr);
+}
+
+static void bad_input(run_state *run, const char *input, uint64_t line, const char *why)
+{
+    run->skipped++;
+    fprintf(stderr, PROGRAM ": %s:%llu: %s%s\n", input, (unsigned long long)line, why,
+            run->opts->strict ? "" : " (line skipped)");
+    if (run->opts->strict) run->bad_input_stop = 1;
+}
+
+/* Returns 0 to go on, or a sysexits status that ends the run. */
+static int publish(run_state *run, const of_order *order, of_str key, event_origin origin)
+{
+    char err[512];
+    pacer_wait(&run->pace, &run->pub);
+    int rc = publisher_send(&run->pub, order, key, origin, err, sizeof(err));
+    if (rc == 1) {
+        bad_input(run, origin.input, origin.line, err);
+        return 0;
+    }
+    if (rc != 0) {
+        fprintf(stderr, PROGRAM ": %s\n", err);
+        return rc;
+    }
+    publisher_poll(&run->pub, 0);
+    progress(run, 0);
+    return 0;
+}
+
+static int publish_json(run_state *run, const char *json, size_t len, of_str key,
+                        event_origin origin)
+{
+    of_order order;
+    char why[512];
+    of_reject rc = of_decode_order(run->decoder, json, len, &order, why, sizeof(why));
+    if (rc != OF_OK) {
+        bad_input(run, origin.input, origin.line, why);
+        return 0;
+    }
+    return publish(run, &order, key, origin);
+}
+
+static int publish_file(run_state *run, const char *path, size_t max_line)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *file = is_stdin ? stdin : fopen(path, "r");
+    if (!file) {
+        fprintf(stderr, PROGRAM ": %s: cannot open: %s\n", path, strerror(errno));
+        return EX_NOINPUT;
+    }
+    line_reader reader;
+    if (line_reader_open(&reader, file, max_line) != 0) {
+        fprintf(stderr, PROGRAM ": out of memory for a %zu-byte line buffer\n", max_line);
+        if (!is_stdin) fclose(file);
+        return EX_OSERR;
+    }
+    int status = 0;
+    const char *line;
+    size_t len;
+    line_status ls;
+    while (!stop_requested && !run->bad_input_stop &&
+           (ls = line_reader_next(&reader, &line, &len)) != LINE_EOF) {
+        event_origin origin = {path, reader.line_number};
+        if (ls == LINE_ERROR) {
+            fprintf(stderr, PROGRAM ": %s: read error after line %llu: %s\n", path,
+                    (unsigned long long)reader.line_number, strerror(errno));
+            status = EX_IOERR;
+            break;
+        }
+        if (ls == LINE_TOO_LONG) {
+            char why[128];
+            snprintf(why, sizeof(why), "line longer than %zu bytes (limits.max_record_bytes)",
+                     max_line);
+            bad_input(run, path, reader.line_number, why);
+            continue;
+        }
+        if (len > 0 && line[len - 1] == '\r') len--;
+        if (len == 0) continue; /* blank lines separate nothing: ignore */
+        status = publish_json(run, line, len, (of_str){NULL, 0}, origin);
+        if (status) break;
+    }
+    line_reader_close(&reader);
+    if (!is_stdin) fclose(file);
+    return status;
+}
+
+static int publish_generated(run_state *run, long long count, long long seed)
+{
+    generator gen;
+    generator_init(&gen, (uint64_t)seed);
+    for (long long i = 0; i < count && !stop_requested; i++) {
+        of_order order;
+        generator_next(&gen, &order);
+        int status = publish(run, &order, (of_str){NULL, 0}, (event_origin){"--generate", i + 1});
+        if (status) return status;
+    }
+    return 0;
+}
+
+static int run_inputs(run_state *run, const of_config *cfg)
+{
+    const producer_options *opts = run->opts;
+    if (opts->order_json)
+        return publish_json(run, opts->order_json, strlen(opts->order_json),
+                            of_str_c(opts->idempotency_key), (event_origin){"--order", 1});
+    if (opts->generate >= 0) return publish_generated(run, opts->generate, opts->seed);
+    if (opts->file_count == 0) return publish_file(run, "-", cfg->limits.max_record_bytes);
+    for (int i = 0; i < opts->file_count && !stop_requested && !run->bad_input_stop; i++) {
+        int status = publish_file(run, opts->files[i], cfg->limits.max_record_bytes);
+        if (status) return status;
+    }
+    return 0;
+}
+
+static int finish(run_state *run, const of_config *cfg, int status)
+{
+    publisher *pub = &run->pub;
+    int flush_ms = cfg->producer_timeout_ms + 5000;
+    publisher_flush(pub, flush_ms);
+    progress(run, 1);
+    if (pub->report && fflush(pub->report) != 0) {
+        fprintf(stderr, PROGRAM ": cannot write to stdout: %s\n", strerror(errno));
+        if (!status) status = EX_IOERR;
+    }
+    if (pub->failed_file && (fflush(pub->failed_file) != 0 || pub->failed_write_error)) {
+        fprintf(stderr, PROGRAM ": %s: cannot write failed orders: %s\n", pub->failed_path,
+                strerror(pub->failed_write_error ? pub->failed_write_error : errno));
+        if (!status) status = EX_IOERR;
+    }
+    double secs = (double)(monotonic_ms() - run->start_ms) / 1000.0;
+    if (!run->opts->common.quiet || pub->failed || run->skipped)
+        fprintf(stderr,
+                PROGRAM ": %llu delivered, %llu failed, %llu skipped (bad input) to '%s' in "
+                "%.2f s (%.0f events/s)%s\n",
+                (unsigned long long)pub->delivered, (unsigned long long)pub->failed,
+                (unsigned long long)run->skipped, cfg->topic_order_created, secs,
+                secs > 0 ? pub->delivered / secs : 0.0, stop_requested ? ", interrupted" : "");
+    if (status) return status;
+    if (run->bad_input_stop) return EX_DATAERR;
+    if (pub->failed && pub->delivered == 0 &&
+        of_kafka_exit_code(pub->first_failure) == EX_UNAVAILABLE)
+        return EX_UNAVAILABLE;
+    if (pub->failed || run->skipped || stop_requested) return 1;
+    return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+    producer_options opts;
+    char err[1024];
+    if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
+        fprintf(stderr, PROGRAM ": %s\nTry '" PROGRAM " --help'.\n", err);
+        return EX_USAGE;
+    }
+    if (opts.common.help) {
+        usage(stdout);
+        return EX_OK;
+    }
+    if (opts.common.version) {
+        of_cli_print_version(PROGRAM);
+        return EX_OK;
+    }
+    of_config cfg;
+    int status = of_cli_build_config(&opts.common, &cfg, err, sizeof(err));
+    if (status) {
+        fprintf(stderr, PROGRAM ": %s\n", err);
+        return status;
+    }
+    if (opts.common.topic) {
+        free(cfg.topic_order_created);
+        cfg.topic_order_created = strdup(opts.common.topic);
+    }
+    if (opts.common.verbose) of_config_print(&cfg, stderr);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    FILE *failed_file = NULL;
+    if (opts.failed_path && !(failed_file = fopen(opts.failed_path, "w"))) {
+        fprintf(stderr, PROGRAM ": --failed %s: cannot create: %s\n", opts.failed_path,
+                strerror(errno));
+        of_config_free(&cfg);
+        return EX_CANTCREAT;
+    }
+    static char stdout_buffer[1 << 16];
+    setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
+
+    run_state run = {.opts = &opts, .start_ms = monotonic_ms()};
+    run.show_progress = !opts.common.quiet && isatty(STDERR_FILENO);
+    run.decoder = of_decoder_new(&cfg.limits);
+    pacer_init(&run.pace, opts.rate);
+    status = run.decoder ? 0 : EX_OSERR;
+    if (!status)
+        status = publisher_open(&run.pub, &cfg, opts.common.quiet ? NULL : stdout, failed_file,
+                                opts.failed_path, err, sizeof(err));
+    if (status) {
+        fprintf(stderr, PROGRAM ": %s\n", status == EX_OSERR && !run.decoder ? "out of memory" : err);
+    } else {
+        status = run_inputs(&run, &cfg);
+        status = finish(&run, &cfg, status);
+    }
+    publisher_close(&run.pub);
+    of_decoder_free(run.decoder);
+    if (failed_file) fclose(failed_file);
+    of_config_free(&cfg);
+    return status;
+}

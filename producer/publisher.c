@@ -1,0 +1,266 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "publisher.h"
+
+#define INFLIGHT_MAX 65536
+/* Failures beyond this many get counted, not printed one by one. */
+#define FAILURES_PRINTED 20
+
+static void write_report(publisher *pub, const rd_kafka_message_t *msg, const inflight_slot *slot)
+{
+    yajl_gen g = pub->report_json;
+    const void *idkey = NULL;
+    size_t idkey_len = 0;
+    of_kafka_header_get((rd_kafka_message_t *)msg, OF_IDEMPOTENCY_KEY_HEADER, &idkey, &idkey_len);
+    yajl_gen_clear(g);
+    yajl_gen_reset(g, NULL);
+    yajl_gen_map_open(g);
+    yajl_gen_string(g, (const unsigned char *)"key", 3);
+    yajl_gen_string(g, msg->key, msg->key_len);
+    yajl_gen_string(g, (const unsigned char *)"idempotency_key", 15);
+    yajl_gen_string(g, idkey, idkey_len);
+    yajl_gen_string(g, (const unsigned char *)"id", 2);
+    yajl_gen_string(g, (const unsigned char *)slot->id, OF_UUID_LEN);
+    yajl_gen_string(g, (const unsigned char *)"topic", 5);
+    yajl_gen_string(g, (const unsigned char *)pub->topic_name, strlen(pub->topic_name));
+    yajl_gen_string(g, (const unsigned char *)"partition", 9);
+    yajl_gen_integer(g, msg->partition);
+    yajl_gen_string(g, (const unsigned char *)"offset", 6);
+    yajl_gen_integer(g, msg->offset);
+    yajl_gen_map_close(g);
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    fwrite(buf, 1, len, pub->report);
+    fputc('\n', pub->report);
+}
+
+/* The order object inside one of our own envelopes: the encoder writes "data"
+ * last and escapes every quote inside strings, so the last `,"data":` is the
+ * attribute itself. Re-publishing this object derives the same key. */
+static int order_span(const rd_kafka_message_t *msg, const char **start, size_t *len)
+{
+    static const char marker[] = ",\"data\":";
+    const char *value = msg->payload;
+    if (!value || msg->len < sizeof(marker)) return -1;
+    for (size_t i = msg->len - sizeof(marker); i > 0; i--) {
+        if (memcmp(value + i, marker, sizeof(marker) - 1) == 0) {
+            *start = value + i + sizeof(marker) - 1;
+            *len = msg->len - (i + sizeof(marker) - 1) - 1; /* drop the envelope's '}' */
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void record_failure(publisher *pub, const rd_kafka_message_t *msg,
+                           const inflight_slot *slot)
+{
+    pub->failed++;
+    if (pub->first_failure == RD_KAFKA_RESP_ERR_NO_ERROR) pub->first_failure = msg->err;
+    if (pub->failed <= FAILURES_PRINTED)
+        fprintf(stderr, "orderflow-producer: %s:%llu: order '%.*s' not delivered: %s\n",
+                slot->origin.input, (unsigned long long)slot->origin.line, (int)msg->key_len,
+                (const char *)msg->key, rd_kafka_err2str(msg->err));
+    else if (pub->failed == FAILURES_PRINTED + 1)
+        fprintf(stderr, "orderflow-producer: further failures are counted in the summary%s\n",
+                pub->failed_file ? " and written to --failed" : "");
+    const char *order;
+    size_t len;
+    if (pub->failed_file && order_span(msg, &order, &len) == 0) {
+        if (fwrite(order, 1, len, pub->failed_file) != len || fputc('\n', pub->failed_file) == EOF)
+            pub->failed_write_error = errno ? errno : EIO;
+    }
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+    (void)rk;
+    publisher *pub = of_kafka_app_opaque(opaque);
+    inflight_slot *slot = msg->_private;
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        pub->delivered++;
+        if (pub->report) write_report(pub, msg, slot);
+    } else {
+        record_failure(pub, msg, slot);
+    }
+    slot->next_free = pub->free_slots;
+    pub->free_slots = slot;
+}
+
+int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *failed_file,
+                   const char *failed_path, char *err, size_t errlen)
+{
+    memset(pub, 0, sizeof(*pub));
+    pub->topic_name = cfg->topic_order_created;
+    pub->source = cfg->producer_source;
+    pub->report = report;
+    pub->failed_file = failed_file;
+    pub->failed_path = failed_path;
+    char timeout[24];
+    snprintf(timeout, sizeof(timeout), "%d", cfg->producer_timeout_ms);
+    const of_kafka_setting defaults[] = {
+        {"linger.ms", "5"},
+        {"batch.num.messages", "10000"},
+        {"queue.buffering.max.messages", "100000"},
+        {"message.timeout.ms", timeout},
+        {NULL, NULL},
+    };
+    /* SPEC 4: every event lands once, and only when all in-sync replicas have it. */
+    const of_kafka_setting forced[] = {
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {NULL, NULL},
+    };
+    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    if (!conf) return EX_CONFIG;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (of_kafka_new(&pub->kafka, RD_KAFKA_PRODUCER, conf, pub, err, errlen) != 0)
+        return EX_SOFTWARE;
+
+    pub->encoder = of_encoder_new();
+    pub->report_json = yajl_gen_alloc(NULL);
+    pub->slots = calloc(INFLIGHT_MAX, sizeof(*pub->slots));
+    if (!pub->encoder || !pub->report_json || !pub->slots) {
+        snprintf(err, errlen, "out of memory");
+        return EX_OSERR;
+    }
+    for (size_t i = 0; i < INFLIGHT_MAX; i++) {
+        pub->slots[i].next_free = pub->free_slots;
+        pub->free_slots = &pub->slots[i];
+    }
+    if (of_idgen_init(&pub->ids, err, errlen) != 0) return EX_OSERR;
+
+    of_topic_info topic = {pub->topic_name, 0};
+    int status = 0;
+    if (of_kafka_describe_topics(&pub->kafka, cfg->brokers, &topic, 1, cfg->producer_timeout_ms,
+                                 &status, err, errlen) != 0)
+        return status;
+    if (topic.partition_count == 0) {
+        snprintf(err, errlen,
+                 "topic '%s' does not exist on %s; create it (see kafka-compose.yml) or name "
+                 "another with -t/--topic or topics.order_created",
+                 pub->topic_name, cfg->brokers);
+        return EX_UNAVAILABLE;
+    }
+    pub->topic = rd_kafka_topic_new(pub->kafka.rk, pub->topic_name, NULL);
+    if (!pub->topic) {
+        snprintf(err, errlen, "cannot use topic '%s': %s", pub->topic_name,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return EX_SOFTWARE;
+    }
+    return 0;
+}
+
+static int fatal_status(publisher *pub, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "the Kafka producer failed: %s", pub->kafka.last_error_text);
+    return of_kafka_exit_code(pub->kafka.last_error);
+}
+
+int publisher_send(publisher *pub, const of_order *order, of_str key_override,
+                   event_origin origin, char *err, size_t errlen)
+{
+    char derived[OF_IDEMPOTENCY_KEY_MAX + 1];
+    of_str key = key_override;
+    if (!key.ptr) {
+        size_t len = of_idempotency_key_derive("order_created:", order->order_id, derived);
+        key = (of_str){derived, len};
+    }
+    char why[160];
+    if (of_idempotency_key_check(key, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "%s (%s)", why,
+                 key_override.ptr ? "--idempotency-key"
+                                  : "derived from order_id: pass --idempotency-key");
+        return 1;
+    }
+
+    while (!pub->free_slots) {
+        publisher_poll(pub, 10);
+        if (pub->kafka.fatal) return fatal_status(pub, err, errlen);
+    }
+    inflight_slot *slot = pub->free_slots;
+
+    uint64_t now = of_now_ms();
+    char time[OF_TIME_LEN + 1];
+    of_uuid7(&pub->ids, now, slot->id);
+    of_format_time(now, time);
+    of_event ev = {
+        .type = OF_EVENT_ORDER_CREATED,
+        .id = {slot->id, OF_UUID_LEN},
+        .source = of_str_c(pub->source),
+        .time = {time, OF_TIME_LEN},
+        .idempotencykey = key,
+        .subject = order->order_id,
+        .schemaversion = OF_SCHEMAVERSION,
+        .data.order = *order,
+    };
+    const char *value;
+    size_t value_len;
+    if (of_encode_event(pub->encoder, &ev, &value, &value_len, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "cannot encode the event: %s", why);
+        return 1;
+    }
+
+    for (;;) {
+        rd_kafka_headers_t *headers = rd_kafka_headers_new(2);
+        of_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
+                            sizeof(OF_CONTENT_TYPE_VALUE) - 1);
+        of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key.ptr, key.len);
+        /* F_COPY: the encoder's buffer is reused for the next event. */
+        rd_kafka_resp_err_t rc = rd_kafka_producev(
+            pub->kafka.rk, RD_KAFKA_V_RKT(pub->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(order->order_id.ptr, order->order_id.len),
+            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_HEADERS(headers),
+            RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
+        if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        rd_kafka_headers_destroy(headers); /* still ours when producev fails */
+        if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            publisher_poll(pub, 50);
+            continue;
+        }
+        if (pub->kafka.fatal) return fatal_status(pub, err, errlen);
+        snprintf(err, errlen, "cannot enqueue order '%.*s': %s", (int)order->order_id.len,
+                 order->order_id.ptr, rd_kafka_err2str(rc));
+        return rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? 1 : of_kafka_exit_code(rc);
+    }
+    slot->origin = origin;
+    pub->free_slots = slot->next_free;
+    pub->sent++;
+    return 0;
+}
+
+void publisher_poll(publisher *pub, int timeout_ms)
+{
+    rd_kafka_poll(pub->kafka.rk, timeout_ms);
+}
+
+int publisher_flush(publisher *pub, int timeout_ms)
+{
+    rd_kafka_resp_err_t rc = rd_kafka_flush(pub->kafka.rk, timeout_ms);
+    if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+    /* Purged events come back through the delivery callback as failures, so
+     * they are reported and written to --failed like any other. */
+    fprintf(stderr, "orderflow-producer: %d events unconfirmed after %d ms: purging them\n",
+            rd_kafka_outq_len(pub->kafka.rk), timeout_ms);
+    rd_kafka_purge(pub->kafka.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    for (int i = 0; i < 50 && pub->sent > pub->delivered + pub->failed; i++)
+        rd_kafka_poll(pub->kafka.rk, 100);
+    uint64_t unconfirmed = pub->sent - pub->delivered - pub->failed;
+    pub->failed += unconfirmed;
+    if (pub->first_failure == RD_KAFKA_RESP_ERR_NO_ERROR) pub->first_failure = rc;
+    return -1;
+}
+
+void publisher_close(publisher *pub)
+{
+    if (pub->topic) rd_kafka_topic_destroy(pub->topic);
+    pub->topic = NULL;
+    of_kafka_destroy(&pub->kafka);
+    of_encoder_free(pub->encoder);
+    if (pub->report_json) yajl_gen_free(pub->report_json);
+    free(pub->slots);
+}

@@ -1,0 +1,73 @@
+/* Turns orders into order_created envelopes and publishes them: one reusable
+ * encoder, an idempotent producer, and a delivery report for every event. */
+#ifndef OF_PRODUCER_PUBLISHER_H
+#define OF_PRODUCER_PUBLISHER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <yajl/yajl_gen.h>
+
+#include <orderflow/config.h>
+#include <orderflow/envelope.h>
+#include <orderflow/ids.h>
+#include <orderflow/kafka.h>
+
+/* Where an event came from, for messages about it. */
+typedef struct event_origin {
+    const char *input; /* file name, "-", "--order" or "--generate" */
+    uint64_t line;
+} event_origin;
+
+typedef struct inflight_slot {
+    char id[OF_UUID_LEN + 1];
+    event_origin origin;
+    struct inflight_slot *next_free;
+} inflight_slot;
+
+typedef struct publisher {
+    of_kafka kafka;
+    rd_kafka_topic_t *topic;
+    const char *topic_name;
+    const char *source;
+    of_encoder *encoder;
+    of_idgen ids;
+
+    inflight_slot *slots; /* fixed pool: bounds what is in flight */
+    inflight_slot *free_slots;
+
+    FILE *report; /* per-event JSON lines, NULL with -q */
+    yajl_gen report_json;
+    FILE *failed_file; /* --failed: orders not delivered, re-publishable */
+    const char *failed_path;
+    int failed_write_error;
+
+    uint64_t sent;
+    uint64_t delivered;
+    uint64_t failed;
+    rd_kafka_resp_err_t first_failure;
+} publisher;
+
+/* Connects (waits for metadata; EX_UNAVAILABLE when no broker answers) and
+ * checks the topic exists. Returns 0, or a sysexits status with err. */
+int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *failed_file,
+                   const char *failed_path, char *err, size_t errlen);
+
+/* Encodes and enqueues one order. key_override, when present, is the caller's
+ * --idempotency-key. Returns 0; 1 when the order cannot be published (bad
+ * idempotency key: err says why, the caller counts it as skipped); or a
+ * sysexits status for a fatal producer error. Blocks (serving delivery
+ * reports) while the in-flight pool or librdkafka's queue is full. */
+int publisher_send(publisher *pub, const of_order *order, of_str key_override,
+                   event_origin origin, char *err, size_t errlen);
+
+/* Serves delivery reports for up to timeout_ms. */
+void publisher_poll(publisher *pub, int timeout_ms);
+
+/* Waits until every event is delivered or failed (message.timeout.ms bounds
+ * this). Returns 0, or -1 when some stayed unconfirmed (counted as failed). */
+int publisher_flush(publisher *pub, int timeout_ms);
+
+void publisher_close(publisher *pub);
+
+#endif

@@ -1,0 +1,83 @@
+# Shared by the end-to-end tests: start orderflow-broker on a free loopback
+# port, run the real binaries, clean up whatever was started.
+# Expects ORDERFLOW_BROKER, ORDERFLOW_PRODUCER, ORDERFLOW_CONSUMER (set by meson).
+set -euo pipefail
+
+: "${ORDERFLOW_BROKER:?run through meson test}"
+: "${ORDERFLOW_PRODUCER:?run through meson test}"
+: "${ORDERFLOW_CONSUMER:?run through meson test}"
+PY=/usr/bin/python3
+
+WORK=$(mktemp -d /tmp/orderflow-e2e.XXXXXX)
+PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+free_port() {
+  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_broker [extra args]: sets BROKER_PID and BROKERS.
+start_broker() {
+  local port
+  port=$(free_port)
+  "$ORDERFLOW_BROKER" --port "$port" "$@" >"$WORK/broker.out" 2>"$WORK/broker.err" &
+  BROKER_PID=$!
+  PIDS+=("$BROKER_PID")
+  for _ in $(seq 100); do
+    grep -q '^ready ' "$WORK/broker.out" 2>/dev/null && break
+    kill -0 "$BROKER_PID" 2>/dev/null || fail "broker exited: $(cat "$WORK/broker.err")"
+    sleep 0.1
+  done
+  grep -q '^ready ' "$WORK/broker.out" || fail "broker not ready in 10 s"
+  BROKERS="127.0.0.1:$port"
+}
+
+# start_processor NAME [extra args]: runs a processor in the background with
+# its output in $WORK/NAME.{out,err}; sets LAST_PID.
+start_processor() {
+  local name=$1
+  shift
+  "$ORDERFLOW_CONSUMER" process -b "$BROKERS" -X session.timeout.ms=6000 \
+    -X auto.commit.interval.ms=200 "$@" >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+# topic_count TOPIC: records in TOPIC (sum of high watermarks).
+topic_count() {
+  "$PY" - "$BROKERS" "$1" <<'PY'
+import sys
+from confluent_kafka import Consumer, TopicPartition
+c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "e2e-count"})
+md = c.list_topics(sys.argv[2], timeout=10)
+total = 0
+for p in md.topics[sys.argv[2]].partitions:
+    lo, hi = c.get_watermark_offsets(TopicPartition(sys.argv[2], p), timeout=10)
+    total += hi
+c.close()
+print(total)
+PY
+}
+
+# wait_for_count TOPIC N SECONDS
+wait_for_count() {
+  local deadline=$((SECONDS + $3)) n=0
+  while [ $SECONDS -lt $deadline ]; do
+    n=$(topic_count "$1")
+    [ "$n" -ge "$2" ] && return 0
+    sleep 0.5
+  done
+  fail "$1 holds $n records, expected $2 within $3 s"
+}

@@ -1,0 +1,248 @@
+/* orderflow-consumer process against a misbehaving in-process mock cluster:
+ * every input gives exactly one output, whatever the faults. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void produce_generated(const char *bootstraps, const char *count, const char *rate)
+{
+    child c;
+    char *argv[] = {(char *)producer_path(), "-b", (char *)bootstraps, "-q", "--generate",
+                    (char *)count, rate ? "--rate" : NULL, (char *)rate, NULL};
+    child_start(&c, NULL, argv);
+    ck_assert_int_eq(child_wait(&c, 120000), 0);
+    child_cleanup(&c);
+}
+
+static void start_processor(child *c, const char *bootstraps, const char *guarantee, int json)
+{
+    char *argv[] = {(char *)consumer_path(),
+                    "process",
+                    "-b",
+                    (char *)bootstraps,
+                    json ? "--json" : "-q",
+                    "-X",
+                    "session.timeout.ms=6000",
+                    "-X",
+                    "auto.commit.interval.ms=200",
+                    "--guarantee",
+                    (char *)guarantee,
+                    NULL};
+    child_start(c, NULL, argv);
+}
+
+static void stop_processor(child *c)
+{
+    child_signal(c, SIGTERM);
+    int status = child_wait(c, 30000);
+    char *err = child_stderr(c);
+    ck_assert_msg(status == 0, "processor exit %d: %s", status, err);
+    free(err);
+}
+
+/* Exactly `expected` outputs, one per distinct idempotency key, each derived
+ * from a generated input key. */
+static void assert_outputs(const char *bootstraps, size_t expected)
+{
+    records r;
+    read_topic(bootstraps, "data-processed", &r);
+    ck_assert_uint_eq(distinct_idempotency_keys(&r), expected);
+    ck_assert_msg(r.count == expected, "%zu outputs for %zu inputs: %zu raw duplicates",
+                  r.count, expected, r.count - expected);
+    for (size_t i = 0; i < r.count; i++) {
+        ck_assert_ptr_nonnull(r.items[i].idempotency_key);
+        ck_assert_msg(strncmp(r.items[i].idempotency_key, "data_processed:order_created:", 29) == 0,
+                      "unexpected key %s", r.items[i].idempotency_key);
+        ck_assert_str_eq(r.items[i].key, r.items[i].idempotency_key + 29);
+    }
+    records_free(&r);
+}
+
+START_TEST(faults_during_processing_lose_and_duplicate_nothing)
+{
+    mock_cluster mock;
+    mock_start(&mock, 1, 4);
+    produce_generated(mock.bootstraps, "6000", NULL);
+    child p;
+    start_processor(&p, mock.bootstraps, "at_least_once", 0);
+    sleep_ms(1000);
+    rd_kafka_mock_push_request_errors(mock.cluster, API_OFFSET_COMMIT, 4,
+                                      RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                      RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+                                      RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
+    rd_kafka_mock_push_request_errors(mock.cluster, API_PRODUCE, 4,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                      RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+    sleep_ms(300);
+    ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.cluster, 1), 0);
+    sleep_ms(2000);
+    ck_assert_int_eq(rd_kafka_mock_broker_set_up(mock.cluster, 1), 0);
+    size_t seen = wait_for_records(mock.bootstraps, "data-processed", 6000, 90000);
+    ck_assert_uint_ge(seen, 6000);
+    stop_processor(&p);
+    assert_outputs(mock.bootstraps, 6000);
+    child_cleanup(&p);
+    mock_stop(&mock);
+}
+END_TEST
+
+START_TEST(rebalance_while_processing_loses_and_duplicates_nothing)
+{
+    mock_cluster mock;
+    mock_start(&mock, 1, 4);
+    child first, second, producer;
+    start_processor(&first, mock.bootstraps, "at_least_once", 0);
+    char *argv[] = {(char *)producer_path(), "-b", mock.bootstraps, "-q", "--generate", "12000",
+                    "--rate", "2000", NULL};
+    child_start(&producer, NULL, argv);
+    sleep_ms(1500);
+    start_processor(&second, mock.bootstraps, "at_least_once", 0); /* partitions move */
+    sleep_ms(2500);
+    stop_processor(&second); /* and move back */
+    ck_assert_int_eq(child_wait(&producer, 60000), 0);
+    size_t seen = wait_for_records(mock.bootstraps, "data-processed", 12000, 90000);
+    ck_assert_uint_ge(seen, 12000);
+    stop_processor(&first);
+    assert_outputs(mock.bootstraps, 12000);
+    child_cleanup(&first);
+    child_cleanup(&second);
+    child_cleanup(&producer);
+    mock_stop(&mock);
+}
+END_TEST
+
+static void send_order(const char *bootstraps)
+{
+    child c;
+    char *argv[] = {(char *)producer_path(),
+                    "-b",
+                    (char *)bootstraps,
+                    "-q",
+                    "--order",
+                    "{\"order_id\":\"A-1001\",\"customer_id\":\"C-42\",\"currency\":\"EUR\","
+                    "\"items\":[{\"sku\":\"SKU-1\",\"quantity\":2,\"unit_price_cents\":1999}]}",
+                    NULL};
+    child_start(&c, NULL, argv);
+    ck_assert_int_eq(child_wait(&c, 30000), 0);
+    child_cleanup(&c);
+}
+
+static int count_in(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+/* Waits until the processor's stdout shows `lines` duplicate outcomes. */
+static void wait_for_duplicates(child *p, int lines)
+{
+    for (int i = 0; i < 300; i++) {
+        char *out = child_stdout(p);
+        int n = count_in(out, "\"outcome\":\"duplicate\"");
+        free(out);
+        if (n >= lines) return;
+        sleep_ms(100);
+    }
+    ck_abort_msg("processor did not report %d duplicates", lines);
+}
+
+START_TEST(same_key_twice_and_after_restart_gives_one_output)
+{
+    mock_cluster mock;
+    mock_start(&mock, 1, 4);
+    send_order(mock.bootstraps);
+    send_order(mock.bootstraps);
+    child p;
+    start_processor(&p, mock.bootstraps, "at_least_once", 1);
+    ck_assert_uint_ge(wait_for_records(mock.bootstraps, "data-processed", 1, 30000), 1);
+    wait_for_duplicates(&p, 1);
+    stop_processor(&p);
+    child_cleanup(&p);
+
+    send_order(mock.bootstraps); /* the same order after a restart */
+    start_processor(&p, mock.bootstraps, "at_least_once", 1);
+    wait_for_duplicates(&p, 1);
+    stop_processor(&p);
+    char *out = child_stdout(&p);
+    ck_assert_int_eq(count_in(out, "\"outcome\":\"accepted\""), 0);
+    free(out);
+
+    records r;
+    read_topic(mock.bootstraps, "data-processed", &r);
+    ck_assert_uint_eq(r.count, 1);
+    ck_assert_str_eq(r.items[0].idempotency_key, "data_processed:order_created:A-1001");
+    ck_assert_ptr_nonnull(strstr(r.items[0].value, "\"total_cents\":3998"));
+    records_free(&r);
+    child_cleanup(&p);
+    mock_stop(&mock);
+}
+END_TEST
+
+static int64_t committed_total(const char *bootstraps, int partitions)
+{
+    char err[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof(err));
+    rd_kafka_conf_set(conf, "group.id", "orderflow-processor", err, sizeof(err));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    ck_assert_ptr_nonnull(rk);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(partitions);
+    for (int i = 0; i < partitions; i++) rd_kafka_topic_partition_list_add(list, "order-created", i);
+    ck_assert_int_eq(rd_kafka_committed(rk, list, 10000), 0);
+    int64_t total = 0;
+    for (int i = 0; i < partitions; i++)
+        if (list->elems[i].offset > 0) total += list->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_destroy(rk);
+    return total;
+}
+
+START_TEST(exactly_once_commits_outputs_and_offsets_together)
+{
+    mock_cluster mock;
+    mock_start(&mock, 1, 4);
+    produce_generated(mock.bootstraps, "3000", NULL);
+    child p;
+    start_processor(&p, mock.bootstraps, "exactly_once", 0);
+    size_t seen = 0;
+    for (int i = 0; i < 120 && seen < 3000; i++) {
+        records r;
+        read_topic(mock.bootstraps, "data-processed", &r);
+        seen = r.count;
+        records_free(&r);
+        if (seen < 3000) sleep_ms(500);
+    }
+    ck_assert_uint_eq(seen, 3000);
+    stop_processor(&p);
+    /* The input offsets were committed through the transactions. */
+    ck_assert_int_eq(committed_total(mock.bootstraps, 4), 3000);
+    assert_outputs(mock.bootstraps, 3000);
+    child_cleanup(&p);
+    mock_stop(&mock);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("processor_faults");
+    TCase *tc = tcase_create("mock");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, faults_during_processing_lose_and_duplicate_nothing);
+    tcase_add_test(tc, rebalance_while_processing_loses_and_duplicates_nothing);
+    tcase_add_test(tc, same_key_twice_and_after_restart_gives_one_output);
+    tcase_add_test(tc, exactly_once_commits_outputs_and_offsets_together);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
