@@ -1,5 +1,6 @@
 /* orderflow-producer: publishes order_created events (SPEC sections 4, 5). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,7 +302,9 @@ static int run_inputs(run_state *run, const of_config *cfg)
 static int finish(run_state *run, const of_config *cfg, int status)
 {
     publisher *pub = &run->pub;
-    int flush_ms = cfg->producer_timeout_ms + 5000;
+    /* Every event gets its report within message.timeout.ms; the margin covers
+     * the final request round trip. */
+    int flush_ms = cfg->producer_timeout_ms > INT_MAX - 5000 ? INT_MAX : cfg->producer_timeout_ms + 5000;
     publisher_flush(pub, flush_ms);
     progress(run, 1);
     if (pub->report && fflush(pub->report) != 0) {

@@ -75,8 +75,8 @@ int of_config_set_brokers_from(of_config *cfg, const char *brokers, const char *
                                size_t errlen)
 {
     if (!brokers || !*brokers) {
-        of_config_errf(err, errlen, "%s: the broker list is empty; expected HOST:PORT[,HOST:PORT...]",
-                       origin);
+        of_config_errf(err, errlen,
+                       "%s: the broker list is empty; expected HOST:PORT[,HOST:PORT...]", origin);
         return -1;
     }
     /* Both copies first, so that a failure leaves the old pair intact. */

@@ -140,8 +140,7 @@ static int string_literal(text_pass *p)
         return 0;
     }
     for (size_t i = p->pos; i < end; i++)
-        if (p->in[i] == '\n')
-            return fail(p, "quoted setting name spans lines");
+        if (p->in[i] == '\n') return fail(p, "quoted setting name spans lines");
     return emit_quoted_name(p, p->pos, end);
 }
 
@@ -191,8 +190,8 @@ static int number(text_pass *p)
         if (parse_u64(s + sign, body - sign, 10, &value) != 0 ||
             value > (negative ? (unsigned long long)INT64_MAX + 1 : (unsigned long long)INT64_MAX))
             return fail(p, "integer %.*s does not fit in 64 bits", (int)n, s);
-        promote = suffix == 0 &&
-                  value > (negative ? (unsigned long long)INT_MAX + 1 : (unsigned long long)INT_MAX);
+        promote = suffix == 0 && value > (negative ? (unsigned long long)INT_MAX + 1
+                                                   : (unsigned long long)INT_MAX);
     }
     copy(p, n);
     if (promote) p->out[p->used++] = 'L';
@@ -229,8 +228,8 @@ char *of_config_text_prepare(const char *text, size_t len, unsigned *bad_line, c
         if (why && whylen) snprintf(why, whylen, "file too large");
         return NULL;
     }
-    text_pass p = {.in = text, .len = len, .line = 1, .bad_line = bad_line, .why = why,
-                   .whylen = whylen};
+    text_pass p = {
+        .in = text, .len = len, .line = 1, .bad_line = bad_line, .why = why, .whylen = whylen};
     p.out = malloc(3 * len + 2);
     if (!p.out) {
         *bad_line = 0;
@@ -282,8 +281,7 @@ char *of_config_text_name(const char *name)
     size_t used = 0;
     for (size_t i = 1; i < n; i++) {
         char c = name[i];
-        if (c == '_' && i + 2 < n && hex_value(name[i + 1]) >= 0 &&
-            hex_value(name[i + 2]) >= 0) {
+        if (c == '_' && i + 2 < n && hex_value(name[i + 1]) >= 0 && hex_value(name[i + 2]) >= 0) {
             out[used++] = (char)(hex_value(name[i + 1]) * 16 + hex_value(name[i + 2]));
             i += 2;
         } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-') {

@@ -87,9 +87,8 @@ int of_time_valid(of_str str)
     /* RFC 3339 section 5.6: full-date "T" full-time; T and Z may be lowercase. */
     if (!digits(s, n, 0, 4, &year) || n < 5 || s[4] != '-' || !digits(s, n, 5, 2, &month) ||
         n < 8 || s[7] != '-' || !digits(s, n, 8, 2, &day) || n < 11 ||
-        (s[10] != 'T' && s[10] != 't') || !digits(s, n, 11, 2, &hour) || n < 14 ||
-        s[13] != ':' || !digits(s, n, 14, 2, &minute) || n < 17 || s[16] != ':' ||
-        !digits(s, n, 17, 2, &second))
+        (s[10] != 'T' && s[10] != 't') || !digits(s, n, 11, 2, &hour) || n < 14 || s[13] != ':' ||
+        !digits(s, n, 14, 2, &minute) || n < 17 || s[16] != ':' || !digits(s, n, 17, 2, &second))
         return 0;
     if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return 0;
     /* Second 60 is a leap second, which RFC 3339 allows. */

@@ -1,6 +1,7 @@
 /* librdkafka configuration from an of_config. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <orderflow/kafka.h>
 
@@ -20,6 +21,15 @@ static const of_property *find_user_property(const of_config *cfg, const char *k
     return NULL;
 }
 
+/* librdkafka accepts several spellings of one value: "acks=-1" is "all". */
+static const char *canonical(const char *key, const char *value)
+{
+    if (strcmp(key, "acks") == 0) return strcmp(value, "-1") == 0 ? "all" : value;
+    if (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0) return "true";
+    if (strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0) return "false";
+    return value;
+}
+
 rd_kafka_conf_t *of_kafka_conf_new(const of_config *cfg, const of_kafka_setting *defaults,
                                    const of_kafka_setting *forced, char *err, size_t errlen)
 {
@@ -30,7 +40,9 @@ rd_kafka_conf_t *of_kafka_conf_new(const of_config *cfg, const of_kafka_setting 
     }
     for (const of_kafka_setting *s = defaults; s && s->key; s++)
         if (set_one(conf, s->key, s->value, "built-in default", err, errlen) != 0) goto fail;
-    if (set_one(conf, "bootstrap.servers", cfg->brokers, "brokers", err, errlen) != 0) goto fail;
+    if (set_one(conf, "bootstrap.servers", cfg->brokers,
+                cfg->brokers_origin ? cfg->brokers_origin : "brokers", err, errlen) != 0)
+        goto fail;
     for (size_t i = 0; i < cfg->property_count; i++) {
         const of_property *p = &cfg->properties[i];
         if (set_one(conf, p->key, p->value, p->origin, err, errlen) != 0) goto fail;
@@ -39,7 +51,7 @@ rd_kafka_conf_t *of_kafka_conf_new(const of_config *cfg, const of_kafka_setting 
         /* A silent override would break the promise the user relies on
          * (idempotence, commit discipline), so a contradiction is an error. */
         const of_property *user = find_user_property(cfg, s->key);
-        if (user && strcmp(user->value, s->value) != 0) {
+        if (user && strcmp(canonical(user->key, user->value), canonical(s->key, s->value)) != 0) {
             snprintf(err, errlen,
                      "%s: librdkafka property '%s=%s' cannot be changed: this program needs "
                      "'%s=%s' for its delivery guarantees; remove the setting",

@@ -3,8 +3,8 @@
  *
  * Strings are (pointer, length) views. A view filled by a decoder points into
  * that decoder's arena and stays valid until the next decode call on it or
- * of_decoder_free(); it is always followed by a NUL byte, but may contain NUL
- * bytes itself only where the field allows it (identifiers never do). */
+ * of_decoder_free(); it is always followed by a NUL byte and never contains
+ * one (the decoder rejects a NUL in any string it keeps, as BAD_VALUE). */
 #ifndef ORDERFLOW_ENVELOPE_H
 #define ORDERFLOW_ENVELOPE_H
 
@@ -120,8 +120,14 @@ void of_encoder_free(of_encoder *enc);
 
 /* Encodes ev as one JSON object (no trailing newline). On success returns 0 and
  * sets *out and *out_len to the encoder's buffer, valid until the next call on enc.
- * On failure (absent required attribute, invalid UTF-8 in a string, out of
- * memory) returns -1 and writes the reason to err. */
+ * On failure returns -1 and writes the reason to err. It refuses what
+ * of_decode_event would reject, so a bad event fails where it is made: an
+ * absent (or empty) required attribute, a NUL byte or ill-formed UTF-8 in a
+ * string (overlong forms and surrogates included), an idempotency key that
+ * breaks the of_idempotency_key_check rules, a time that is not RFC 3339,
+ * schemaversion < 1 (set OF_SCHEMAVERSION), subject != data.order_id, an
+ * unknown type or status, a REJECTED status without a reason. A reason given
+ * with status ACCEPTED is not written. */
 int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_t *out_len,
                     char *err, size_t errlen);
 
@@ -134,15 +140,21 @@ typedef struct of_decoder of_decoder;
 of_decoder *of_decoder_new(const of_limits *limits);
 void of_decoder_free(of_decoder *dec);
 
-/* Decodes and validates one envelope. On success returns OF_OK and fills *ev
- * (views into dec). Otherwise returns the reject code, writes a one-line
- * human-readable reason naming the attribute at fault to err, and *ev is
- * unspecified. Unknown extension attributes are accepted and ignored. */
+/* Decodes and validates one envelope. On success returns OF_OK, fills *ev
+ * (views into dec) and sets err to "". Otherwise returns the reject code,
+ * writes a one-line human-readable reason naming the attribute at fault to
+ * err (NULL/0 allowed), and *ev is unspecified. Unknown extension attributes
+ * and unknown data fields are accepted and ignored (but still held to the
+ * limits, UTF-8 and syntax rules). Limits, syntax, UTF-8 and duplicates stop
+ * the parse where they occur; the other faults are reported after it, in a
+ * fixed order: specversion, type, schemaversion, then the other attributes in
+ * SPEC order, then data. Does not allocate per record once warm. */
 of_reject of_decode_event(of_decoder *dec, const void *buf, size_t len, of_event *ev, char *err,
                           size_t errlen);
 
 /* Decodes a bare order object (the order_created data payload, the producer's
- * input line format) with the same rules as the data attribute. */
+ * input line format) with the same rules as the data attribute; the object is
+ * depth 1 and reasons name fields without the "data." prefix. */
 of_reject of_decode_order(of_decoder *dec, const void *buf, size_t len, of_order *order,
                           char *err, size_t errlen);
 

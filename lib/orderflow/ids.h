@@ -23,12 +23,16 @@ typedef struct of_idgen {
 int of_idgen_init(of_idgen *gen, char *err, size_t errlen);
 /* Seeds gen deterministically (tests, reproducible benchmarks). */
 void of_idgen_seed(of_idgen *gen, uint64_t seed);
-/* Writes a UUIDv7 for unix_ms plus a NUL to out (OF_UUID_LEN + 1 bytes). */
+/* Writes a UUIDv7 for unix_ms plus a NUL to out (OF_UUID_LEN + 1 bytes).
+ * Ids from one generator always sort in creation order: if unix_ms goes back,
+ * or a millisecond uses up the 12-bit counter, the id carries the generator's
+ * last timestamp (or the one after it) instead. */
 void of_uuid7(of_idgen *gen, uint64_t unix_ms, char *out);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 uint64_t of_now_ms(void);
-/* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" plus a NUL to out (OF_TIME_LEN + 1 bytes). */
+/* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" plus a NUL to out (OF_TIME_LEN + 1 bytes).
+ * Times after 9999-12-31T23:59:59.999Z are written as that instant. */
 void of_format_time(uint64_t unix_ms, char *out);
 /* 1 when s is an RFC 3339 timestamp (any offset, any fraction), else 0. */
 int of_time_valid(of_str s);
@@ -40,8 +44,9 @@ int of_idempotency_key_check(of_str key, char *err, size_t errlen);
 /* Writes "<prefix><name>" plus a NUL to out (OF_IDEMPOTENCY_KEY_MAX + 1 bytes)
  * and returns its length. When that would exceed 256 bytes the tail of name is
  * replaced by "~" and 16 hex digits of a 64-bit FNV-1a hash of the whole name, so
- * the derived key stays stable, within bounds and distinct. It does not
- * validate: check the result with of_idempotency_key_check. */
+ * the derived key stays stable, within bounds and distinct (a prefix over 239
+ * bytes is cut too). It does not validate: check the result with
+ * of_idempotency_key_check. */
 size_t of_idempotency_key_derive(const char *prefix, of_str name, char *out);
 
 #endif

@@ -15,7 +15,9 @@
  * Rules, in order: items not empty; every quantity >= 1; every unit price >= 0;
  * currency three capital letters A-Z; quantity total, line totals and order
  * total fit in int64. When rejected, the totals hold what was computed before
- * the failing rule (0 if overflowed). Never fails otherwise. */
+ * the failing rule (0 if overflowed). Never fails otherwise. Reasons number
+ * items from 1 and quote SKUs and currencies as printable ASCII (\xNN for other
+ * bytes, cut with "..."), so a reason is one line that fits reason_buf. */
 void of_process_order(const of_order *order, of_processed *out, char *reason_buf);
 
 #endif

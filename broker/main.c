@@ -1,0 +1,412 @@
+/* orderflow-broker: an in-memory Kafka-protocol broker for development and
+ * tests (SPEC sections 1 and 5).
+ *
+ * librdkafka's mock cluster does the Kafka part; it only listens on an
+ * ephemeral loopback port, so a relay on 127.0.0.1:PORT (9092 by default)
+ * forwards bootstrap connections to it. Clients then learn the mock's own
+ * address from the metadata and talk to it directly. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "forwarder.h"
+#include "mock.h"
+
+#define PROGRAM "orderflow-broker"
+#define DEFAULT_PORT 9092
+#define DEFAULT_PARTITIONS 6
+#define MAX_PARTITIONS 1000
+#define MAX_TOPICS 64
+/* What librdkafka's mock does for topics nobody created beforehand
+ * (rdkafka_mock.c: mcluster->defaults.partition_cnt); not configurable. */
+#define MOCK_AUTO_PARTITIONS 4
+
+static const char *const default_topics[] = {"order-created", "data-processed",
+                                             "order-created.dlq"};
+
+/* Set by the SIGINT/SIGTERM handler to the signal number; the only
+ * process-wide mutable state. */
+static volatile sig_atomic_t stop_signal;
+
+typedef struct broker_options {
+    uint16_t port;
+    int partitions;
+    const char *topics[MAX_TOPICS]; /* defaults or -t, then the --topic ones */
+    size_t topic_count;
+    const char *extra_topics[MAX_TOPICS];
+    size_t extra_topic_count;
+    char *topics_copy; /* -t's value, split in place; topics[] point into it */
+    int quiet;
+    int verbose;
+} broker_options;
+
+enum { OPT_PARTITIONS = 256, OPT_TOPIC };
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: " PROGRAM " [OPTION]...\n"
+            "In-memory Kafka-protocol broker for development and tests (librdkafka's\n"
+            "mock cluster), on 127.0.0.1 only. Its data lives in memory and is lost on\n"
+            "exit; each partition keeps only about its last 5 MB.\n"
+            "\n"
+            "Options:\n"
+            "  -p, --port N          listen on 127.0.0.1:N (default %d; 0 picks a free\n"
+            "                        port, shown in the \"ready\" line)\n"
+            "      --partitions N    partitions of each pre-created topic, 1..%d\n"
+            "                        (default %d)\n"
+            "  -t, --topics A,B,...  topics to pre-create instead of the defaults\n"
+            "                        (default %s,%s,\n"
+            "                        %s)\n"
+            "      --topic NAME      pre-create one more topic (repeatable)\n"
+            "  -q, --quiet           print only errors and the \"ready\" line\n"
+            "  -v, --verbose         log relayed connections and the mock's debug\n"
+            "                        messages (-vv: all librdkafka debug contexts)\n"
+            "  -h, --help            show this help and exit\n"
+            "  -V, --version         show the version and exit\n"
+            "\n"
+            "Other topics are created on first use with %d partitions (the mock's\n"
+            "fixed default). Once serving, it prints \"ready 127.0.0.1:PORT\" on stdout.\n"
+            "SIGINT or SIGTERM stops it (exit 0); a second signal stops it at once.\n"
+            "Exit status: 0 stopped, 64 bad option, 69 cannot listen, 70 internal error.\n"
+            "\n"
+            "Example:\n"
+            "  " PROGRAM " --port 9092 --partitions 6 &\n"
+            "  kcat -b localhost:9092 -L\n",
+            DEFAULT_PORT, MAX_PARTITIONS, DEFAULT_PARTITIONS, default_topics[0], default_topics[1],
+            default_topics[2], MOCK_AUTO_PARTITIONS);
+}
+
+static int usage_error(void)
+{
+    fprintf(stderr, "Try '" PROGRAM " --help' for more information.\n");
+    return EX_USAGE;
+}
+
+static int parse_int(const char *option, const char *arg, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, PROGRAM ": %s: expected an integer %ld..%ld, got '%s'\n", option, min, max,
+                arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Kafka's own rule for topic names; the mock accepts anything, but a name a
+ * real cluster would refuse would only fail later, against Apache Kafka. */
+static int check_topic_name(const char *option, const char *name)
+{
+    size_t len = strlen(name);
+    int ok = len >= 1 && len <= 249 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+    for (size_t i = 0; ok && i < len; i++) {
+        char ch = name[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '.' || ch == '_' || ch == '-';
+    }
+    if (!ok) {
+        fprintf(stderr,
+                PROGRAM ": %s: invalid topic name '%s' (1..249 of a-z A-Z 0-9 . _ -, "
+                        "not '.' or '..')\n",
+                option, name);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_topics(broker_options *opt, const char *arg)
+{
+    /* A later -t replaces an earlier one, as later options usually do. */
+    free(opt->topics_copy);
+    opt->topic_count = 0;
+    opt->topics_copy = strdup(arg);
+    if (!opt->topics_copy) {
+        fprintf(stderr, PROGRAM ": out of memory\n");
+        return -1;
+    }
+    char *p = opt->topics_copy;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        if (check_topic_name("--topics", p) != 0) return -1;
+        if (opt->topic_count == MAX_TOPICS) {
+            fprintf(stderr, PROGRAM ": --topics: more than %d topics\n", MAX_TOPICS);
+            return -1;
+        }
+        opt->topics[opt->topic_count++] = p;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+/* Returns -1 to go on, or the status to exit with. */
+static int parse_options(int argc, char **argv, broker_options *opt)
+{
+    static const struct option longopts[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"partitions", required_argument, NULL, OPT_PARTITIONS},
+        {"topics", required_argument, NULL, 't'},
+        {"topic", required_argument, NULL, OPT_TOPIC},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+
+    memset(opt, 0, sizeof(*opt));
+    opt->port = DEFAULT_PORT;
+    opt->partitions = DEFAULT_PARTITIONS;
+    for (size_t i = 0; i < sizeof(default_topics) / sizeof(default_topics[0]); i++)
+        opt->topics[opt->topic_count++] = default_topics[i];
+
+    /* Our own messages (opterr = 0, leading ':') so that they name the
+     * program, not the path it was started by. */
+    opterr = 0;
+    int c;
+    long v;
+    while ((c = getopt_long(argc, argv, ":p:t:qvhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (parse_int("--port", optarg, 0, 65535, &v) != 0) return usage_error();
+            opt->port = (uint16_t)v;
+            break;
+        case OPT_PARTITIONS:
+            if (parse_int("--partitions", optarg, 1, MAX_PARTITIONS, &v) != 0) return usage_error();
+            opt->partitions = (int)v;
+            break;
+        case 't':
+            if (set_topics(opt, optarg) != 0) return usage_error();
+            break;
+        case OPT_TOPIC:
+            if (check_topic_name("--topic", optarg) != 0) return usage_error();
+            if (opt->extra_topic_count == MAX_TOPICS) {
+                fprintf(stderr, PROGRAM ": --topic: more than %d topics\n", MAX_TOPICS);
+                return usage_error();
+            }
+            opt->extra_topics[opt->extra_topic_count++] = optarg;
+            break;
+        case 'q':
+            opt->quiet = 1;
+            break;
+        case 'v':
+            opt->verbose++;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf(PROGRAM " " ORDERFLOW_VERSION " (librdkafka %s)\n", rd_kafka_version_str());
+            return 0;
+        case ':':
+            fprintf(stderr, PROGRAM ": option '%s' needs a value\n", argv[optind - 1]);
+            return usage_error();
+        default:
+            if (optopt)
+                fprintf(stderr, PROGRAM ": unknown option '-%c'\n", optopt);
+            else
+                fprintf(stderr, PROGRAM ": unknown option '%s'\n", argv[optind - 1]);
+            return usage_error();
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, PROGRAM ": unexpected argument '%s'\n", argv[optind]);
+        return usage_error();
+    }
+
+    for (size_t i = 0; i < opt->extra_topic_count; i++) {
+        if (opt->topic_count == MAX_TOPICS) {
+            fprintf(stderr, PROGRAM ": more than %d topics\n", MAX_TOPICS);
+            return usage_error();
+        }
+        opt->topics[opt->topic_count++] = opt->extra_topics[i];
+    }
+    for (size_t i = 0; i < opt->topic_count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(opt->topics[i], opt->topics[j]) == 0) {
+                fprintf(stderr, PROGRAM ": topic '%s' is given twice\n", opt->topics[i]);
+                return usage_error();
+            }
+        }
+    }
+    return -1;
+}
+
+static void on_stop_signal(int sig)
+{
+    if (stop_signal) {
+        /* The second signal: the user does not want to wait for a clean
+         * shutdown, so die of the signal (the shell sees 128+N). */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    stop_signal = sig;
+}
+
+/* Blocks SIGINT/SIGTERM in this thread (and so in every thread created
+ * later, the mock's and librdkafka's included) and installs the handler.
+ * *wait_mask gets the mask for the relay to sleep with: the signals then
+ * arrive only inside its ppoll(), where they wake it. */
+static int setup_signals(sigset_t *stop_set, sigset_t *wait_mask)
+{
+    sigemptyset(stop_set);
+    sigaddset(stop_set, SIGINT);
+    sigaddset(stop_set, SIGTERM);
+    int err = pthread_sigmask(SIG_BLOCK, stop_set, wait_mask);
+    if (err) {
+        fprintf(stderr, PROGRAM ": cannot block signals: %s\n", strerror(err));
+        return -1;
+    }
+    /* Even if our parent left them blocked: they are how we are stopped. */
+    sigdelset(wait_mask, SIGINT);
+    sigdelset(wait_mask, SIGTERM);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigfillset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+        fprintf(stderr, PROGRAM ": cannot install signal handlers: %s\n", strerror(errno));
+        return -1;
+    }
+    /* A client that disconnects while we write to it must cost that
+     * connection, not the process. */
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) != 0) {
+        fprintf(stderr, PROGRAM ": cannot ignore SIGPIPE: %s\n", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void print_banner(const broker_options *opt, uint16_t port, const char *mock_address)
+{
+    fprintf(stderr, PROGRAM ": in-memory Kafka-protocol broker (librdkafka %s mock cluster)\n",
+            rd_kafka_version_str());
+    fprintf(stderr,
+            PROGRAM ": listening on 127.0.0.1:%u (loopback only), relaying to the mock broker, "
+                    "which advertises itself as %s\n",
+            (unsigned)port, mock_address);
+    fprintf(stderr, PROGRAM ": topics (%d partition%s each):", opt->partitions,
+            opt->partitions == 1 ? "" : "s");
+    for (size_t i = 0; i < opt->topic_count; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", opt->topics[i]);
+    fprintf(stderr, "; other topics are created on first use with %d partitions\n",
+            MOCK_AUTO_PARTITIONS);
+    fprintf(stderr, PROGRAM ": WARNING: all data lives in memory and is lost when the broker "
+                            "exits;\n");
+    fprintf(stderr, PROGRAM ": WARNING: each partition keeps only about its last 5 MB (at most "
+                            "100000 batches), older records are dropped\n");
+    fprintf(stderr, PROGRAM ": stop with Ctrl-C or SIGTERM\n");
+}
+
+int main(int argc, char **argv)
+{
+    broker_options opt;
+    int status = parse_options(argc, argv, &opt);
+    if (status >= 0) {
+        free(opt.topics_copy);
+        return status;
+    }
+
+    sigset_t stop_set, wait_mask;
+    if (setup_signals(&stop_set, &wait_mask) != 0) {
+        free(opt.topics_copy);
+        return EX_SOFTWARE;
+    }
+
+    /* Listen before building the cluster, so that a taken port is reported
+     * at once and nothing is left half started. */
+    broker_forwarder *fwd = NULL;
+    int err = broker_forwarder_listen(&fwd, opt.port, opt.verbose > 0);
+    if (err) {
+        const char *hint = "";
+        if (err == EADDRINUSE)
+            hint = " (is another broker running? try --port)";
+        else if (err == EACCES)
+            hint = " (ports below 1024 need privileges; try --port)";
+        fprintf(stderr, PROGRAM ": cannot listen on 127.0.0.1:%u: %s%s\n", (unsigned)opt.port,
+                strerror(err), hint);
+        free(opt.topics_copy);
+        return EX_UNAVAILABLE;
+    }
+    uint16_t port = broker_forwarder_port(fwd);
+
+    char errbuf[512];
+    broker_mock *mock = NULL;
+    if (broker_mock_new(&mock, opt.verbose, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, PROGRAM ": %s\n", errbuf);
+        broker_forwarder_finish(fwd);
+        free(opt.topics_copy);
+        return EX_SOFTWARE;
+    }
+
+    status = 0;
+    /* Same partition count for all: the processor requires its input and
+     * output topics to be co-partitioned (SPEC section 4). */
+    for (size_t i = 0; i < opt.topic_count && status == 0; i++) {
+        int rc =
+            broker_mock_create_topic(mock, opt.topics[i], opt.partitions, errbuf, sizeof(errbuf));
+        if (rc != 0) {
+            fprintf(stderr, PROGRAM ": %s\n", errbuf);
+            status = EX_SOFTWARE;
+        }
+    }
+    const char *mock_address = broker_mock_bootstraps(mock);
+    if (status == 0 &&
+        broker_forwarder_set_upstream(fwd, mock_address, errbuf, sizeof(errbuf)) != 0) {
+        fprintf(stderr, PROGRAM ": %s\n", errbuf);
+        status = EX_SOFTWARE;
+    }
+    if (status == 0) {
+        if (!opt.quiet) print_banner(&opt, port, mock_address);
+        err = broker_forwarder_start(fwd, &stop_signal, &wait_mask);
+        if (err) {
+            fprintf(stderr, PROGRAM ": cannot start the relay thread: %s\n", strerror(err));
+            status = EX_SOFTWARE;
+        }
+    }
+    if (status != 0) {
+        broker_forwarder_finish(fwd);
+        broker_mock_destroy(mock);
+        free(opt.topics_copy);
+        return status;
+    }
+
+    /* The one line on stdout: scripts and tests wait for it. */
+    printf("ready 127.0.0.1:%u\n", (unsigned)port);
+    if (fflush(stdout) != 0)
+        fprintf(stderr, PROGRAM ": cannot write the ready line: %s\n", strerror(errno));
+
+    /* Returns once a signal has stopped the relay (or it failed). */
+    err = broker_forwarder_finish(fwd);
+
+    /* From here on a second signal must find the handler unblocked, so that
+     * a slow shutdown can be cut short. */
+    pthread_sigmask(SIG_UNBLOCK, &stop_set, NULL);
+    if (err)
+        fprintf(stderr, PROGRAM ": the relay on 127.0.0.1:%u failed: %s; stopping\n",
+                (unsigned)port, strerror(err));
+    else if (!opt.quiet)
+        fprintf(stderr, PROGRAM ": %s received, stopping; the in-memory data is discarded\n",
+                stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+
+    broker_mock_destroy(mock);
+    free(opt.topics_copy);
+    return err ? EX_SOFTWARE : 0;
+}
