@@ -49,9 +49,9 @@ typedef struct processor {
     char source[300];
     yajl_gen line_json;
 
+    size_t max_message_bytes; /* the producer's message.max.bytes */
     processor_counters c;
     int fatal_status;
-    rd_kafka_topic_partition_list_t *store_list;
     int64_t last_store_ms;
     int64_t last_stats_ms;
     int64_t last_unavailable_report_ms;
@@ -101,22 +101,22 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 
 static void store_offsets(processor *p)
 {
-    rd_kafka_topic_partition_list_t *list = p->store_list;
-    list->cnt = 0;
+    rd_kafka_topic_partition_list_t *list = NULL;
     for (int32_t i = 0; i < p->partition_count; i++) {
         partition_state *ps = p->states[i];
         if (!ps || ps->committable < 0 || ps->committable == ps->stored) continue;
+        if (!list) list = rd_kafka_topic_partition_list_new(p->partition_count);
         rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, i)->offset =
             ps->committable;
         ps->stored = ps->committable;
     }
-    if (list->cnt == 0) return;
+    if (!list) return;
     rd_kafka_resp_err_t rc = rd_kafka_offsets_store(p->consumer.rk, list);
     if (rc && rc != RD_KAFKA_RESP_ERR__STATE)
         fprintf(stderr, PROGRAM ": cannot store offsets: %s\n", rd_kafka_err2str(rc));
-    /* The list's topic strings are owned by it: free them for the next round. */
-    for (int i = 0; i < list->cnt; i++) free(list->elems[i].topic);
-    list->cnt = 0;
+    /* A fresh list each time: librdkafka attaches partition references to the
+     * elements that only list_destroy releases (at most every 100 ms). */
+    rd_kafka_topic_partition_list_destroy(list);
 }
 
 /* Waits for every output in flight (bounded), then stores offsets. Returns 0
@@ -124,7 +124,7 @@ static void store_offsets(processor *p)
 static int drain(processor *p, int timeout_ms)
 {
     int64_t deadline = monotonic_ms() + timeout_ms;
-    while (rd_kafka_outq_len(p->producer.rk) > 0 && monotonic_ms() < deadline && !p->fatal_status)
+    while (rd_kafka_outq_len(p->producer.rk) > 0 && monotonic_ms() < deadline && !p->producer.fatal)
         rd_kafka_poll(p->producer.rk, 50);
     store_offsets(p);
     return rd_kafka_outq_len(p->producer.rk) == 0 ? 0 : -1;
@@ -226,10 +226,26 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     of_kafka_header_add(headers, ORDERFLOW_SOURCE_PARTITION_HEADER, partition, strlen(partition));
     of_kafka_header_add(headers, ORDERFLOW_SOURCE_OFFSET_HEADER, offset, strlen(offset));
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
-    /* Original key and value bytes, untouched (SPEC 4). */
-    if (produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len, msg->payload,
-                msg->len, headers, sequence) != 0)
+    /* Original key and value bytes, untouched (SPEC 4), when they fit. */
+    if (msg->len + msg->key_len + 1024 > p->max_message_bytes) {
+        /* Forwarding would fail on every retry and stop the partition: keep
+         * the record's place and say where the bytes are instead. */
+        char note[160];
+        snprintf(note, sizeof(note),
+                 "; value of %zu bytes not copied (over message.max.bytes %zu): read it at the "
+                 "source offset",
+                 msg->len, p->max_message_bytes);
+        rd_kafka_header_remove(headers, ORDERFLOW_ERROR_HEADER);
+        char full[700];
+        snprintf(full, sizeof(full), "%s%s", reason, note);
+        of_kafka_header_add(headers, ORDERFLOW_ERROR_HEADER, full, strlen(full));
+        if (produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len, NULL, 0,
+                    headers, sequence) != 0)
+            return;
+    } else if (produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len,
+                       msg->payload, msg->len, headers, sequence) != 0) {
         return;
+    }
     of_dedup_insert(ps->emitted, key, key_len);
     p->c.dead_lettered++;
     report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
@@ -469,7 +485,13 @@ static int open_clients(processor *p, char *err, size_t errlen)
     snprintf(transactional_id, sizeof(transactional_id), "%s-%s-%d", cfg->consumer_group,
              hostname, (int)getpid());
 
+    /* Room to dead-letter a record at the size limit, plus headers. */
+    char message_max[32];
+    snprintf(message_max, sizeof(message_max), "%zu",
+             cfg->limits.max_record_bytes * 2 + 65536 > 1000000 ? cfg->limits.max_record_bytes * 2 + 65536
+                                                                 : 1000000);
     const of_kafka_setting producer_defaults[] = {
+        {"message.max.bytes", message_max},
         {"linger.ms", "5"},
         {"batch.num.messages", "10000"},
         {"queue.buffering.max.messages", "500000"},
@@ -489,6 +511,10 @@ static int open_clients(processor *p, char *err, size_t errlen)
         of_kafka_conf_new(cfg, producer_defaults, producer_forced, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    char max_bytes[32];
+    size_t max_bytes_len = sizeof(max_bytes);
+    if (rd_kafka_conf_get(conf, "message.max.bytes", max_bytes, &max_bytes_len) == RD_KAFKA_CONF_OK)
+        p->max_message_bytes = (size_t)strtoull(max_bytes, NULL, 10);
     if (of_kafka_new(&p->producer, RD_KAFKA_PRODUCER, conf, p, err, errlen) != 0)
         return EX_SOFTWARE;
 
@@ -533,13 +559,12 @@ static int setup(processor *p, char *err, size_t errlen)
     if (status) return status;
     if ((status = check_topics(p, err, errlen)) != 0) return status;
     p->states = calloc((size_t)p->partition_count, sizeof(*p->states));
-    p->store_list = rd_kafka_topic_partition_list_new(p->partition_count);
     p->decoder = of_decoder_new(&p->cfg->limits);
     p->encoder = of_encoder_new();
     p->line_json = yajl_gen_alloc(NULL);
     p->output_topic = rd_kafka_topic_new(p->producer.rk, p->cfg->topic_data_processed, NULL);
     p->dead_letter_topic = rd_kafka_topic_new(p->producer.rk, p->cfg->topic_dead_letter, NULL);
-    if (!p->states || !p->store_list || !p->decoder || !p->encoder || !p->line_json ||
+    if (!p->states || !p->decoder || !p->encoder || !p->line_json ||
         !p->output_topic || !p->dead_letter_topic) {
         snprintf(err, errlen, "out of memory setting up the processor");
         return EX_OSERR;
@@ -616,7 +641,6 @@ static int loop(processor *p)
         if (rd_kafka_outq_len(p->producer.rk) > OUTQ_HIGH_WATER) {
             /* Backpressure: the broker is behind; let it catch up. */
             rd_kafka_poll(p->producer.rk, 50);
-            rd_kafka_consumer_poll(p->consumer.rk, 0); /* keeps group membership alive */
             housekeeping(p);
             continue;
         }
@@ -626,6 +650,8 @@ static int loop(processor *p)
             if (!p->fatal_status) process_message(p, batch[i]);
             rd_kafka_message_destroy(batch[i]);
         }
+        /* One write per batch: readers of a pipe see events as they happen. */
+        if (n > 0 && p->opts->out) fflush(p->opts->out);
         housekeeping(p);
         if (p->eos && p->txn.needs_abort) {
             transaction_abort_and_rewind(&p->txn, p->consumer.rk);
@@ -672,7 +698,6 @@ static void teardown(processor *p)
     for (int32_t i = 0; p->states && i < p->partition_count; i++)
         partition_state_free(p->states[i]);
     free(p->states);
-    if (p->store_list) rd_kafka_topic_partition_list_destroy(p->store_list);
     of_decoder_free(p->decoder);
     of_encoder_free(p->encoder);
     if (p->line_json) yajl_gen_free(p->line_json);

@@ -28,11 +28,10 @@ free_port() {
   $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_broker [extra args]: sets BROKER_PID and BROKERS.
+# start_broker [extra args]: sets BROKER_PID and BROKERS. --port 0 lets the
+# broker pick a free port (no race), which its ready line reports.
 start_broker() {
-  local port
-  port=$(free_port)
-  "$ORDERFLOW_BROKER" --port "$port" "$@" >"$WORK/broker.out" 2>"$WORK/broker.err" &
+  "$ORDERFLOW_BROKER" --port 0 "$@" >"$WORK/broker.out" 2>"$WORK/broker.err" &
   BROKER_PID=$!
   PIDS+=("$BROKER_PID")
   for _ in $(seq 100); do
@@ -41,7 +40,7 @@ start_broker() {
     sleep 0.1
   done
   grep -q '^ready ' "$WORK/broker.out" || fail "broker not ready in 10 s"
-  BROKERS="127.0.0.1:$port"
+  BROKERS=$(sed -n 's/^ready //p' "$WORK/broker.out")
 }
 
 # start_processor NAME [extra args]: runs a processor in the background with

@@ -32,7 +32,7 @@ wrongtype=${wrongtype//P-schema/P-type}
   printf 'P-type\t%s\n' "$wrongtype"
   printf 'P-big\t{"pad":"%s"}\n' "$(head -c 1100000 /dev/zero | tr '\0' z)"
 } >"$WORK/poison.tsv"
-kcat -b "$BROKERS" -P -t order-created -K $'\t' -X message.max.bytes=4000000 "$WORK/poison.tsv" ||
+kcat -b "$BROKERS" -P -t order-created -K $'\t' -X message.max.bytes=4000000 <"$WORK/poison.tsv" ||
   fail "kcat could not write the poison records"
 
 wait_for_count data-processed 7 60

@@ -7,18 +7,22 @@ N=${N:-20000}
 KILLS=${KILLS:-3}
 
 start_broker
-"$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --generate "$N" --rate 2500 --seed 11 \
+"$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --generate "$N" --rate 700 --seed 11 \
   2>"$WORK/producer.err" &
 producer=$!
 PIDS+=("$producer")
 
 start_processor p
+before=0
 for k in $(seq "$KILLS"); do
-  sleep 2
+  # Kill only once this instance is mid-stream: it has emitted outputs.
+  wait_for_count data-processed $((before + 200)) 60
+  sleep 0.$((RANDOM % 9 + 1))
   kill -9 "$LAST_PID"
   wait "$LAST_PID" 2>/dev/null || true
   done_so_far=$(topic_count data-processed)
   echo "kill -9 #$k after $done_so_far outputs" >&2
+  before=$done_so_far
   start_processor p
 done
 wait "$producer" || fail "producer exit $?: $(cat "$WORK/producer.err")"

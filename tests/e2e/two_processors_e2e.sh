@@ -12,7 +12,9 @@ b=$LAST_PID
 "$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --generate "$N" --rate 2500 --seed 5 2>"$WORK/producer.err" &
 producer=$!
 PIDS+=("$producer")
-sleep 2
+# Stop b mid-stream, once it has taken a share of the work.
+for _ in $(seq 200); do grep -q accepted "$WORK/b.out" && break; sleep 0.1; done
+grep -q accepted "$WORK/b.out" || fail "processor b got no partitions: $(tail -3 "$WORK/b.err")"
 kill -TERM "$b"
 wait "$b" || fail "processor b exit $? after SIGTERM: $(tail -3 "$WORK/b.err")"
 wait "$producer" || fail "producer exit $?"
