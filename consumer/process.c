@@ -138,6 +138,10 @@ int process_main(int argc, char **argv)
                 (unsigned long long)counters.consumed, (unsigned long long)counters.accepted,
                 (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
                 (unsigned long long)counters.dead_lettered);
+    if (!common.quiet && cfg.guarantee == OF_EXACTLY_ONCE)
+        fprintf(stderr, PROGRAM ": %llu transactions committed, %llu aborted\n",
+                (unsigned long long)counters.transactions_committed,
+                (unsigned long long)counters.transactions_aborted);
     of_config_free(&cfg);
     return status;
 

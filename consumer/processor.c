@@ -723,6 +723,8 @@ int processor_run(const processor_options *opts, processor_counters *counters)
         if (opts->verbose) print_stats(&p, stderr);
     }
     if (opts->out) fflush(opts->out);
+    p.c.transactions_committed = p.txn.commits;
+    p.c.transactions_aborted = p.txn.aborts;
     if (counters) *counters = p.c;
     teardown(&p);
     return status;

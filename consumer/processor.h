@@ -26,6 +26,8 @@ typedef struct processor_counters {
     uint64_t delivered;     /* outputs acknowledged by the broker */
     uint64_t restored_keys; /* keys read back from Kafka on assignment */
     uint64_t rebalances;
+    uint64_t transactions_committed; /* exactly_once */
+    uint64_t transactions_aborted;
 } processor_counters;
 
 typedef struct processor_options {

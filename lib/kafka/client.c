@@ -10,6 +10,9 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     kafka->error_count++;
     kafka->last_error = (rd_kafka_resp_err_t)code;
     kafka->all_brokers_down = code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        code == RD_KAFKA_RESP_ERR__RESOLVE)
+        kafka->connection_errors++;
     snprintf(kafka->last_error_text, sizeof(kafka->last_error_text), "%s", reason);
     if (code == RD_KAFKA_RESP_ERR__FATAL) {
         char why[256];

@@ -51,11 +51,11 @@ int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info
         /* Serves the error callback, which is how "connection refused" shows. */
         rd_kafka_poll(kafka->rk, 0);
         if (kafka->fatal) break;
-        if (kafka->all_brokers_down && monotonic_ms() - start >= OF_UNREACHABLE_GRACE_MS) break;
+        if (kafka->connection_errors && monotonic_ms() - start >= OF_UNREACHABLE_GRACE_MS) break;
         if (last != RD_KAFKA_RESP_ERR__TIMED_OUT && last != RD_KAFKA_RESP_ERR__TRANSPORT) break;
     }
     if (kafka->fatal || (last != RD_KAFKA_RESP_ERR__TIMED_OUT &&
-                         last != RD_KAFKA_RESP_ERR__TRANSPORT && !kafka->all_brokers_down)) {
+                         last != RD_KAFKA_RESP_ERR__TRANSPORT && !kafka->connection_errors)) {
         *exit_code = of_kafka_exit_code(last);
         snprintf(err, errlen, "cannot read cluster metadata from %s: %s", brokers,
                  kafka->fatal ? kafka->last_error_text : rd_kafka_err2str(last));

@@ -34,6 +34,7 @@ typedef struct of_kafka {
     rd_kafka_resp_err_t last_error; /* last error event, RD_KAFKA_RESP_ERR_NO_ERROR if none */
     char last_error_text[512];
     uint64_t error_count;
+    uint64_t connection_errors;     /* refused, unresolvable or all brokers down */
     int fatal;                      /* librdkafka raised a fatal error: the handle is unusable */
     void *app_opaque;               /* for the program's own callbacks */
 } of_kafka;

@@ -20,8 +20,10 @@ PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 CHECK="$HERE/envelope_check.py"
 
-"$PY" -c 'import jsonschema, confluent_kafka' 2>/dev/null && command -v kcat >/dev/null ||
-  { echo "FAIL: needs python3-jsonschema, python3-confluent-kafka and kcat (scripts/setup.sh installs them)" >&2; exit 1; }
+if ! "$PY" -c 'import jsonschema, confluent_kafka' 2>/dev/null || ! command -v kcat >/dev/null; then
+  echo "FAIL: needs python3-jsonschema, python3-confluent-kafka and kcat (scripts/setup.sh installs them)" >&2
+  exit 1
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/orderflow-docs.XXXXXX")
 PIDS=()

@@ -34,12 +34,15 @@ fail() {
 }
 
 # The directories this build installs into, from its own configuration.
-eval "$(meson introspect "$BUILD" --buildoptions | "$PY" -c '
-import json, shlex, sys
+version=$(meson introspect "$BUILD" --projectinfo | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["version"])')
+{ read -r prefix; read -r bindir; read -r libdir; read -r includedir; read -r datadir
+  read -r mandir; read -r b_sanitize; } < <(meson introspect "$BUILD" --buildoptions | "$PY" -c '
+import json, sys
 opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
 for name in ("prefix", "bindir", "libdir", "includedir", "datadir", "mandir", "b_sanitize"):
-    print(f"{name}={shlex.quote(str(opts[name]))}")
-')"
+    print(opts[name])
+')
+[ -n "$b_sanitize" ] || fail "cannot read the install directories of $BUILD"
 under() { # under DIR: DIR of the install tree (absolute options stay absolute)
   case $1 in /*) echo "$DEST$1" ;; *) echo "$DEST$prefix/$1" ;; esac
 }
@@ -56,10 +59,10 @@ ok "meson install --destdir into $DEST"
 # Executables: installed, executable, and they run against the installed library.
 for exe in orderflow-producer orderflow-consumer orderflow-broker; do
   [ -x "$BIN/$exe" ] || fail "$bindir/$exe not installed"
-  version=$(LD_LIBRARY_PATH=$LIB "$BIN/$exe" --version) || fail "$exe --version failed"
-  case $version in
-    "$exe "[0-9]*.[0-9]*.[0-9]*) ;;
-    *) fail "$exe --version printed '$version'" ;;
+  said=$(LD_LIBRARY_PATH=$LIB "$BIN/$exe" --version) || fail "$exe --version failed"
+  case $said in
+    "$exe $version "*) ;;
+    *) fail "$exe --version printed '$said', expected '$exe $version ...'" ;;
   esac
   ldd_line=$(LD_LIBRARY_PATH=$LIB ldd "$BIN/$exe" | grep 'liborderflow' || true)
   case $exe:$ldd_line in
@@ -71,28 +74,30 @@ done
 ok "orderflow-producer, orderflow-consumer, orderflow-broker installed in $bindir and run"
 
 # The library: real file, soname link, development link.
-[ -f "$LIB/liborderflow.so.0.1.0" ] || fail "liborderflow.so.0.1.0 not in $libdir"
-[ "$(readlink "$LIB/liborderflow.so.0")" = liborderflow.so.0.1.0 ] || fail "liborderflow.so.0 link"
+[ -f "$LIB/liborderflow.so.$version" ] || fail "liborderflow.so.$version not in $libdir"
+[ "$(readlink "$LIB/liborderflow.so.0")" = "liborderflow.so.$version" ] || fail "liborderflow.so.0 link"
 [ "$(readlink "$LIB/liborderflow.so")" = liborderflow.so.0 ] || fail "liborderflow.so link"
-soname=$(objdump -p "$LIB/liborderflow.so.0.1.0" | awk '$1 == "SONAME" {print $2}')
+soname=$(objdump -p "$LIB/liborderflow.so.$version" | awk '$1 == "SONAME" {print $2}')
 [ "$soname" = liborderflow.so.0 ] || fail "SONAME is '$soname'"
-ok "liborderflow.so -> .so.0 -> .so.0.1.0 in $libdir, SONAME liborderflow.so.0"
+ok "liborderflow.so -> .so.0 -> .so.$version in $libdir, SONAME liborderflow.so.0"
 
 # Every public header of the source tree, and nothing else.
-want=$(cd "$SRC/lib/orderflow" && ls *.h | sort)
-have=$(cd "$INC/orderflow" 2>/dev/null && ls *.h | sort)
-[ "$want" = "$have" ] || fail "headers in $includedir/orderflow: [$(echo $have)], expected [$(echo $want)]"
+want=$(find "$SRC/lib/orderflow" -maxdepth 1 -name '*.h' -printf '%f\n' | sort)
+have=$(find "$INC/orderflow" -maxdepth 1 -name '*.h' -printf '%f\n' 2>/dev/null | sort)
+[ "$want" = "$have" ] ||
+  fail "headers in $includedir/orderflow: [$(tr '\n' ' ' <<<"$have")], expected [$(tr '\n' ' ' <<<"$want")]"
 for h in $want; do cmp -s "$SRC/lib/orderflow/$h" "$INC/orderflow/$h" || fail "$h differs from the source"; done
 ok "all $(echo "$want" | wc -l) public headers in $includedir/orderflow"
 
 PC=$LIB/pkgconfig/orderflow.pc
 [ -f "$PC" ] || fail "orderflow.pc not in $libdir/pkgconfig"
-grep -q '^Version: 0\.1\.0$' "$PC" || fail "orderflow.pc: no 'Version: 0.1.0'"
+grep -qx "Version: $version" "$PC" || fail "orderflow.pc: no 'Version: $version'"
 ok "orderflow.pc in $libdir/pkgconfig"
 
 for page in orderflow-producer orderflow-consumer orderflow-broker; do
   f=$MAN/man1/$page.1
   [ -f "$f" ] || fail "$mandir/man1/$page.1 not installed"
+  grep -q "^\.TH .*\"orderflow $version\"" "$f" || fail "$page.1: .TH does not say orderflow $version"
   if command -v groff >/dev/null; then
     warnings=$(groff -man -Tutf8 -ww -z "$f" 2>&1)
     [ -z "$warnings" ] || fail "$page.1: groff warnings: $warnings"
@@ -103,7 +108,7 @@ for page in orderflow-producer orderflow-consumer orderflow-broker; do
     grep -Eq "^ *$page +- " <<<"$text" || fail "$page.1: NAME line does not start with '$page - '"
   fi
 done
-ok "man pages in $mandir/man1, each rendering with all sections"
+ok "man pages in $mandir/man1, for orderflow $version, each rendering with all sections"
 
 [ -f "$DOC/orderflow.conf.example" ] || fail "orderflow.conf.example not in $datadir/doc/orderflow"
 cmp -s "$SRC/orderflow.conf.example" "$DOC/orderflow.conf.example" || fail "orderflow.conf.example differs"
