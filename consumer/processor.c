@@ -496,9 +496,10 @@ static int open_clients(processor *p, char *err, size_t errlen)
         {"batch.num.messages", "10000"},
         {"queue.buffering.max.messages", "500000"},
         /* Outputs are retried until delivered: a broker outage pauses the
-         * stage instead of failing events (at_least_once only; transactions
-         * bound it by transaction.timeout.ms). */
-        {p->eos ? "transaction.timeout.ms" : "message.timeout.ms", p->eos ? "60000" : "0"},
+         * stage instead of failing events (at_least_once only). With
+         * transactions, a crashed instance's open transaction blocks
+         * read_committed readers until transaction.timeout.ms: keep it short. */
+        {p->eos ? "transaction.timeout.ms" : "message.timeout.ms", p->eos ? "10000" : "0"},
         {p->eos ? "transactional.id" : NULL, transactional_id},
         {NULL, NULL},
     };
