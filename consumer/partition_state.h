@@ -16,9 +16,9 @@ typedef struct partition_state {
      * when its output is delivered (or it needed none). */
     int64_t *offsets;
     uint8_t *done;
-    uint32_t capacity; /* power of two */
-    uint64_t head;     /* sequence of the oldest unfinished entry */
-    uint64_t tail;     /* sequence the next entry gets */
+    uint32_t capacity;   /* power of two */
+    uint64_t head;       /* sequence of the oldest unfinished entry */
+    uint64_t tail;       /* sequence the next entry gets */
     int64_t committable; /* next offset to commit, -1 if nothing finished yet */
     int64_t stored;      /* last committable passed to librdkafka */
 } partition_state;

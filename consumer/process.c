@@ -14,28 +14,27 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: orderflow-consumer process [OPTIONS]\n"
-            "Turn each order_created event into one data_processed event.\n"
-            "\n"
-            "  -b, --brokers LIST         bootstrap brokers (default localhost:9092)\n"
-            "  -c, --config FILE          libconfig file (see orderflow.conf.example)\n"
-            "  -X, --property KEY=VALUE   any librdkafka property (repeatable)\n"
-            "  -t, --topic NAME           input topic (default order-created)\n"
-            "  -G, --group ID             consumer group (default orderflow-processor)\n"
-            "      --guarantee G          at_least_once (default) or exactly_once\n"
-            "      --json                 JSON lines on stdout (default: text)\n"
-            "  -q, --quiet                no per-event lines\n"
-            "  -v, --verbose              configuration, assignments, counters every 5 s\n"
-            "  -h, --help                 this help;  -V, --version  versions\n"
-            "\n"
-            "Outputs go to data-processed (same partition number as the input),\n"
-            "poison records to order-created.dlq. SIGINT/SIGTERM: finish in-flight\n"
-            "events, commit, leave the group, exit 0; a second signal exits at once.\n"
-            "Exit: 0 ok, 64 usage, 69 broker unavailable, 70 internal, 78 configuration\n"
-            "(e.g. topics not co-partitioned).\n"
-            "\n"
-            "Example: orderflow-consumer process -b localhost:9092 -v\n");
+    fprintf(out, "Usage: orderflow-consumer process [OPTIONS]\n"
+                 "Turn each order_created event into one data_processed event.\n"
+                 "\n"
+                 "  -b, --brokers LIST         bootstrap brokers (default localhost:9092)\n"
+                 "  -c, --config FILE          libconfig file (see orderflow.conf.example)\n"
+                 "  -X, --property KEY=VALUE   any librdkafka property (repeatable)\n"
+                 "  -t, --topic NAME           input topic (default order-created)\n"
+                 "  -G, --group ID             consumer group (default orderflow-processor)\n"
+                 "      --guarantee G          at_least_once (default) or exactly_once\n"
+                 "      --json                 JSON lines on stdout (default: text)\n"
+                 "  -q, --quiet                no per-event lines\n"
+                 "  -v, --verbose              configuration, assignments, counters every 5 s\n"
+                 "  -h, --help                 this help;  -V, --version  versions\n"
+                 "\n"
+                 "Outputs go to data-processed (same partition number as the input),\n"
+                 "poison records to order-created.dlq. SIGINT/SIGTERM: finish in-flight\n"
+                 "events, commit, leave the group, exit 0; a second signal exits at once.\n"
+                 "Exit: 0 ok, 64 usage, 69 broker unavailable, 70 internal, 78 configuration\n"
+                 "(e.g. topics not co-partitioned).\n"
+                 "\n"
+                 "Example: orderflow-consumer process -b localhost:9092 -v\n");
 }
 
 enum { OPT_GUARANTEE = 1000, OPT_JSON };
@@ -74,8 +73,7 @@ int process_main(int argc, char **argv)
             json = 1;
             break;
         default:
-            snprintf(err, sizeof(err), "option '%s' is unknown or needs a value",
-                     argv[optind - 1]);
+            snprintf(err, sizeof(err), "option '%s' is unknown or needs a value", argv[optind - 1]);
             goto usage_error;
         }
     }
@@ -106,8 +104,8 @@ int process_main(int argc, char **argv)
         free(cfg.consumer_group);
         cfg.consumer_group = strdup(group);
     }
-    if (guarantee) cfg.guarantee = strcmp(guarantee, "exactly_once") == 0 ? OF_EXACTLY_ONCE
-                                                                          : OF_AT_LEAST_ONCE;
+    if (guarantee)
+        cfg.guarantee = strcmp(guarantee, "exactly_once") == 0 ? OF_EXACTLY_ONCE : OF_AT_LEAST_ONCE;
     if (!cfg.topic_order_created || !cfg.consumer_group) {
         fprintf(stderr, PROGRAM ": out of memory\n");
         of_config_free(&cfg);
@@ -117,8 +115,7 @@ int process_main(int argc, char **argv)
 
     install_stop_handlers();
     static char stdout_buffer[1 << 16];
-    setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF,
-            sizeof(stdout_buffer));
+    setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(stdout_buffer));
     processor_options opts = {
         .cfg = &cfg,
         .output = common.quiet ? PROCESSOR_OUTPUT_NONE
@@ -134,7 +131,7 @@ int process_main(int argc, char **argv)
     if (!common.quiet)
         fprintf(stderr,
                 PROGRAM ": %llu consumed, %llu accepted, %llu rejected, %llu duplicates skipped, "
-                "%llu dead-lettered\n",
+                        "%llu dead-lettered\n",
                 (unsigned long long)counters.consumed, (unsigned long long)counters.accepted,
                 (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
                 (unsigned long long)counters.dead_lettered);

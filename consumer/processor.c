@@ -1,4 +1,5 @@
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +65,18 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void fail(processor *p, int status, const char *fmt, const char *detail)
+/* Records the first fatal error (later ones are consequences) and says it. */
+__attribute__((format(printf, 3, 4))) static void fail(processor *p, int status, const char *fmt,
+                                                       ...)
 {
     if (p->fatal_status) return;
     p->fatal_status = status;
+    va_list args;
+    va_start(args, fmt);
     fprintf(stderr, PROGRAM ": ");
-    fprintf(stderr, fmt, detail);
+    vfprintf(stderr, fmt, args);
     fputc('\n', stderr);
+    va_end(args);
 }
 
 /* ---- delivery of outputs ---------------------------------------------- */
@@ -89,8 +95,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         char detail[512];
         snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(msg->rkt),
                  msg->partition, rd_kafka_err2str(msg->err));
-        fail(p, of_kafka_exit_code(msg->err), "output not delivered to %s; stopping without "
-                                              "committing it (a restart re-processes it)",
+        fail(p, of_kafka_exit_code(msg->err),
+             "output not delivered to %s; stopping without "
+             "committing it (a restart re-processes it)",
              detail);
         return;
     }
@@ -141,9 +148,9 @@ static void report_line(processor *p, const rd_kafka_message_t *msg, const char 
         fprintf(f, "%-13s p%" PRId32 "@%" PRId64 "  %.*s", outcome, msg->partition, msg->offset,
                 (int)(order_id.len > 64 ? 64 : order_id.len), order_id.ptr ? order_id.ptr : "");
         if (out && out->status == OF_STATUS_ACCEPTED)
-            fprintf(f, "  %" PRId64 ".%02" PRId64 " %.*s, %" PRId64 " items", out->total_cents / 100,
-                    out->total_cents % 100, (int)out->currency.len, out->currency.ptr,
-                    out->item_count);
+            fprintf(f, "  %" PRId64 ".%02" PRId64 " %.*s, %" PRId64 " items",
+                    out->total_cents / 100, out->total_cents % 100, (int)out->currency.len,
+                    out->currency.ptr, out->item_count);
         if (reason) fprintf(f, "  (%s)", reason);
         fputc('\n', f);
         return;
@@ -181,8 +188,8 @@ static void report_line(processor *p, const rd_kafka_message_t *msg, const char 
 
 /* Produces with retries while librdkafka's queue is full. */
 static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, const void *key,
-                   size_t key_len, const void *value, size_t value_len,
-                   rd_kafka_headers_t *headers, uint64_t sequence)
+                   size_t key_len, const void *value, size_t value_len, rd_kafka_headers_t *headers,
+                   uint64_t sequence)
 {
     for (;;) {
         rd_kafka_resp_err_t rc = rd_kafka_producev(
@@ -264,7 +271,8 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     if (msg->partition < 0 || msg->partition >= p->partition_count) return;
     partition_state *ps = p->states[msg->partition];
     if (!ps) return; /* revoked meanwhile: the new owner processes it */
-    while (!partition_state_has_room(ps) && !p->fatal_status) rd_kafka_poll(p->producer.rk, 10);
+    while (!partition_state_has_room(ps) && !p->fatal_status)
+        rd_kafka_poll(p->producer.rk, 10);
     if (p->fatal_status) return;
     p->c.consumed++;
 
@@ -361,11 +369,13 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
         if (n < 0 || n >= p->partition_count) continue;
         partition_state_free(p->states[n]);
         p->states[n] = partition_state_new(n, p->cfg->dedup_window, RING_CAPACITY);
-        if (!p->states[n]) status = -1;
-        else fresh[count++] = p->states[n];
+        if (!p->states[n])
+            status = -1;
+        else
+            fresh[count++] = p->states[n];
     }
     if (status != 0) {
-        fail(p, EX_OSERR, "out of memory for %s partition state", "the");
+        fail(p, EX_OSERR, "out of memory for partition state");
         free(fresh);
         return -1;
     }
@@ -379,12 +389,13 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
         return -1;
     }
     size_t keys = 0;
-    for (size_t i = 0; i < count; i++) keys += of_dedup_count(fresh[i]->emitted);
+    for (size_t i = 0; i < count; i++)
+        keys += of_dedup_count(fresh[i]->emitted);
     p->c.restored_keys += keys;
     if (p->opts->verbose)
         fprintf(stderr,
                 PROGRAM ": assigned %zu partitions; restored %zu keys from %zu records in "
-                "%" PRId64 " ms\n",
+                        "%" PRId64 " ms\n",
                 count, keys, p->restore.records_read - before, monotonic_ms() - start);
     free(fresh);
     return 0;
@@ -405,8 +416,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (p->eos) transaction_rewind_to_committed(&p->txn, p->consumer.rk, parts);
         rd_kafka_error_t *error = NULL;
         rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
-        if (cooperative) error = rd_kafka_incremental_assign(rk, parts);
-        else rc = rd_kafka_assign(rk, parts);
+        if (cooperative)
+            error = rd_kafka_incremental_assign(rk, parts);
+        else
+            rc = rd_kafka_assign(rk, parts);
         if (error || rc)
             fail(p, EX_SOFTWARE, "cannot assign partitions: %s",
                  error ? rd_kafka_error_string(error) : rd_kafka_err2str(rc));
@@ -482,14 +495,15 @@ static int open_clients(processor *p, char *err, size_t errlen)
     char hostname[128] = "host";
     gethostname(hostname, sizeof(hostname) - 1);
     char transactional_id[400];
-    snprintf(transactional_id, sizeof(transactional_id), "%s-%s-%d", cfg->consumer_group,
-             hostname, (int)getpid());
+    snprintf(transactional_id, sizeof(transactional_id), "%s-%s-%d", cfg->consumer_group, hostname,
+             (int)getpid());
 
     /* Room to dead-letter a record at the size limit, plus headers. */
     char message_max[32];
     snprintf(message_max, sizeof(message_max), "%zu",
-             cfg->limits.max_record_bytes * 2 + 65536 > 1000000 ? cfg->limits.max_record_bytes * 2 + 65536
-                                                                 : 1000000);
+             cfg->limits.max_record_bytes * 2 + 65536 > 1000000
+                 ? cfg->limits.max_record_bytes * 2 + 65536
+                 : 1000000);
     const of_kafka_setting producer_defaults[] = {
         {"message.max.bytes", message_max},
         {"linger.ms", "5"},
@@ -508,8 +522,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
         {"acks", "all"},
         {NULL, NULL},
     };
-    rd_kafka_conf_t *conf =
-        of_kafka_conf_new(cfg, producer_defaults, producer_forced, err, errlen);
+    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, producer_defaults, producer_forced, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     char max_bytes[32];
@@ -565,8 +578,8 @@ static int setup(processor *p, char *err, size_t errlen)
     p->line_json = yajl_gen_alloc(NULL);
     p->output_topic = rd_kafka_topic_new(p->producer.rk, p->cfg->topic_data_processed, NULL);
     p->dead_letter_topic = rd_kafka_topic_new(p->producer.rk, p->cfg->topic_dead_letter, NULL);
-    if (!p->states || !p->decoder || !p->encoder || !p->line_json ||
-        !p->output_topic || !p->dead_letter_topic) {
+    if (!p->states || !p->decoder || !p->encoder || !p->line_json || !p->output_topic ||
+        !p->dead_letter_topic) {
         snprintf(err, errlen, "out of memory setting up the processor");
         return EX_OSERR;
     }
@@ -617,8 +630,7 @@ static void housekeeping(processor *p)
         p->last_store_ms = now;
     }
     if (p->eos) transaction_maybe_commit(&p->txn, p->consumer.rk, now);
-    if (p->eos && p->txn.fatal)
-        fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
+    if (p->eos && p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
     /* Say once per interval, not per event, that the cluster is away. */
     if ((p->producer.all_brokers_down || p->consumer.all_brokers_down) &&
         now - p->last_unavailable_report_ms >= UNAVAILABLE_REPORT_INTERVAL_MS) {
@@ -675,7 +687,7 @@ static void shutdown_stage(processor *p)
     } else if (drain(p, p->cfg->producer_timeout_ms) != 0) {
         fprintf(stderr,
                 PROGRAM ": %d outputs undelivered at shutdown; their inputs stay uncommitted "
-                "and will be re-processed\n",
+                        "and will be re-processed\n",
                 rd_kafka_outq_len(p->producer.rk));
         if (!p->fatal_status) p->fatal_status = EX_UNAVAILABLE;
     }

@@ -21,7 +21,7 @@ typedef struct processor_counters {
     uint64_t consumed;
     uint64_t accepted;
     uint64_t rejected;
-    uint64_t duplicates;    /* idempotency key already emitted: skipped */
+    uint64_t duplicates; /* idempotency key already emitted: skipped */
     uint64_t dead_lettered;
     uint64_t delivered;     /* outputs acknowledged by the broker */
     uint64_t restored_keys; /* keys read back from Kafka on assignment */
@@ -35,7 +35,7 @@ typedef struct processor_options {
     processor_output output;
     FILE *out;
     int verbose;
-    int stats_interval_ms;  /* -v: counters on stderr this often */
+    int stats_interval_ms;       /* -v: counters on stderr this often */
     volatile sig_atomic_t *stop; /* set by a signal handler */
 } processor_options;
 

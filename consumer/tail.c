@@ -43,22 +43,21 @@ typedef struct tail_state {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: orderflow-consumer tail [OPTIONS] [TOPIC]\n"
-            "Follow TOPIC (default data-processed), printing each event once per\n"
-            "idempotency key.\n"
-            "\n"
-            "      --from-beginning       start at the oldest record (default: new ones)\n"
-            "  -e, --exit-at-end          exit when every partition is read to its end\n"
-            "  -n, --count N              exit after N events\n"
-            "      --json                 print each record value as one JSON line\n"
-            "      --raw                  print duplicates too\n"
-            "      --window N             keys remembered for dedup (default 1000000)\n"
-            "  -b, --brokers LIST   -c, --config FILE   -X KEY=VALUE   -t, --topic NAME\n"
-            "  -q, --quiet          no summary on stderr\n"
-            "  -h, --help           -V, --version\n"
-            "\n"
-            "Example: orderflow-consumer tail --from-beginning -e --json | jq .data\n");
+    fprintf(out, "Usage: orderflow-consumer tail [OPTIONS] [TOPIC]\n"
+                 "Follow TOPIC (default data-processed), printing each event once per\n"
+                 "idempotency key.\n"
+                 "\n"
+                 "      --from-beginning       start at the oldest record (default: new ones)\n"
+                 "  -e, --exit-at-end          exit when every partition is read to its end\n"
+                 "  -n, --count N              exit after N events\n"
+                 "      --json                 print each record value as one JSON line\n"
+                 "      --raw                  print duplicates too\n"
+                 "      --window N             keys remembered for dedup (default 1000000)\n"
+                 "  -b, --brokers LIST   -c, --config FILE   -X KEY=VALUE   -t, --topic NAME\n"
+                 "  -q, --quiet          no summary on stderr\n"
+                 "  -h, --help           -V, --version\n"
+                 "\n"
+                 "Example: orderflow-consumer tail --from-beginning -e --json | jq .data\n");
 }
 
 enum { OPT_FROM_BEGINNING = 1000, OPT_JSON, OPT_RAW, OPT_WINDOW };
@@ -92,8 +91,8 @@ static int parse_options(int argc, char **argv, tail_options *opts, char *err, s
             opts->exit_at_end = 1;
             break;
         case 'n':
-            if (of_cli_parse_long("-n/--count", optarg, 0, INT64_MAX, &opts->count, err,
-                                  errlen) != 0)
+            if (of_cli_parse_long("-n/--count", optarg, 0, INT64_MAX, &opts->count, err, errlen) !=
+                0)
                 return -1;
             break;
         case OPT_JSON:
@@ -103,8 +102,8 @@ static int parse_options(int argc, char **argv, tail_options *opts, char *err, s
             opts->raw = 1;
             break;
         case OPT_WINDOW:
-            if (of_cli_parse_long("--window", optarg, 1, 100000000, &opts->window, err,
-                                  errlen) != 0)
+            if (of_cli_parse_long("--window", optarg, 1, 100000000, &opts->window, err, errlen) !=
+                0)
                 return -1;
             break;
         default:
@@ -181,8 +180,8 @@ static int show(tail_state *t, rd_kafka_message_t *msg)
 {
     of_event ev;
     char why[256];
-    int decoded = of_decode_event(t->decoder, msg->payload, msg->len, &ev, why, sizeof(why)) ==
-                  OF_OK;
+    int decoded =
+        of_decode_event(t->decoder, msg->payload, msg->len, &ev, why, sizeof(why)) == OF_OK;
     if (!decoded) t->undecodable++;
     const void *key = NULL;
     size_t key_len = 0;
@@ -217,8 +216,7 @@ static int assign_all(tail_state *t, const of_config *cfg, char *err, size_t err
     }
     t->partition_count = info.partition_count;
     t->at_end = calloc((size_t)info.partition_count, 1);
-    rd_kafka_topic_partition_list_t *list =
-        rd_kafka_topic_partition_list_new(info.partition_count);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(info.partition_count);
     for (int32_t i = 0; i < info.partition_count; i++)
         rd_kafka_topic_partition_list_add(list, info.name, i)->offset =
             t->opts->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
@@ -311,8 +309,7 @@ int tail_main(int argc, char **argv)
     tail_state t = {.opts = &opts};
     install_stop_handlers();
     static char stdout_buffer[1 << 16];
-    setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF,
-            sizeof(stdout_buffer));
+    setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(stdout_buffer));
     rd_kafka_conf_t *conf = of_kafka_conf_new(&cfg, NULL, forced, err, sizeof(err));
     status = conf ? 0 : EX_CONFIG;
     if (!status && of_kafka_new(&t.consumer, RD_KAFKA_CONSUMER, conf, &t, err, sizeof(err)) != 0)
@@ -335,8 +332,7 @@ int tail_main(int argc, char **argv)
         status = follow(&t);
         if (fflush(stdout) != 0) status = EX_IOERR;
         if (!opts.common.quiet)
-            fprintf(stderr,
-                    PROGRAM ": %llu shown, %llu duplicate records %s, %llu not events\n",
+            fprintf(stderr, PROGRAM ": %llu shown, %llu duplicate records %s, %llu not events\n",
                     (unsigned long long)t.shown, (unsigned long long)t.duplicates,
                     opts.raw ? "included" : "suppressed", (unsigned long long)t.undecodable);
     }

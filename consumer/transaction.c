@@ -11,10 +11,14 @@ static void note_error(transaction *txn, const char *what, rd_kafka_error_t *err
 {
     snprintf(txn->error_text, sizeof(txn->error_text), "%s: %s", what,
              rd_kafka_error_string(error));
-    if (rd_kafka_error_is_fatal(error)) txn->fatal = 1;
-    else if (rd_kafka_error_txn_requires_abort(error)) txn->needs_abort = 1;
+    if (rd_kafka_error_is_fatal(error))
+        txn->fatal = 1;
+    else if (rd_kafka_error_txn_requires_abort(error))
+        txn->needs_abort = 1;
     fprintf(stderr, PROGRAM ": %s%s\n", txn->error_text,
-            txn->fatal ? " (fatal)" : txn->needs_abort ? " (aborting the transaction)" : "");
+            txn->fatal         ? " (fatal)"
+            : txn->needs_abort ? " (aborting the transaction)"
+                               : "");
     rd_kafka_error_destroy(error);
 }
 
@@ -26,8 +30,7 @@ int transaction_init(transaction *txn, of_kafka *producer, const of_config *cfg,
     txn->cfg = cfg;
     rd_kafka_error_t *error = rd_kafka_init_transactions(producer->rk, TXN_TIMEOUT_MS);
     if (error) {
-        snprintf(err, errlen, "cannot initialise transactions: %s",
-                 rd_kafka_error_string(error));
+        snprintf(err, errlen, "cannot initialise transactions: %s", rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
         return -1;
     }
@@ -81,9 +84,8 @@ void transaction_commit(transaction *txn, rd_kafka_t *consumer)
     if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && positions->cnt > 0) {
         rd_kafka_position(consumer, positions);
         rd_kafka_consumer_group_metadata_t *group = rd_kafka_consumer_group_metadata(consumer);
-        rd_kafka_error_t *error =
-            rd_kafka_send_offsets_to_transaction(txn->producer->rk, positions, group,
-                                                 TXN_TIMEOUT_MS);
+        rd_kafka_error_t *error = rd_kafka_send_offsets_to_transaction(txn->producer->rk, positions,
+                                                                       group, TXN_TIMEOUT_MS);
         rd_kafka_consumer_group_metadata_destroy(group);
         if (error) {
             note_error(txn, "send_offsets_to_transaction", error);
@@ -104,7 +106,8 @@ void transaction_commit(transaction *txn, rd_kafka_t *consumer)
         note_error(txn, "commit_transaction", error);
         if (!retriable) break;
     }
-    if (txn->needs_abort) transaction_abort_and_rewind(txn, consumer);
+    if (txn->needs_abort)
+        transaction_abort_and_rewind(txn, consumer);
     else if (!txn->fatal) {
         txn->fatal = 1;
         snprintf(txn->error_text, sizeof(txn->error_text), "commit_transaction kept failing");

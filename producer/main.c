@@ -133,11 +133,9 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
         default:
             if (optopt)
                 snprintf(err, errlen, "option -%c %s", optopt,
-                         strchr(OF_CLI_COMMON_SHORT "g:", optopt) ? "needs a value"
-                                                                  : "is unknown");
+                         strchr(OF_CLI_COMMON_SHORT "g:", optopt) ? "needs a value" : "is unknown");
             else
-                snprintf(err, errlen, "option '%s' is unknown or needs a value",
-                         argv[optind - 1]);
+                snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
             return -1;
         }
     }
@@ -304,7 +302,8 @@ static int finish(run_state *run, const of_config *cfg, int status)
     publisher *pub = &run->pub;
     /* Every event gets its report within message.timeout.ms; the margin covers
      * the final request round trip. */
-    int flush_ms = cfg->producer_timeout_ms > INT_MAX - 5000 ? INT_MAX : cfg->producer_timeout_ms + 5000;
+    int flush_ms =
+        cfg->producer_timeout_ms > INT_MAX - 5000 ? INT_MAX : cfg->producer_timeout_ms + 5000;
     publisher_flush(pub, flush_ms);
     progress(run, 1);
     if (pub->report && fflush(pub->report) != 0) {
@@ -320,7 +319,7 @@ static int finish(run_state *run, const of_config *cfg, int status)
     if (!run->opts->common.quiet || pub->failed || run->skipped)
         fprintf(stderr,
                 PROGRAM ": %llu delivered, %llu failed, %llu skipped (bad input) to '%s' in "
-                "%.2f s (%.0f events/s)%s\n",
+                        "%.2f s (%.0f events/s)%s\n",
                 (unsigned long long)pub->delivered, (unsigned long long)pub->failed,
                 (unsigned long long)run->skipped, cfg->topic_order_created, secs,
                 secs > 0 ? pub->delivered / secs : 0.0, stop_requested ? ", interrupted" : "");
@@ -384,7 +383,8 @@ int main(int argc, char **argv)
         status = publisher_open(&run.pub, &cfg, opts.common.quiet ? NULL : stdout, failed_file,
                                 opts.failed_path, err, sizeof(err));
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n", status == EX_OSERR && !run.decoder ? "out of memory" : err);
+        fprintf(stderr, PROGRAM ": %s\n",
+                status == EX_OSERR && !run.decoder ? "out of memory" : err);
     } else {
         status = run_inputs(&run, &cfg);
         status = finish(&run, &cfg, status);

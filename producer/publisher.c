@@ -56,8 +56,7 @@ static int order_span(const rd_kafka_message_t *msg, const char **start, size_t 
     return -1;
 }
 
-static void record_failure(publisher *pub, const rd_kafka_message_t *msg,
-                           const inflight_slot *slot)
+static void record_failure(publisher *pub, const rd_kafka_message_t *msg, const inflight_slot *slot)
 {
     pub->failed++;
     if (pub->first_failure == RD_KAFKA_RESP_ERR_NO_ERROR) pub->first_failure = msg->err;
@@ -161,8 +160,8 @@ static int fatal_status(publisher *pub, char *err, size_t errlen)
     return of_kafka_exit_code(pub->kafka.last_error);
 }
 
-int publisher_send(publisher *pub, const of_order *order, of_str key_override,
-                   event_origin origin, char *err, size_t errlen)
+int publisher_send(publisher *pub, const of_order *order, of_str key_override, event_origin origin,
+                   char *err, size_t errlen)
 {
     char derived[OF_IDEMPOTENCY_KEY_MAX + 1];
     of_str key = key_override;

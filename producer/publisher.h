@@ -58,8 +58,8 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
  * idempotency key: err says why, the caller counts it as skipped); or a
  * sysexits status for a fatal producer error. Blocks (serving delivery
  * reports) while the in-flight pool or librdkafka's queue is full. */
-int publisher_send(publisher *pub, const of_order *order, of_str key_override,
-                   event_origin origin, char *err, size_t errlen);
+int publisher_send(publisher *pub, const of_order *order, of_str key_override, event_origin origin,
+                   char *err, size_t errlen);
 
 /* Serves delivery reports for up to timeout_ms. */
 void publisher_poll(publisher *pub, int timeout_ms);

@@ -11,8 +11,7 @@
 
 #include <orderflow/cli.h>
 
-int of_cli_common_option(of_cli_common *common, int opt, const char *arg, char *err,
-                         size_t errlen)
+int of_cli_common_option(of_cli_common *common, int opt, const char *arg, char *err, size_t errlen)
 {
     switch (opt) {
     case 'b':

@@ -24,7 +24,8 @@ of_dedup *of_dedup_new(size_t window)
     of_dedup *set = calloc(1, sizeof(*set));
     if (!set) return NULL;
     size_t slots = 16;
-    while (slots < window * 2) slots <<= 1;
+    while (slots < window * 2)
+        slots <<= 1;
     set->window = window;
     set->ring = malloc(window * sizeof(*set->ring));
     set->index = malloc(slots * sizeof(*set->index));
@@ -68,8 +69,8 @@ static void remove_slot(of_dedup *set, size_t hole)
         size_t home = set->ring[set->index[slot]].lo & set->index_mask;
         /* Move the entry back into the hole unless its home lies cyclically
          * in (hole, slot], where moving it would put it before its home. */
-        int home_between = hole <= slot ? (home > hole && home <= slot)
-                                        : (home > hole || home <= slot);
+        int home_between =
+            hole <= slot ? (home > hole && home <= slot) : (home > hole || home <= slot);
         if (!home_between) {
             set->index[hole] = set->index[slot];
             hole = slot;

@@ -1,6 +1,7 @@
 /* Client handle lifetime and error tracking. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <orderflow/kafka.h>
 
@@ -24,12 +25,25 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     }
 }
 
+/* librdkafka's own format, minus one warning: the executables apply the same
+ * user properties to their producer and consumer handles on purpose, so "a
+ * consumer property ignored by this producer" is expected, not news. */
+static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *message)
+{
+    if (strcmp(facility, "CONFWARN") == 0 && strstr(message, "will be ignored by this")) return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    fprintf(stderr, "%%%d|%lld.%03ld|%s|%s| %s\n", level, (long long)now.tv_sec,
+            now.tv_nsec / 1000000, facility, rd_kafka_name(rk), message);
+}
+
 int of_kafka_new(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
                  char *err, size_t errlen)
 {
     memset(kafka, 0, sizeof(*kafka));
     kafka->app_opaque = app_opaque;
     rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, kafka);
     char why[512];
     kafka->rk = rd_kafka_new(type, conf, why, sizeof(why));

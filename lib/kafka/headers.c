@@ -4,14 +4,12 @@
 int of_kafka_header_add(rd_kafka_headers_t *headers, const char *name, const void *value,
                         size_t len)
 {
-    return rd_kafka_header_add(headers, name, -1, value, (ssize_t)len) ==
-                   RD_KAFKA_RESP_ERR_NO_ERROR
+    return rd_kafka_header_add(headers, name, -1, value, (ssize_t)len) == RD_KAFKA_RESP_ERR_NO_ERROR
                ? 0
                : -1;
 }
 
-int of_kafka_header_get(rd_kafka_message_t *msg, const char *name, const void **value,
-                        size_t *len)
+int of_kafka_header_get(rd_kafka_message_t *msg, const char *name, const void **value, size_t *len)
 {
     rd_kafka_headers_t *headers = NULL;
     /* Without headers librdkafka returns __NOENT: same as an absent header. */

@@ -15,7 +15,10 @@
     {"brokers", required_argument, NULL, 'b'}, {"config", required_argument, NULL, 'c'},           \
         {"property", required_argument, NULL, 'X'}, {"topic", required_argument, NULL, 't'},       \
         {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                    \
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}
+        {"help", no_argument, NULL, 'h'},                                                          \
+    {                                                                                              \
+        "version", no_argument, NULL, 'V'                                                          \
+    }
 
 #define OF_CLI_MAX_PROPERTIES 256
 
@@ -34,8 +37,7 @@ typedef struct of_cli_common {
 
 /* Handles one getopt result if it is a common option: returns 1 when taken,
  * 0 when opt is not a common option, -1 on a bad argument (err says which). */
-int of_cli_common_option(of_cli_common *common, int opt, const char *arg, char *err,
-                         size_t errlen);
+int of_cli_common_option(of_cli_common *common, int opt, const char *arg, char *err, size_t errlen);
 
 /* Initializes cfg and applies, in order, the config file, the environment and
  * the command line. Returns 0, or a sysexits status (EX_CONFIG, EX_NOINPUT,

@@ -34,9 +34,9 @@ typedef struct of_kafka {
     rd_kafka_resp_err_t last_error; /* last error event, RD_KAFKA_RESP_ERR_NO_ERROR if none */
     char last_error_text[512];
     uint64_t error_count;
-    uint64_t connection_errors;     /* refused, unresolvable or all brokers down */
-    int fatal;                      /* librdkafka raised a fatal error: the handle is unusable */
-    void *app_opaque;               /* for the program's own callbacks */
+    uint64_t connection_errors; /* refused, unresolvable or all brokers down */
+    int fatal;                  /* librdkafka raised a fatal error: the handle is unusable */
+    void *app_opaque;           /* for the program's own callbacks */
 } of_kafka;
 
 /* Creates the client (producer or consumer per type) from conf, which it takes
@@ -52,7 +52,7 @@ void of_kafka_destroy(of_kafka *kafka);
 void *of_kafka_app_opaque(void *rk_opaque);
 
 typedef struct of_topic_info {
-    const char *name;   /* in: topic name (caller's string) */
+    const char *name;    /* in: topic name (caller's string) */
     int partition_count; /* out: 0 when the topic does not exist */
 } of_topic_info;
 
@@ -75,7 +75,6 @@ int of_kafka_header_add(rd_kafka_headers_t *headers, const char *name, const voi
                         size_t len);
 /* Finds the last header `name` of a message. Returns 0 and sets *value and *len
  * (views into the message), or -1 when absent. */
-int of_kafka_header_get(rd_kafka_message_t *msg, const char *name, const void **value,
-                        size_t *len);
+int of_kafka_header_get(rd_kafka_message_t *msg, const char *name, const void **value, size_t *len);
 
 #endif

@@ -255,7 +255,8 @@ size_t distinct_idempotency_keys(const records *r)
 {
     if (r->count == 0) return 0;
     const char **keys = malloc(r->count * sizeof(*keys));
-    for (size_t i = 0; i < r->count; i++) keys[i] = r->items[i].idempotency_key;
+    for (size_t i = 0; i < r->count; i++)
+        keys[i] = r->items[i].idempotency_key;
     qsort(keys, r->count, sizeof(*keys), compare_strings);
     size_t distinct = 0;
     for (size_t i = 0; i < r->count; i++)

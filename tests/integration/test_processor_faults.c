@@ -11,8 +11,15 @@
 static void produce_generated(const char *bootstraps, const char *count, const char *rate)
 {
     child c;
-    char *argv[] = {(char *)producer_path(), "-b", (char *)bootstraps, "-q", "--generate",
-                    (char *)count, rate ? "--rate" : NULL, (char *)rate, NULL};
+    char *argv[] = {(char *)producer_path(),
+                    "-b",
+                    (char *)bootstraps,
+                    "-q",
+                    "--generate",
+                    (char *)count,
+                    rate ? "--rate" : NULL,
+                    (char *)rate,
+                    NULL};
     child_start(&c, NULL, argv);
     ck_assert_int_eq(child_wait(&c, 120000), 0);
     child_cleanup(&c);
@@ -51,8 +58,8 @@ static void assert_outputs(const char *bootstraps, size_t expected)
     records r;
     read_topic(bootstraps, "data-processed", &r);
     ck_assert_uint_eq(distinct_idempotency_keys(&r), expected);
-    ck_assert_msg(r.count == expected, "%zu outputs for %zu inputs: %zu raw duplicates",
-                  r.count, expected, r.count - expected);
+    ck_assert_msg(r.count == expected, "%zu outputs for %zu inputs: %zu raw duplicates", r.count,
+                  expected, r.count - expected);
     for (size_t i = 0; i < r.count; i++) {
         ck_assert_ptr_nonnull(r.items[i].idempotency_key);
         ck_assert_msg(strncmp(r.items[i].idempotency_key, "data_processed:order_created:", 29) == 0,
@@ -70,16 +77,14 @@ START_TEST(faults_during_processing_lose_and_duplicate_nothing)
     child p;
     start_processor(&p, mock.bootstraps, "at_least_once", 0);
     sleep_ms(1000);
-    rd_kafka_mock_push_request_errors(mock.cluster, API_OFFSET_COMMIT, 4,
-                                      RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                      RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
-                                      RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
-    rd_kafka_mock_push_request_errors(mock.cluster, API_PRODUCE, 4,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
+    rd_kafka_mock_push_request_errors(
+        mock.cluster, API_OFFSET_COMMIT, 4, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+        RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS);
+    rd_kafka_mock_push_request_errors(
+        mock.cluster, API_PRODUCE, 4, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
     sleep_ms(300);
     ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.cluster, 1), 0);
     sleep_ms(2000);
@@ -99,8 +104,15 @@ START_TEST(rebalance_while_processing_loses_and_duplicates_nothing)
     mock_start(&mock, 1, 4);
     child first, second, producer;
     start_processor(&first, mock.bootstraps, "at_least_once", 0);
-    char *argv[] = {(char *)producer_path(), "-b", mock.bootstraps, "-q", "--generate", "12000",
-                    "--rate", "2000", NULL};
+    char *argv[] = {(char *)producer_path(),
+                    "-b",
+                    mock.bootstraps,
+                    "-q",
+                    "--generate",
+                    "12000",
+                    "--rate",
+                    "2000",
+                    NULL};
     child_start(&producer, NULL, argv);
     sleep_ms(1500);
     start_processor(&second, mock.bootstraps, "at_least_once", 0); /* partitions move */
@@ -137,7 +149,8 @@ static void send_order(const char *bootstraps)
 static int count_in(const char *text, const char *needle)
 {
     int n = 0;
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
     return n;
 }
 
@@ -196,8 +209,15 @@ START_TEST(exactly_once_commits_transactions)
     mock_start(&mock, 1, 4);
     produce_generated(mock.bootstraps, "3000", NULL);
     child p;
-    char *argv[] = {(char *)consumer_path(), "process", "-b", mock.bootstraps,
-                    "--guarantee", "exactly_once", "-X", "session.timeout.ms=6000", NULL};
+    char *argv[] = {(char *)consumer_path(),
+                    "process",
+                    "-b",
+                    mock.bootstraps,
+                    "--guarantee",
+                    "exactly_once",
+                    "-X",
+                    "session.timeout.ms=6000",
+                    NULL};
     child_start(&p, NULL, argv);
     size_t seen = 0;
     for (int i = 0; i < 120 && seen < 3000; i++) {
@@ -214,7 +234,8 @@ START_TEST(exactly_once_commits_transactions)
     unsigned long committed = 0, aborted = 99;
     const char *line = strstr(err, " transactions committed, ");
     ck_assert_msg(line != NULL, "no transaction summary: %s", err);
-    while (line > err && line[-1] != ' ') line--;
+    while (line > err && line[-1] != ' ')
+        line--;
     ck_assert_int_eq(sscanf(line, "%lu transactions committed, %lu aborted", &committed, &aborted),
                      2);
     ck_assert_uint_ge(committed, 1);

@@ -27,8 +27,8 @@ static void assert_exactly_once(const char *bootstraps, size_t expected)
 static int run_producer(const char *bootstraps, const char *extra1, const char *extra2,
                         const char *extra3, child *c, int timeout_ms)
 {
-    char *argv[12] = {(char *)producer_path(), "-b", (char *)bootstraps, "-q",
-                      "-X", "retry.backoff.ms=50"};
+    char *argv[12] = {(char *)producer_path(), "-b", (char *)bootstraps, "-q", "-X",
+                      "retry.backoff.ms=50"};
     int argc = 6;
     if (extra1) argv[argc++] = (char *)extra1;
     if (extra2) argv[argc++] = (char *)extra2;
@@ -64,20 +64,20 @@ START_TEST(events_of_one_key_stay_in_order)
 {
     mock_cluster mock;
     mock_start(&mock, 1, 4);
-    rd_kafka_mock_push_request_errors(mock.cluster, API_PRODUCE, 3,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+    rd_kafka_mock_push_request_errors(
+        mock.cluster, API_PRODUCE, 3, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
     /* 20 keys, each sent 50 times with a rising quantity. */
     size_t cap = 1000 * 160;
     char *input = malloc(cap), path[64];
     size_t len = 0;
     for (int i = 0; i < 1000; i++)
-        len += (size_t)snprintf(input + len, cap - len,
-                                "{\"order_id\":\"K-%d\",\"customer_id\":\"C\",\"currency\":\"EUR\","
-                                "\"items\":[{\"sku\":\"S\",\"quantity\":%d,\"unit_price_cents\":1}]}"
-                                "\n",
-                                i % 20, i + 1);
+        len +=
+            (size_t)snprintf(input + len, cap - len,
+                             "{\"order_id\":\"K-%d\",\"customer_id\":\"C\",\"currency\":\"EUR\","
+                             "\"items\":[{\"sku\":\"S\",\"quantity\":%d,\"unit_price_cents\":1}]}"
+                             "\n",
+                             i % 20, i + 1);
     write_temp_file(path, sizeof(path), input);
     free(input);
     child c;
@@ -109,8 +109,17 @@ START_TEST(broker_down_and_up_mid_run_loses_and_duplicates_nothing)
     mock_cluster mock;
     mock_start(&mock, 1, 4);
     child c;
-    char *argv[] = {(char *)producer_path(), "-b", mock.bootstraps, "-q", "--generate", "20000",
-                    "--rate", "5000", "-X", "reconnect.backoff.max.ms=200", NULL};
+    char *argv[] = {(char *)producer_path(),
+                    "-b",
+                    mock.bootstraps,
+                    "-q",
+                    "--generate",
+                    "20000",
+                    "--rate",
+                    "5000",
+                    "-X",
+                    "reconnect.backoff.max.ms=200",
+                    NULL};
     child_start(&c, NULL, argv);
     sleep_ms(1500);
     ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.cluster, 1), 0);
@@ -146,7 +155,8 @@ START_TEST(non_retriable_failures_are_reported_counted_and_saved)
     unsigned long delivered = 0, failed = 0;
     const char *summary = strstr(err, " delivered, ");
     ck_assert_ptr_nonnull(summary);
-    while (summary > err && summary[-1] != '\n' && summary[-1] != ' ') summary--;
+    while (summary > err && summary[-1] != '\n' && summary[-1] != ' ')
+        summary--;
     ck_assert_int_eq(sscanf(summary, "%lu delivered, %lu failed", &delivered, &failed), 2);
     ck_assert_uint_gt(failed, 0);
     ck_assert_uint_eq(delivered + failed, 200);
