@@ -10,9 +10,12 @@ bin=${BUILD_DIR:-build}
 work=$(mktemp -d /tmp/orderflow-demo.XXXXXX)
 pids=()
 stop_all() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Newest first: the tail and the processor leave before the broker goes.
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap stop_all EXIT
@@ -40,7 +43,7 @@ pids+=($!)
 echo "   running as pid ${pids[-1]}"
 
 say "3. orderflow-consumer tail: data-processed as it arrives"
-"$bin/consumer/orderflow-consumer" tail -b "$brokers" --from-beginning -q \
+"$bin/consumer/orderflow-consumer" tail -b "$brokers" --from-beginning -q 2>"$work/tail.err" \
   > >(sed -u 's/^/   tail | /') &
 pids+=($!)
 
@@ -75,7 +78,7 @@ done
 sleep 1 # let the tail print the last event
 
 say "5. summary"
-printf '   %-32s %d\n' "records published" "$published" "accepted (data-processed)" "$accepted" \
+printf '   %-34s %d\n' "records published" "$published" "accepted (data-processed)" "$accepted" \
   "rejected (data-processed)" "$rejected" "duplicates suppressed" "$duplicates" \
   "dead-lettered (order-created.dlq)" "$dead"
 grep '"outcome":"rejected"\|"outcome":"dead-lettered"' "$work/process.out" |
