@@ -58,13 +58,6 @@ typedef struct processor {
     int64_t last_unavailable_report_ms;
 } processor;
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Records the first fatal error (later ones are consequences) and says it. */
 __attribute__((format(printf, 3, 4))) static void fail(processor *p, int status, const char *fmt,
                                                        ...)
@@ -130,8 +123,8 @@ static void store_offsets(processor *p)
  * when everything was delivered. */
 static int drain(processor *p, int timeout_ms)
 {
-    int64_t deadline = monotonic_ms() + timeout_ms;
-    while (rd_kafka_outq_len(p->producer.rk) > 0 && monotonic_ms() < deadline && !p->producer.fatal)
+    int64_t deadline = of_monotonic_ms() + timeout_ms;
+    while (rd_kafka_outq_len(p->producer.rk) > 0 && of_monotonic_ms() < deadline && !p->producer.fatal)
         rd_kafka_poll(p->producer.rk, 50);
     store_offsets(p);
     return rd_kafka_outq_len(p->producer.rk) == 0 ? 0 : -1;
@@ -381,7 +374,7 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     }
     size_t before = p->restore.records_read;
     char err[512];
-    int64_t start = monotonic_ms();
+    int64_t start = of_monotonic_ms();
     if (restorer_restore(&p->restore, fresh, count, p->opts->stop, RESTORE_TIMEOUT_MS, err,
                          sizeof(err)) != 0) {
         if (!*p->opts->stop) fail(p, EX_UNAVAILABLE, "%s", err);
@@ -396,7 +389,7 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
         fprintf(stderr,
                 PROGRAM ": assigned %zu partitions; restored %zu keys from %zu records in "
                         "%" PRId64 " ms\n",
-                count, keys, p->restore.records_read - before, monotonic_ms() - start);
+                count, keys, p->restore.records_read - before, of_monotonic_ms() - start);
     free(fresh);
     return 0;
 }
@@ -617,7 +610,7 @@ static void print_stats(processor *p, FILE *f)
 
 static void housekeeping(processor *p)
 {
-    int64_t now = monotonic_ms();
+    int64_t now = of_monotonic_ms();
     rd_kafka_poll(p->producer.rk, 0);
     if (p->producer.fatal)
         fail(p, of_kafka_exit_code(p->producer.last_error), "producer: %s",

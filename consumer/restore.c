@@ -4,16 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <orderflow/ids.h>
 #include <orderflow/envelope.h>
 
 #include "restore.h"
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int restorer_open(restorer *r, const of_config *cfg, char *err, size_t errlen)
 {
@@ -118,7 +112,7 @@ int restorer_restore(restorer *r, partition_state **states, size_t count,
     }
     size_t remaining = (size_t)list->cnt;
     uint8_t *at_end = calloc((size_t)list->cnt, 1);
-    int64_t deadline = monotonic_ms() + timeout_ms;
+    int64_t deadline = of_monotonic_ms() + timeout_ms;
     int status = 0;
     while (remaining > 0) {
         if (*stop) {
@@ -126,7 +120,7 @@ int restorer_restore(restorer *r, partition_state **states, size_t count,
             status = -1;
             break;
         }
-        if (monotonic_ms() > deadline) {
+        if (of_monotonic_ms() > deadline) {
             snprintf(err, errlen,
                      "restore: %s and %s not read to the end within %d ms (%s); is the broker "
                      "reachable?",

@@ -165,17 +165,10 @@ typedef struct run_state {
     int64_t last_progress_ms;
 } run_state;
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void progress(run_state *run, int final)
 {
     if (!run->show_progress) return;
-    int64_t now = monotonic_ms();
+    int64_t now = of_monotonic_ms();
     if (!final && now - run->last_progress_ms < PROGRESS_INTERVAL_MS) return;
     run->last_progress_ms = now;
     double secs = (double)(now - run->start_ms) / 1000.0;
@@ -315,7 +308,7 @@ static int finish(run_state *run, const of_config *cfg, int status)
                 strerror(pub->failed_write_error ? pub->failed_write_error : errno));
         if (!status) status = EX_IOERR;
     }
-    double secs = (double)(monotonic_ms() - run->start_ms) / 1000.0;
+    double secs = (double)(of_monotonic_ms() - run->start_ms) / 1000.0;
     if (!run->opts->common.quiet || pub->failed || run->skipped)
         fprintf(stderr,
                 PROGRAM ": %llu delivered, %llu failed, %llu skipped (bad input) to '%s' in "
@@ -374,7 +367,7 @@ int main(int argc, char **argv)
     static char stdout_buffer[1 << 16];
     setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
 
-    run_state run = {.opts = &opts, .start_ms = monotonic_ms()};
+    run_state run = {.opts = &opts, .start_ms = of_monotonic_ms()};
     run.show_progress = !opts.common.quiet && isatty(STDERR_FILENO);
     run.decoder = of_decoder_new(&cfg.limits);
     pacer_init(&run.pace, opts.rate);

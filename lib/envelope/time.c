@@ -111,3 +111,10 @@ int of_time_valid(of_str str)
     }
     return 0;
 }
+
+int64_t of_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -4,19 +4,13 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include <orderflow/ids.h>
 #include <orderflow/kafka.h>
 
 /* A broker that is just starting gets this long before "all brokers down"
  * counts as unreachable; the configured timeout still bounds the wait. */
 #define OF_UNREACHABLE_GRACE_MS 2000
 #define OF_METADATA_SLICE_MS 500
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void fill_counts(const struct rd_kafka_metadata *md, of_topic_info *topics, size_t count)
 {
@@ -34,10 +28,10 @@ int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info
                              size_t topic_count, int timeout_ms, int *exit_code, char *err,
                              size_t errlen)
 {
-    int64_t start = monotonic_ms();
+    int64_t start = of_monotonic_ms();
     rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR__TIMED_OUT;
     for (;;) {
-        int64_t elapsed = monotonic_ms() - start;
+        int64_t elapsed = of_monotonic_ms() - start;
         int64_t remaining = timeout_ms - elapsed;
         if (remaining <= 0) break;
         const struct rd_kafka_metadata *md = NULL;
@@ -51,7 +45,7 @@ int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info
         /* Serves the error callback, which is how "connection refused" shows. */
         rd_kafka_poll(kafka->rk, 0);
         if (kafka->fatal) break;
-        if (kafka->connection_errors && monotonic_ms() - start >= OF_UNREACHABLE_GRACE_MS) break;
+        if (kafka->connection_errors && of_monotonic_ms() - start >= OF_UNREACHABLE_GRACE_MS) break;
         if (last != RD_KAFKA_RESP_ERR__TIMED_OUT && last != RD_KAFKA_RESP_ERR__TRANSPORT) break;
     }
     if (kafka->fatal || (last != RD_KAFKA_RESP_ERR__TIMED_OUT &&
@@ -65,7 +59,7 @@ int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info
     snprintf(err, errlen,
              "no Kafka broker reachable at %s after %.1f s (%s); start one (orderflow-broker, or "
              "docker compose -f kafka-compose.yml up) or pass -b HOST:PORT",
-             brokers, (double)(monotonic_ms() - start) / 1000.0,
+             brokers, (double)(of_monotonic_ms() - start) / 1000.0,
              kafka->error_count ? kafka->last_error_text : rd_kafka_err2str(last));
     return -1;
 }

@@ -29,6 +29,9 @@ void of_idgen_seed(of_idgen *gen, uint64_t seed);
  * last timestamp (or the one after it) instead. */
 void of_uuid7(of_idgen *gen, uint64_t unix_ms, char *out);
 
+/* Milliseconds of CLOCK_MONOTONIC: for timeouts and intervals, never for
+ * timestamps. */
+int64_t of_monotonic_ms(void);
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 uint64_t of_now_ms(void);
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" plus a NUL to out (OF_TIME_LEN + 1 bytes).

@@ -4,6 +4,7 @@
 #ifndef OF_TEST_HARNESS_H
 #define OF_TEST_HARNESS_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -91,5 +92,9 @@ size_t wait_for_records(const char *bootstraps, const char *topic, size_t n, int
 void write_temp_file(char *path_out, size_t path_len, const char *text);
 
 void sleep_ms(int ms);
+
+/* Runs one Check suite of the given tests (each with timeout_s) and returns
+ * the process exit status. */
+int run_suite(const char *name, const TTest *const tests[], int timeout_s);
 
 #endif

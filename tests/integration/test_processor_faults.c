@@ -250,17 +250,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("processor_faults");
-    TCase *tc = tcase_create("mock");
-    tcase_set_timeout(tc, 240);
-    tcase_add_test(tc, faults_during_processing_lose_and_duplicate_nothing);
-    tcase_add_test(tc, rebalance_while_processing_loses_and_duplicates_nothing);
-    tcase_add_test(tc, same_key_twice_and_after_restart_gives_one_output);
-    tcase_add_test(tc, exactly_once_commits_transactions);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *const tests[] = {
+        faults_during_processing_lose_and_duplicate_nothing,
+        rebalance_while_processing_loses_and_duplicates_nothing,
+        same_key_twice_and_after_restart_gives_one_output,
+        exactly_once_commits_transactions,
+        NULL,
+    };
+    return run_suite("processor_faults", tests, 240);
 }

@@ -201,18 +201,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("producer_faults");
-    TCase *tc = tcase_create("mock");
-    tcase_set_timeout(tc, 150);
-    tcase_add_test(tc, retriable_produce_errors_still_give_each_event_once);
-    tcase_add_test(tc, events_of_one_key_stay_in_order);
-    tcase_add_test(tc, broker_down_and_up_mid_run_loses_and_duplicates_nothing);
-    tcase_add_test(tc, non_retriable_failures_are_reported_counted_and_saved);
-    tcase_add_test(tc, no_broker_fails_fast_with_status_69);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *const tests[] = {
+        retriable_produce_errors_still_give_each_event_once,
+        events_of_one_key_stay_in_order,
+        broker_down_and_up_mid_run_loses_and_duplicates_nothing,
+        non_retriable_failures_are_reported_counted_and_saved,
+        no_broker_fails_fast_with_status_69,
+        NULL,
+    };
+    return run_suite("producer_faults", tests, 150);
 }
