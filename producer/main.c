@@ -62,9 +62,10 @@ static void usage(FILE *out)
             "Exit: 0 all delivered, 1 some skipped or failed, 64 usage, 65 bad input\n"
             "(--strict), 66 no input file, 69 broker unavailable, 78 configuration.\n"
             "\n"
-            "Example: " PROGRAM " --order "
-            "'{\"order_id\":\"A-1\",\"customer_id\":\"C-1\",\"currency\":\"EUR\",\n"
-            "         \"items\":[{\"sku\":\"S-1\",\"quantity\":2,\"unit_price_cents\":1999}]}'\n");
+            "Examples:\n"
+            "  " PROGRAM " --generate 1000 --seed 7 -q\n"
+            "  " PROGRAM " --order '{\"order_id\":\"A-1\",\"customer_id\":\"C-1\",\n"
+            "   \"currency\":\"EUR\",\"items\":[{\"sku\":\"S-1\",\"quantity\":2,\"unit_price_cents\":9}]}'\n");
 }
 
 typedef struct producer_options {

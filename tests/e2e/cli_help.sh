@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every executable's --help fits an 80-column terminal, shows defaults and an
+# example; usage errors exit 64 and point at --help.
+source "$(dirname "$0")/lib.sh"
+check_help() {
+  local name=$1
+  shift
+  "$@" --help >"$WORK/help" || fail "$name --help exit $?"
+  local widest
+  widest=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$WORK/help")
+  [ "$widest" -le 80 ] || fail "$name --help is $widest columns wide"
+  [ "$(wc -l <"$WORK/help")" -le 40 ] || fail "$name --help is longer than 40 lines"
+  grep -q "Example" "$WORK/help" || fail "$name --help shows no example"
+  set +e
+  "$@" --no-such-option 2>"$WORK/usage" >/dev/null
+  local status=$?
+  set -e
+  [ "$status" -eq 64 ] || fail "$name: unknown option exits $status, expected 64"
+  grep -q -- "--help" "$WORK/usage" || fail "$name: usage error does not point at --help"
+}
+check_help producer "$ORDERFLOW_PRODUCER"
+check_help consumer "$ORDERFLOW_CONSUMER"
+check_help process "$ORDERFLOW_CONSUMER" process
+check_help tail "$ORDERFLOW_CONSUMER" tail
+check_help broker "$ORDERFLOW_BROKER"
+for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER" "$ORDERFLOW_BROKER"; do
+  "$exe" --version | grep -q "0\.[0-9]" || fail "$exe --version"
+done
+grep -q "default localhost:9092" <("$ORDERFLOW_PRODUCER" --help) || fail "producer help lacks the broker default"
+grep -q "default orderflow-processor" <("$ORDERFLOW_CONSUMER" process --help) || fail "process help lacks the group default"
+echo "ok: help texts fit 80 columns, show defaults and examples; usage errors exit 64"
