@@ -23,7 +23,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*" 2>/dev/null; }
 [ -t 1 ] || say() { printf '\n== %s\n' "$*"; }
 
 port=9092
-if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port "; then
+if ss -ltn 2>/dev/null | grep "127.0.0.1:$port " >/dev/null; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   echo "demo: 127.0.0.1:9092 is taken; using port $port instead"
 fi

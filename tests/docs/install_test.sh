@@ -179,7 +179,7 @@ if [ "$out" != "$expected" ]; then
   diff <(echo "$expected") <(echo "$out") >&2 || true
   fail "the program's output differs (expected above, got below)"
 fi
-LD_LIBRARY_PATH=$LIB ldd "$WORK/user" | grep -q "$LIB/liborderflow.so.0" ||
+LD_LIBRARY_PATH=$LIB ldd "$WORK/user" | grep "$LIB/liborderflow.so.0" >/dev/null ||
   fail "the program did not load the installed liborderflow"
 ok "it runs against the installed liborderflow.so.0 and gets the SPEC defaults and key rules"
 echo "1..$checks"

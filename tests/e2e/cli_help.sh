@@ -24,7 +24,7 @@ check_help process "$ORDERFLOW_CONSUMER" process
 check_help tail "$ORDERFLOW_CONSUMER" tail
 check_help broker "$ORDERFLOW_BROKER"
 for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER" "$ORDERFLOW_BROKER"; do
-  "$exe" --version | grep -q "0\.[0-9]" || fail "$exe --version"
+  "$exe" --version | grep "0\.[0-9]" >/dev/null || fail "$exe --version"
 done
 grep -q "default localhost:9092" <("$ORDERFLOW_PRODUCER" --help) || fail "producer help lacks the broker default"
 grep -q "default orderflow-processor" <("$ORDERFLOW_CONSUMER" process --help) || fail "process help lacks the group default"
