@@ -19,6 +19,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "forwarder.h"
+#include "inject.h"
 #include "mock.h"
 
 #define PROGRAM "orderflow-broker"
@@ -47,9 +48,11 @@ typedef struct broker_options {
     char *topics_copy; /* -t's value, split in place; topics[] point into it */
     int quiet;
     int verbose;
+    int inject;
+    inject_plan inject_plan;
 } broker_options;
 
-enum { OPT_PARTITIONS = 256, OPT_TOPIC };
+enum { OPT_PARTITIONS = 256, OPT_TOPIC, OPT_INJECT };
 
 static void usage(FILE *out)
 {
@@ -68,6 +71,10 @@ static void usage(FILE *out)
             "                        (default %s,%s,\n"
             "                        %s)\n"
             "      --topic NAME      pre-create one more topic (repeatable)\n"
+            "      --inject SPEC     inject faults, e.g. produce=5,fetch=2,commit=1,group=0.5,\n"
+            "                        down=30/3: retriable errors per second on Produce,\n"
+            "                        Fetch, OffsetCommit, JoinGroup/SyncGroup/Heartbeat,\n"
+            "                        and the broker down 3 s every 30 s (default none)\n"
             "  -q, --quiet           print only errors and the \"ready\" line\n"
             "  -v, --verbose         log relayed connections and the mock's debug\n"
             "                        messages (-vv: all librdkafka debug contexts)\n"
@@ -161,6 +168,7 @@ static int parse_options(int argc, char **argv, broker_options *opt)
         {"partitions", required_argument, NULL, OPT_PARTITIONS},
         {"topics", required_argument, NULL, 't'},
         {"topic", required_argument, NULL, OPT_TOPIC},
+        {"inject", required_argument, NULL, OPT_INJECT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -200,6 +208,15 @@ static int parse_options(int argc, char **argv, broker_options *opt)
             }
             opt->extra_topics[opt->extra_topic_count++] = optarg;
             break;
+        case OPT_INJECT: {
+            char why[256];
+            if (inject_plan_parse(optarg, &opt->inject_plan, why, sizeof(why)) != 0) {
+                fprintf(stderr, PROGRAM ": %s\n", why);
+                return usage_error();
+            }
+            opt->inject = 1;
+            break;
+        }
         case 'q':
             opt->quiet = 1;
             break;
@@ -312,6 +329,11 @@ static void print_banner(const broker_options *opt, uint16_t port, const char *m
                             "exits;\n");
     fprintf(stderr, PROGRAM ": WARNING: each partition keeps only about its last 5 MB (at most "
                             "100000 batches), older records are dropped\n");
+    if (opt->inject) {
+        char plan[256];
+        inject_plan_describe(&opt->inject_plan, plan, sizeof(plan));
+        fprintf(stderr, PROGRAM ": injecting faults: %s\n", plan);
+    }
     fprintf(stderr, PROGRAM ": stop with Ctrl-C or SIGTERM\n");
 }
 
@@ -388,6 +410,19 @@ int main(int argc, char **argv)
         return status;
     }
 
+    injector *inj = NULL;
+    if (opt.inject) {
+        err = injector_start(&inj, broker_mock_cluster(mock), &opt.inject_plan,
+                             opt.verbose ? stderr : NULL);
+        if (err) {
+            fprintf(stderr, PROGRAM ": cannot start fault injection: %s\n", strerror(err));
+            broker_forwarder_finish(fwd);
+            broker_mock_destroy(mock);
+            free(opt.topics_copy);
+            return EX_SOFTWARE;
+        }
+    }
+
     /* The one line on stdout: scripts and tests wait for it. */
     printf("ready 127.0.0.1:%u\n", (unsigned)port);
     if (fflush(stdout) != 0)
@@ -406,6 +441,8 @@ int main(int argc, char **argv)
         fprintf(stderr, PROGRAM ": %s received, stopping; the in-memory data is discarded\n",
                 stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 
+    /* The counts are the result of an --inject run: printed even with -q. */
+    injector_stop(inj, stderr);
     broker_mock_destroy(mock);
     free(opt.topics_copy);
     return err ? EX_SOFTWARE : 0;

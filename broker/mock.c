@@ -93,6 +93,11 @@ const char *broker_mock_bootstraps(const broker_mock *mock)
     return rd_kafka_mock_cluster_bootstraps(mock->mcluster);
 }
 
+rd_kafka_mock_cluster_t *broker_mock_cluster(broker_mock *mock)
+{
+    return mock->mcluster;
+}
+
 int broker_mock_create_topic(broker_mock *mock, const char *topic, int partitions, char *err,
                              size_t errlen)
 {

@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 typedef struct broker_mock broker_mock;
 
 /* Creates the handle and the one-broker mock cluster. debug_level: 0 quiet,
@@ -18,6 +21,9 @@ int broker_mock_new(broker_mock **out, int debug_level, char *err, size_t errlen
 
 /* The mock broker's own address, "127.0.0.1:PORT". */
 const char *broker_mock_bootstraps(const broker_mock *mock);
+
+/* The mock cluster itself, for fault injection (owned by mock). */
+rd_kafka_mock_cluster_t *broker_mock_cluster(broker_mock *mock);
 
 /* Creates topic with partitions partitions and replication factor 1.
  * Returns 0, or -1 with err naming the topic and the reason. */

@@ -124,7 +124,8 @@ static void store_offsets(processor *p)
 static int drain(processor *p, int timeout_ms)
 {
     int64_t deadline = of_monotonic_ms() + timeout_ms;
-    while (rd_kafka_outq_len(p->producer.rk) > 0 && of_monotonic_ms() < deadline && !p->producer.fatal)
+    while (rd_kafka_outq_len(p->producer.rk) > 0 && of_monotonic_ms() < deadline &&
+           !p->producer.fatal)
         rd_kafka_poll(p->producer.rk, 50);
     store_offsets(p);
     return rd_kafka_outq_len(p->producer.rk) == 0 ? 0 : -1;
@@ -625,14 +626,14 @@ static void housekeeping(processor *p)
     if (p->eos) transaction_maybe_commit(&p->txn, p->consumer.rk, now);
     if (p->eos && p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
     /* Say once per interval, not per event, that the cluster is away. */
-    if ((p->producer.all_brokers_down || p->consumer.all_brokers_down) &&
+    int producer_away = of_kafka_unreachable_due(&p->producer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
+    int consumer_away = of_kafka_unreachable_due(&p->consumer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
+    if ((producer_away || consumer_away) &&
         now - p->last_unavailable_report_ms >= UNAVAILABLE_REPORT_INTERVAL_MS) {
         p->last_unavailable_report_ms = now;
         fprintf(stderr, PROGRAM ": brokers unreachable (%s); retrying, %d outputs waiting\n",
-                p->producer.all_brokers_down ? p->producer.last_error_text
-                                             : p->consumer.last_error_text,
+                producer_away ? p->producer.last_error_text : p->consumer.last_error_text,
                 rd_kafka_outq_len(p->producer.rk));
-        p->producer.all_brokers_down = p->consumer.all_brokers_down = 0;
     }
     if (p->opts->verbose && now - p->last_stats_ms >= p->opts->stats_interval_ms) {
         p->last_stats_ms = now;

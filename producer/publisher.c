@@ -8,6 +8,8 @@
 #define INFLIGHT_MAX 65536
 /* Failures beyond this many get counted, not printed one by one. */
 #define FAILURES_PRINTED 20
+/* How often a run that cannot reach the cluster says so. */
+#define UNREACHABLE_REPORT_INTERVAL_MS 5000
 
 static void write_report(publisher *pub, const rd_kafka_message_t *msg, const inflight_slot *slot)
 {
@@ -235,6 +237,11 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
 void publisher_poll(publisher *pub, int timeout_ms)
 {
     rd_kafka_poll(pub->kafka.rk, timeout_ms);
+    if (of_kafka_unreachable_due(&pub->kafka, of_monotonic_ms(), UNREACHABLE_REPORT_INTERVAL_MS))
+        fprintf(stderr,
+                "orderflow-producer: brokers unreachable (%s); retrying, %d events waiting "
+                "(they fail after message.timeout.ms)\n",
+                pub->kafka.last_error_text, rd_kafka_outq_len(pub->kafka.rk));
 }
 
 int publisher_flush(publisher *pub, int timeout_ms)

@@ -10,7 +10,7 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     of_kafka *kafka = opaque;
     kafka->error_count++;
     kafka->last_error = (rd_kafka_resp_err_t)code;
-    kafka->all_brokers_down = code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) kafka->all_brokers_down = 1;
     if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT ||
         code == RD_KAFKA_RESP_ERR__RESOLVE)
         kafka->connection_errors++;
@@ -25,12 +25,16 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     }
 }
 
-/* librdkafka's own format, minus one warning: the executables apply the same
- * user properties to their producer and consumer handles on purpose, so "a
- * consumer property ignored by this producer" is expected, not news. */
+/* librdkafka's own format, minus two kinds of line: the executables apply the
+ * same user properties to their producer and consumer handles on purpose, so
+ * "a consumer property ignored by this producer" is expected, not news; and a
+ * failed connection attempt (FAIL) also reaches the error callback, from which
+ * the executables say once per interval that the brokers are unreachable,
+ * rather than once per attempt and handle. */
 static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *message)
 {
     if (strcmp(facility, "CONFWARN") == 0 && strstr(message, "will be ignored by this")) return;
+    if (strcmp(facility, "FAIL") == 0) return;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     fprintf(stderr, "%%%d|%lld.%03ld|%s|%s| %s\n", level, (long long)now.tv_sec,
@@ -61,6 +65,16 @@ void of_kafka_destroy(of_kafka *kafka)
 {
     if (kafka->rk) rd_kafka_destroy(kafka->rk);
     kafka->rk = NULL;
+}
+
+int of_kafka_unreachable_due(of_kafka *kafka, int64_t now_ms, int64_t interval_ms)
+{
+    if (!kafka->all_brokers_down) return 0;
+    if (kafka->unreachable_reported_ms && now_ms - kafka->unreachable_reported_ms < interval_ms)
+        return 0;
+    kafka->unreachable_reported_ms = now_ms;
+    kafka->all_brokers_down = 0;
+    return 1;
 }
 
 void *of_kafka_app_opaque(void *rk_opaque)

@@ -30,8 +30,9 @@ rd_kafka_conf_t *of_kafka_conf_new(const of_config *cfg, const of_kafka_setting 
  * thread that polls the handle, so the fields need no locking. */
 typedef struct of_kafka {
     rd_kafka_t *rk;
-    int all_brokers_down;           /* last error event was __ALL_BROKERS_DOWN */
-    rd_kafka_resp_err_t last_error; /* last error event, RD_KAFKA_RESP_ERR_NO_ERROR if none */
+    int all_brokers_down; /* __ALL_BROKERS_DOWN seen since of_kafka_unreachable_due said so */
+    int64_t unreachable_reported_ms; /* when of_kafka_unreachable_due last returned 1 */
+    rd_kafka_resp_err_t last_error;  /* last error event, RD_KAFKA_RESP_ERR_NO_ERROR if none */
     char last_error_text[512];
     uint64_t error_count;
     uint64_t connection_errors; /* refused, unresolvable or all brokers down */
@@ -48,6 +49,13 @@ int of_kafka_new(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, v
                  char *err, size_t errlen);
 /* Destroys the handle (no flush: callers flush/close first). */
 void of_kafka_destroy(of_kafka *kafka);
+/* 1 when every broker has been down since the last time this returned 1 and
+ * at least interval_ms have passed since then (now_ms: of_monotonic_ms()):
+ * the caller then says so once, instead of once per event or connection
+ * attempt (librdkafka's own connection-failure log lines are not printed).
+ * Clears the condition it reports. */
+int of_kafka_unreachable_due(of_kafka *kafka, int64_t now_ms, int64_t interval_ms);
+
 /* The app_opaque given to of_kafka_new, from a callback's rk opaque argument. */
 void *of_kafka_app_opaque(void *rk_opaque);
 

@@ -59,7 +59,7 @@ topic_count() {
   "$PY" - "$BROKERS" "$1" <<'PY'
 import sys
 from confluent_kafka import Consumer, TopicPartition
-c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "e2e-count"})
+c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "e2e-count", "log_level": 4})
 md = c.list_topics(sys.argv[2], timeout=10)
 total = 0
 for p in md.topics[sys.argv[2]].partitions:

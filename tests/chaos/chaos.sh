@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Chaos run of the whole pipeline, loopback only, bounded in time.
+#
+#   tests/chaos/chaos.sh [-n ORDERS] [-r RATE] [-i INJECT] [-p PARTITIONS] [-I EVERY_S] [-T TIMEOUT_S]
+#   defaults: -n 200000 -r 2000 -i produce=2,fetch=0.2,commit=0.5,group=0.1,down=40/3 -p 24
+#             -I 10 -T 900
+#
+# orderflow-broker --inject (faults) on a free port; two `orderflow-consumer
+# process` in one group; orderflow-producer --generate ORDERS --rate RATE.
+# While orders flow, every EVERY_S seconds it takes turns: kill -9 one processor (and restart it),
+# or SIGSTOP one past its session timeout (6 s) and SIGCONT it 8 s later.
+# Afterwards tail's deduplicated view must hold exactly one data_processed
+# per input key, none missing; it reports raw duplicates, kills, stops and
+# the faults the broker injected. Exit 0 only if nothing was lost or doubled.
+# Binaries: $ORDERFLOW_BROKER etc. (set by meson test), else build/.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${ORDERFLOW_BROKER:=$top/build/broker/orderflow-broker}"
+: "${ORDERFLOW_PRODUCER:=$top/build/producer/orderflow-producer}"
+: "${ORDERFLOW_CONSUMER:=$top/build/consumer/orderflow-consumer}"
+export ORDERFLOW_BROKER ORDERFLOW_PRODUCER ORDERFLOW_CONSUMER
+
+N=200000 RATE=2000 PARTITIONS=24 TIMEOUT=900
+INJECT=produce=2,fetch=0.2,commit=0.5,group=0.1,down=40/3
+INTERVAL=10
+while getopts n:r:i:p:I:T:h opt; do
+  case $opt in
+    n) N=$OPTARG ;;
+    r) RATE=$OPTARG ;;
+    i) INJECT=$OPTARG ;;
+    p) PARTITIONS=$OPTARG ;;
+    I) INTERVAL=$OPTARG ;;
+    T) TIMEOUT=$OPTARG ;;
+    h) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "chaos.sh: see chaos.sh -h" >&2; exit 64 ;;
+  esac
+done
+for exe in "$ORDERFLOW_BROKER" "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER"; do
+  [ -x "$exe" ] || { echo "chaos.sh: $exe not built (run scripts/setup.sh)" >&2; exit 69; }
+done
+source "$top/tests/e2e/lib.sh"
+started=$SECONDS
+deadline=$((SECONDS + TIMEOUT))
+log() { echo "chaos: [$((SECONDS - started))s] $*" >&2; }
+within_time() { [ $SECONDS -lt $deadline ] || fail "over the ${TIMEOUT}s time bound"; }
+
+start_broker --partitions "$PARTITIONS" --inject "$INJECT"
+log "broker $BROKERS, $PARTITIONS partitions, injecting $INJECT"
+
+declare -A proc
+start_member() { start_processor "$1"; proc[$1]=$LAST_PID; }
+start_member a
+start_member b
+"$ORDERFLOW_PRODUCER" -b "$BROKERS" --generate "$N" --rate "$RATE" --seed 7 \
+  >/dev/null 2>"$WORK/producer.err" &
+producer=$!
+PIDS+=("$producer")
+log "producing $N orders at $RATE/s"
+
+kills=0 stops=0 turn=0
+while kill -0 "$producer" 2>/dev/null; do
+  sleep "$INTERVAL"
+  within_time
+  kill -0 "$producer" 2>/dev/null || break
+  victim=$([ $((turn % 2)) = 0 ] && echo a || echo b)
+  if [ $((turn % 3)) != 2 ]; then
+    kill -9 "${proc[$victim]}" 2>/dev/null || true
+    wait "${proc[$victim]}" 2>/dev/null || true
+    kills=$((kills + 1))
+    log "kill -9 processor $victim ($(topic_count data-processed) outputs so far)"
+    start_member "$victim"
+  else
+    kill -STOP "${proc[$victim]}"
+    stops=$((stops + 1))
+    log "SIGSTOP processor $victim for 8 s (session timeout 6 s)"
+    sleep 8
+    kill -CONT "${proc[$victim]}"
+    log "SIGCONT processor $victim"
+  fi
+  turn=$((turn + 1))
+done
+wait "$producer" || fail "producer exit $?: $(tail -3 "$WORK/producer.err")"
+log "producer: $(tail -1 "$WORK/producer.err")"
+grep -E ": $N delivered, 0 failed" "$WORK/producer.err" >/dev/null ||
+  fail "the producer did not deliver all $N orders"
+
+wait_for_count data-processed "$N" $((deadline - SECONDS))
+# Let the group settle, then stop both members gracefully.
+sleep 3
+for m in a b; do
+  kill -TERM "${proc[$m]}"
+  wait "${proc[$m]}" || fail "processor $m exit $? after SIGTERM: $(tail -3 "$WORK/$m.err")"
+done
+"$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --json -q >"$WORK/dedup.jsonl" ||
+  fail "tail failed"
+"$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --json --raw -q >"$WORK/raw.jsonl" ||
+  fail "tail --raw failed"
+dlq=$(topic_count order-created.dlq)
+kill -TERM "$BROKER_PID" 2>/dev/null || true
+wait "$BROKER_PID" 2>/dev/null || true
+faults=$(sed -n 's/^orderflow-broker: faults injected: //p' "$WORK/broker.err")
+
+jq -r '.idempotencykey' "$WORK/dedup.jsonl" | sort >"$WORK/out-keys"
+seq "$N" | sed 's/^/data_processed:order_created:G7-/' | sort >"$WORK/want-keys"
+shown=$(wc -l <"$WORK/dedup.jsonl")
+raw=$(wc -l <"$WORK/raw.jsonl")
+distinct=$(sort -u "$WORK/out-keys" | wc -l)
+missing=$(comm -13 <(sort -u "$WORK/out-keys") "$WORK/want-keys" | wc -l)
+extra=$(comm -23 <(sort -u "$WORK/out-keys") "$WORK/want-keys" | wc -l)
+echo "chaos: orders $N at $RATE/s in $((SECONDS - started)) s; kills survived $kills;" \
+  "stops past session timeout $stops; faults injected: ${faults:-none}"
+echo "chaos: events lost $missing; duplicates after dedup $((shown - distinct));" \
+  "raw duplicates $((raw - shown)); unexpected keys $extra; dead-lettered $dlq"
+[ "$missing" -eq 0 ] || fail "$missing input keys have no data_processed"
+[ "$shown" -eq "$distinct" ] || fail "tail's deduplicated view shows a key twice"
+[ "$extra" -eq 0 ] && [ "$dlq" -eq 0 ] || fail "unexpected outputs or dead letters"
+[ "$shown" -eq "$N" ] || fail "tail shows $shown events, expected $N"
+echo "chaos: ok"
