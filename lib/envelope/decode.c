@@ -511,6 +511,49 @@ static void syntax_error(of_decoder *dec, yajl_handle parser, const void *buf, s
         of_decoder_fail(dec, OF_REJECT_NOT_JSON, "not JSON: %s, byte offset %zu", text, off);
 }
 
+static int hex4(const unsigned char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            d = (c | 0x20) - 'a' + 10;
+        else
+            return -1;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* yajl turns a \u escape of a lone UTF-16 surrogate into '?' without a word;
+ * that would change the data silently, so such a record is refused. Only
+ * called on a document yajl accepted, where every backslash starts an escape.
+ * Returns the byte offset of the first lone surrogate, or -1. */
+static long lone_surrogate_at(const unsigned char *buf, size_t len)
+{
+    const unsigned char *p = buf, *end = buf + len;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        unsigned code, low;
+        if (end - p < 6 || p[1] != 'u' || hex4(p + 2, &code) != 0) {
+            p += 2; /* a one-character escape such as \\ or \n */
+            continue;
+        }
+        if (code >= 0xDC00 && code <= 0xDFFF) return (long)(p - buf);
+        if (code >= 0xD800 && code <= 0xDBFF) {
+            if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &low) != 0 ||
+                low < 0xDC00 || low > 0xDFFF)
+                return (long)(p - buf);
+            p += 12;
+            continue;
+        }
+        p += 6;
+    }
+    return -1;
+}
+
 static of_reject parse(of_decoder *dec, const void *buf, size_t len, of_frame root)
 {
     dec->code = OF_OK;
@@ -562,6 +605,12 @@ static of_reject parse(of_decoder *dec, const void *buf, size_t len, of_frame ro
     if (st == yajl_status_error) syntax_error(dec, parser, buf, len, at_end);
     yajl_free(parser);
     dec->parser = NULL;
+    long surrogate = dec->code == OF_OK ? lone_surrogate_at(buf, len) : -1;
+    if (surrogate >= 0)
+        of_decoder_fail(dec, OF_REJECT_INVALID_UTF8,
+                        "invalid UTF-8: a \\u escape at byte offset %ld is a lone UTF-16 "
+                        "surrogate",
+                        surrogate);
     return dec->code;
 }
 
