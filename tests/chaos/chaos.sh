@@ -62,6 +62,10 @@ while kill -0 "$producer" 2>/dev/null; do
   sleep "$INTERVAL"
   within_time
   kill -0 "$producer" 2>/dev/null || break
+  for m in a b; do
+    kill -0 "${proc[$m]}" 2>/dev/null ||
+      fail "processor $m exited on its own: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+  done
   victim=$([ $((turn % 2)) = 0 ] && echo a || echo b)
   if [ $((turn % 3)) != 2 ]; then
     kill -9 "${proc[$victim]}" 2>/dev/null || true

@@ -54,19 +54,29 @@ start_processor() {
   PIDS+=("$LAST_PID")
 }
 
-# topic_count TOPIC: records in TOPIC (sum of high watermarks).
+# topic_count TOPIC: records in TOPIC (sum of high watermarks). Retries for
+# up to 30 s while the broker is away (the chaos run takes it down).
 topic_count() {
   "$PY" - "$BROKERS" "$1" <<'PY'
-import sys
-from confluent_kafka import Consumer, TopicPartition
-c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "e2e-count", "log_level": 4})
-md = c.list_topics(sys.argv[2], timeout=10)
-total = 0
-for p in md.topics[sys.argv[2]].partitions:
-    lo, hi = c.get_watermark_offsets(TopicPartition(sys.argv[2], p), timeout=10)
-    total += hi
-c.close()
-print(total)
+import sys, time
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+deadline = time.monotonic() + 30
+while True:
+    c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "e2e-count", "log_level": 4})
+    try:
+        md = c.list_topics(sys.argv[2], timeout=10)
+        total = 0
+        for p in md.topics[sys.argv[2]].partitions:
+            lo, hi = c.get_watermark_offsets(TopicPartition(sys.argv[2], p), timeout=10)
+            total += hi
+        print(total)
+        break
+    except KafkaException:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.5)
+    finally:
+        c.close()
 PY
 }
 
