@@ -98,6 +98,42 @@ START_TEST(faults_during_processing_lose_and_duplicate_nothing)
 }
 END_TEST
 
+/* Lines of text that contain needle. */
+static unsigned count_lines_with(const char *text, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *at = text; (at = strstr(at, needle)) != NULL; at += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The cluster gone for 12 s mid-stream: the processor retries, says so once
+ * per 5 s interval (not per event or attempt), and resumes by itself. */
+START_TEST(broker_loss_is_reported_once_per_interval_and_survived)
+{
+    mock_cluster mock;
+    mock_start(&mock, 1, 4);
+    produce_generated(mock.bootstraps, "3000", NULL);
+    child p;
+    start_processor(&p, mock.bootstraps, "at_least_once", 0);
+    ck_assert_uint_ge(wait_for_records(mock.bootstraps, "data-processed", 1, 60000), 1);
+    ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.cluster, 1), 0);
+    sleep_ms(12000);
+    ck_assert_int_eq(rd_kafka_mock_broker_set_up(mock.cluster, 1), 0);
+    size_t seen = wait_for_records(mock.bootstraps, "data-processed", 3000, 90000);
+    ck_assert_uint_ge(seen, 3000);
+    stop_processor(&p);
+    char *err = child_stderr(&p);
+    unsigned said = count_lines_with(err, "brokers unreachable");
+    ck_assert_msg(said >= 1 && said <= 4, "said 'brokers unreachable' %u times in 12 s:\n%s", said,
+                  err);
+    free(err);
+    assert_outputs(mock.bootstraps, 3000);
+    child_cleanup(&p);
+    mock_stop(&mock);
+}
+END_TEST
+
 START_TEST(rebalance_while_processing_loses_and_duplicates_nothing)
 {
     mock_cluster mock;
@@ -252,6 +288,7 @@ int main(void)
 {
     const TTest *const tests[] = {
         faults_during_processing_lose_and_duplicate_nothing,
+        broker_loss_is_reported_once_per_interval_and_survived,
         rebalance_while_processing_loses_and_duplicates_nothing,
         same_key_twice_and_after_restart_gives_one_output,
         exactly_once_commits_transactions,

@@ -182,6 +182,73 @@ START_TEST(non_retriable_failures_are_reported_counted_and_saved)
 }
 END_TEST
 
+/* The cluster gone for good mid-run: every event is still accounted for,
+ * delivered (stdout, and in the topic) or failed (counted and in --failed),
+ * the exit status says so, and the outage is reported once per interval. */
+START_TEST(broker_lost_for_good_mid_run_accounts_for_every_event)
+{
+    mock_cluster mock;
+    mock_start(&mock, 1, 4);
+    char failed_path[] = "/tmp/of-test-failed-XXXXXX";
+    int fd = mkstemp(failed_path);
+    ck_assert(fd >= 0);
+    char failed_arg[80];
+    snprintf(failed_arg, sizeof(failed_arg), "--failed=%s", failed_path);
+    child c;
+    char *argv[] = {(char *)producer_path(),
+                    "-b",
+                    mock.bootstraps,
+                    "--generate",
+                    "3000",
+                    "--rate",
+                    "1000",
+                    "-X",
+                    "message.timeout.ms=4000",
+                    failed_arg,
+                    NULL};
+    child_start(&c, NULL, argv);
+    sleep_ms(1000);
+    ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.cluster, 1), 0);
+    int status = child_wait(&c, 60000);
+    char *err = child_stderr(&c), *out = child_stdout(&c);
+    ck_assert_msg(status == 1 || status == 69, "exit %d: %s", status, err);
+    unsigned long delivered = 0, failed = 0;
+    const char *summary = strstr(err, " delivered, ");
+    ck_assert_ptr_nonnull(summary);
+    while (summary > err && summary[-1] != '\n' && summary[-1] != ' ')
+        summary--;
+    ck_assert_int_eq(sscanf(summary, "%lu delivered, %lu failed", &delivered, &failed), 2);
+    ck_assert_uint_eq(delivered + failed, 3000);
+    ck_assert_uint_gt(delivered, 0);
+    ck_assert_uint_gt(failed, 0);
+    unsigned long stdout_lines = 0, failed_lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+        stdout_lines++;
+    ck_assert_uint_eq(stdout_lines, delivered);
+    FILE *f = fopen(failed_path, "r");
+    char line[4096];
+    while (fgets(line, sizeof(line), f))
+        failed_lines++;
+    fclose(f);
+    ck_assert_uint_eq(failed_lines, failed);
+    unsigned said = 0;
+    for (const char *p = err; (p = strstr(p, "brokers unreachable")) != NULL; p++)
+        said++;
+    ck_assert_msg(said >= 1 && said <= 5, "said 'brokers unreachable' %u times:\n%s", said, err);
+    ck_assert_int_eq(rd_kafka_mock_broker_set_up(mock.cluster, 1), 0);
+    records r;
+    read_topic(mock.bootstraps, "order-created", &r);
+    ck_assert_uint_eq(r.count, delivered);
+    records_free(&r);
+    free(err);
+    free(out);
+    close(fd);
+    remove(failed_path);
+    child_cleanup(&c);
+    mock_stop(&mock);
+}
+END_TEST
+
 START_TEST(no_broker_fails_fast_with_status_69)
 {
     child c;
@@ -207,6 +274,7 @@ int main(void)
         broker_down_and_up_mid_run_loses_and_duplicates_nothing,
         non_retriable_failures_are_reported_counted_and_saved,
         no_broker_fails_fast_with_status_69,
+        broker_lost_for_good_mid_run_accounts_for_every_event,
         NULL,
     };
     return run_suite("producer_faults", tests, 150);
