@@ -11,6 +11,20 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/orderflow-e2e.XXXXXX)
 PIDS=()
 
+# ORDERFLOW_VALGRIND=DIR runs every orderflow binary under valgrind memcheck,
+# one log per process in DIR (see docs/reliability.md). A process killed with
+# SIGKILL leaves a log without a leak summary; the others must be clean.
+if [ -n "${ORDERFLOW_VALGRIND:-}" ]; then
+  mkdir -p "$ORDERFLOW_VALGRIND"
+  for var in ORDERFLOW_BROKER ORDERFLOW_PRODUCER ORDERFLOW_CONSUMER; do
+    wrapper=$WORK/vg-${var#ORDERFLOW_}
+    printf '#!/bin/sh\nexec valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file=%s/%%p.log %s "$@"\n' \
+      "$ORDERFLOW_VALGRIND" "${!var}" >"$wrapper"
+    chmod +x "$wrapper"
+    printf -v "$var" '%s' "$wrapper"
+  done
+fi
+
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
@@ -54,10 +68,11 @@ start_processor() {
   PIDS+=("$LAST_PID")
 }
 
-# topic_count TOPIC: records in TOPIC (sum of high watermarks). Retries for
+# topic_count TOPIC [low]: records in TOPIC (sum of high watermarks), or with
+# "low" how many the broker has dropped (sum of low watermarks). Retries for
 # up to 30 s while the broker is away (the chaos run takes it down).
 topic_count() {
-  "$PY" - "$BROKERS" "$1" <<'PY'
+  "$PY" - "$BROKERS" "$1" "${2:-high}" <<'PY'
 import sys, time
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 deadline = time.monotonic() + 30
@@ -68,7 +83,7 @@ while True:
         total = 0
         for p in md.topics[sys.argv[2]].partitions:
             lo, hi = c.get_watermark_offsets(TopicPartition(sys.argv[2], p), timeout=10)
-            total += hi
+            total += lo if sys.argv[3] == "low" else hi
         print(total)
         break
     except KafkaException:
