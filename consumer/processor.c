@@ -652,7 +652,15 @@ static int loop(processor *p)
             continue;
         }
         if (p->eos) transaction_begin_if_needed(&p->txn);
-        ssize_t n = rd_kafka_consume_batch_queue(p->queue, 100, batch, BATCH_SIZE);
+        /* Wait for one message, then take what else is there without
+         * waiting: rd_kafka_consume_batch_queue alone holds a part batch
+         * back until its timeout, which a low rate pays as latency. */
+        ssize_t n = 0;
+        batch[0] = rd_kafka_consume_queue(p->queue, 100);
+        if (batch[0]) {
+            ssize_t more = rd_kafka_consume_batch_queue(p->queue, 0, batch + 1, BATCH_SIZE - 1);
+            n = 1 + (more > 0 ? more : 0);
+        }
         for (ssize_t i = 0; i < n; i++) {
             if (!p->fatal_status) process_message(p, batch[i]);
             rd_kafka_message_destroy(batch[i]);

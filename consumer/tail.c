@@ -235,10 +235,14 @@ static int follow(tail_state *t)
     const tail_options *opts = t->opts;
     while (!stop_requested) {
         if (opts->count >= 0 && t->shown >= (uint64_t)opts->count) return EX_OK;
-        rd_kafka_message_t *msg = rd_kafka_consumer_poll(t->consumer.rk, 200);
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(t->consumer.rk, 0);
         if (!msg) {
-            /* Idle: show what we have now, so a pipe sees events as they come. */
+            /* Nothing more fetched yet: show what we have now, so a pipe
+             * sees events as they come, not when the buffer fills. */
             fflush(stdout);
+            msg = rd_kafka_consumer_poll(t->consumer.rk, 200);
+        }
+        if (!msg) {
             if (t->consumer.fatal) {
                 fprintf(stderr, PROGRAM ": %s\n", t->consumer.last_error_text);
                 return EX_SOFTWARE;

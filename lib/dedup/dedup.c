@@ -9,8 +9,13 @@
 
 #define EMPTY_SLOT UINT32_MAX
 
+/* A new set starts this small and doubles as keys arrive, up to the window:
+ * a processor holds one set per partition, most of which never fill. */
+#define INITIAL_CAPACITY 1024
+
 struct of_dedup {
-    of_hash128 *ring; /* window entries, oldest at `oldest` */
+    of_hash128 *ring; /* capacity entries, oldest at `oldest` */
+    size_t capacity;  /* < window only until the first eviction */
     size_t window;
     size_t count;
     size_t oldest;
@@ -18,23 +23,33 @@ struct of_dedup {
     size_t index_mask;
 };
 
+/* An index of at least twice capacity slots, all empty. */
+static int new_index(of_dedup *set, size_t capacity)
+{
+    size_t slots = 16;
+    while (slots < capacity * 2)
+        slots <<= 1;
+    uint32_t *index = malloc(slots * sizeof(*index));
+    if (!index) return -1;
+    memset(index, 0xff, slots * sizeof(*index));
+    free(set->index);
+    set->index = index;
+    set->index_mask = slots - 1;
+    return 0;
+}
+
 of_dedup *of_dedup_new(size_t window)
 {
     if (window == 0 || window > (size_t)UINT32_MAX / 2) return NULL;
     of_dedup *set = calloc(1, sizeof(*set));
     if (!set) return NULL;
-    size_t slots = 16;
-    while (slots < window * 2)
-        slots <<= 1;
     set->window = window;
-    set->ring = malloc(window * sizeof(*set->ring));
-    set->index = malloc(slots * sizeof(*set->index));
-    set->index_mask = slots - 1;
-    if (!set->ring || !set->index) {
+    set->capacity = window < INITIAL_CAPACITY ? window : INITIAL_CAPACITY;
+    set->ring = malloc(set->capacity * sizeof(*set->ring));
+    if (!set->ring || new_index(set, set->capacity) != 0) {
         of_dedup_free(set);
         return NULL;
     }
-    memset(set->index, 0xff, slots * sizeof(*set->index));
     return set;
 }
 
@@ -84,11 +99,31 @@ int of_dedup_contains(const of_dedup *set, const void *key, size_t len)
     return set->index[find_slot(set, of_hash128_bytes(key, len))] != EMPTY_SLOT;
 }
 
+/* Doubles the ring (up to the window) and rebuilds the index. Only called
+ * before the first eviction, so the entries sit at positions 0..count-1. */
+static int grow(of_dedup *set)
+{
+    size_t capacity = set->capacity * 2 < set->window ? set->capacity * 2 : set->window;
+    of_hash128 *ring = realloc(set->ring, capacity * sizeof(*ring));
+    if (!ring) return -1;
+    set->ring = ring;
+    if (new_index(set, capacity) != 0) return -1;
+    set->capacity = capacity;
+    for (size_t i = 0; i < set->count; i++)
+        set->index[find_slot(set, set->ring[i])] = (uint32_t)i;
+    return 0;
+}
+
 int of_dedup_insert(of_dedup *set, const void *key, size_t len)
 {
     of_hash128 h = of_hash128_bytes(key, len);
     size_t slot = find_slot(set, h);
     if (set->index[slot] != EMPTY_SLOT) return 0;
+    if (set->count == set->capacity && set->capacity < set->window) {
+        /* Out of memory: keep the keys it has, as a smaller window. */
+        if (grow(set) != 0) set->window = set->capacity;
+        slot = find_slot(set, h);
+    }
     size_t position;
     if (set->count == set->window) {
         position = set->oldest;

@@ -9,7 +9,8 @@
 typedef struct of_dedup of_dedup;
 
 /* A set remembering up to window (>= 1) keys. NULL when out of memory. The
- * memory is allocated up front: ~48 bytes per window entry. */
+ * memory grows with the keys inserted, to ~48 bytes per window entry at most;
+ * should growing fail, the set keeps a smaller window instead. */
 of_dedup *of_dedup_new(size_t window);
 void of_dedup_free(of_dedup *set);
 

@@ -1,0 +1,70 @@
+/* of_dedup: a FIFO window of keys that grows with use up to its window. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <orderflow/dedup.h>
+
+static size_t key(char *buf, size_t i)
+{
+    return (size_t)sprintf(buf, "data_processed:order_created:G1-%zu", i);
+}
+
+/* Inserts keys 0..n-1, then checks that exactly the last `window` are kept. */
+static void check_window(size_t window, size_t n)
+{
+    of_dedup *set = of_dedup_new(window);
+    ck_assert_ptr_nonnull(set);
+    char k[64];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = key(k, i);
+        ck_assert_int_eq(of_dedup_insert(set, k, len), 1);
+        ck_assert_int_eq(of_dedup_insert(set, k, len), 0); /* a duplicate changes nothing */
+    }
+    size_t kept = n < window ? n : window;
+    ck_assert_uint_eq(of_dedup_count(set), kept);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = key(k, i);
+        ck_assert_msg(of_dedup_contains(set, k, len) == (i >= n - kept),
+                      "window %zu after %zu keys: key %zu", window, n, i);
+    }
+    of_dedup_clear(set);
+    ck_assert_uint_eq(of_dedup_count(set), 0);
+    ck_assert_int_eq(of_dedup_contains(set, k, key(k, n - 1)), 0);
+    of_dedup_free(set);
+}
+
+START_TEST(keeps_the_last_window_keys)
+{
+    check_window(1, 5);
+    check_window(7, 3);
+    check_window(1000, 1000);
+    /* Across several doublings (1024 -> 100000) and then evictions. */
+    check_window(100000, 100000);
+    check_window(100000, 250000);
+    check_window(3000, 10000);
+}
+END_TEST
+
+START_TEST(refuses_impossible_windows)
+{
+    ck_assert_ptr_null(of_dedup_new(0));
+    ck_assert_ptr_null(of_dedup_new((size_t)UINT32_MAX));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("dedup");
+    TCase *tc = tcase_create("dedup");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, keeps_the_last_window_keys);
+    tcase_add_test(tc, refuses_impossible_windows);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
