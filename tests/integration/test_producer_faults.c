@@ -24,6 +24,16 @@ static void assert_exactly_once(const char *bootstraps, size_t expected)
     records_free(&r);
 }
 
+/* The counts of the producer's summary line ("... N delivered, N failed"). */
+static void parse_summary(const char *err, unsigned long *delivered, unsigned long *failed)
+{
+    const char *summary = strstr(err, " delivered, ");
+    ck_assert_msg(summary != NULL, "no summary line in: %s", err);
+    while (summary > err && summary[-1] != '\n' && summary[-1] != ' ')
+        summary--;
+    ck_assert_int_eq(sscanf(summary, "%lu delivered, %lu failed", delivered, failed), 2);
+}
+
 static int run_producer(const char *bootstraps, const char *extra1, const char *extra2,
                         const char *extra3, child *c, int timeout_ms)
 {
@@ -152,12 +162,8 @@ START_TEST(non_retriable_failures_are_reported_counted_and_saved)
     char *err = child_stderr(&c);
     ck_assert_msg(status == 1, "exit %d, want 1: %s", status, err);
     ck_assert_ptr_nonnull(strstr(err, "not delivered"));
-    unsigned long delivered = 0, failed = 0;
-    const char *summary = strstr(err, " delivered, ");
-    ck_assert_ptr_nonnull(summary);
-    while (summary > err && summary[-1] != '\n' && summary[-1] != ' ')
-        summary--;
-    ck_assert_int_eq(sscanf(summary, "%lu delivered, %lu failed", &delivered, &failed), 2);
+    unsigned long delivered, failed;
+    parse_summary(err, &delivered, &failed);
     ck_assert_uint_gt(failed, 0);
     ck_assert_uint_eq(delivered + failed, 200);
     records r;
@@ -212,12 +218,8 @@ START_TEST(broker_lost_for_good_mid_run_accounts_for_every_event)
     int status = child_wait(&c, 60000);
     char *err = child_stderr(&c), *out = child_stdout(&c);
     ck_assert_msg(status == 1 || status == 69, "exit %d: %s", status, err);
-    unsigned long delivered = 0, failed = 0;
-    const char *summary = strstr(err, " delivered, ");
-    ck_assert_ptr_nonnull(summary);
-    while (summary > err && summary[-1] != '\n' && summary[-1] != ' ')
-        summary--;
-    ck_assert_int_eq(sscanf(summary, "%lu delivered, %lu failed", &delivered, &failed), 2);
+    unsigned long delivered, failed;
+    parse_summary(err, &delivered, &failed);
     ck_assert_uint_eq(delivered + failed, 3000);
     ck_assert_uint_gt(delivered, 0);
     ck_assert_uint_gt(failed, 0);
