@@ -21,7 +21,7 @@ typedef enum inject_kind {
     INJECT_PRODUCE, /* Produce: NOT_ENOUGH_REPLICAS (nothing written, retried) */
     INJECT_FETCH,   /* Fetch: NOT_LEADER_FOR_PARTITION (metadata refresh, refetch) */
     INJECT_COMMIT,  /* OffsetCommit: COORDINATOR_LOAD_IN_PROGRESS (retried) */
-    INJECT_GROUP,   /* JoinGroup / SyncGroup / Heartbeat in turn: a rejoin */
+    INJECT_GROUP,   /* Heartbeat: REBALANCE_IN_PROGRESS, a rejoin */
     INJECT_KIND_COUNT,
 } inject_kind;
 

@@ -74,7 +74,7 @@ static void usage(FILE *out)
             "      --inject SPEC     inject faults (default none), e.g.\n"
             "                        produce=2,fetch=0.2,commit=0.5,group=0.1,down=30/3:\n"
             "                        retriable errors per second on Produce, Fetch,\n"
-            "                        OffsetCommit, JoinGroup/SyncGroup/Heartbeat, and\n"
+            "                        OffsetCommit and Heartbeat requests, and\n"
             "                        the broker down 3 s every 30 s\n"
             "  -q, --quiet           print only errors and the \"ready\" line\n"
             "  -v, --verbose         log relayed connections and the mock's debug\n"

@@ -95,10 +95,21 @@ for m in a b; do
   kill -TERM "${proc[$m]}"
   wait "${proc[$m]}" || fail "processor $m exit $? after SIGTERM: $(tail -3 "$WORK/$m.err")"
 done
-"$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --json -q >"$WORK/dedup.jsonl" ||
-  fail "tail failed"
-"$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --json --raw -q >"$WORK/raw.jsonl" ||
-  fail "tail --raw failed"
+# tail_all FILE [--raw]: the whole topic through tail; the broker may be in
+# one of its down spells (tail then exits 69 after 2 s): try again.
+tail_all() {
+  local out=$1 status
+  shift
+  for _ in 1 2 3 4 5 6; do
+    status=0
+    "$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --json -q "$@" >"$out" || status=$?
+    [ "$status" -ne 69 ] && break
+    sleep 1
+  done
+  [ "$status" -eq 0 ] || fail "tail $* exited $status"
+}
+tail_all "$WORK/dedup.jsonl"
+tail_all "$WORK/raw.jsonl" --raw
 dlq=$(topic_count order-created.dlq)
 # The mock keeps about 5 MB per partition: a run too big for it would look
 # like loss. Say so instead.
