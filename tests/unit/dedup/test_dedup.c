@@ -11,8 +11,9 @@ static size_t key(char *buf, size_t i)
     return (size_t)sprintf(buf, "data_processed:order_created:G1-%zu", i);
 }
 
-/* Inserts keys 0..n-1, then checks that exactly the last `window` are kept. */
-static void check_window(size_t window, size_t n)
+/* Inserts keys 0..n-1, checks that exactly the last `window` are kept, and
+ * returns how many were. */
+static size_t check_window(size_t window, size_t n)
 {
     of_dedup *set = of_dedup_new(window);
     ck_assert_ptr_nonnull(set);
@@ -33,17 +34,18 @@ static void check_window(size_t window, size_t n)
     ck_assert_uint_eq(of_dedup_count(set), 0);
     ck_assert_int_eq(of_dedup_contains(set, k, key(k, n - 1)), 0);
     of_dedup_free(set);
+    return kept;
 }
 
 START_TEST(keeps_the_last_window_keys)
 {
-    check_window(1, 5);
-    check_window(7, 3);
-    check_window(1000, 1000);
+    ck_assert_uint_eq(check_window(1, 5), 1);
+    ck_assert_uint_eq(check_window(7, 3), 3);
+    ck_assert_uint_eq(check_window(1000, 1000), 1000);
     /* Across several doublings (1024 -> 100000) and then evictions. */
-    check_window(100000, 100000);
-    check_window(100000, 250000);
-    check_window(3000, 10000);
+    ck_assert_uint_eq(check_window(100000, 100000), 100000);
+    ck_assert_uint_eq(check_window(100000, 250000), 100000);
+    ck_assert_uint_eq(check_window(3000, 10000), 3000);
 }
 END_TEST
 
