@@ -102,11 +102,14 @@ tail_all() {
   shift
   for _ in 1 2 3 4 5 6; do
     status=0
-    "$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --json -q "$@" >"$out" || status=$?
+    "$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --json "$@" >"$out" \
+      2>"$out.err" || status=$?
     [ "$status" -ne 69 ] && break
     sleep 1
   done
-  [ "$status" -eq 0 ] || fail "tail $* exited $status"
+  [ "$status" -eq 0 ] || fail "tail $* exited $status: $(tail -2 "$out.err")"
+  grep -E ' 0 not events' "$out.err" >/dev/null ||
+    fail "tail $* found records that are not events: $(tail -1 "$out.err")"
 }
 tail_all "$WORK/dedup.jsonl"
 tail_all "$WORK/raw.jsonl" --raw
