@@ -2,11 +2,13 @@
 
 #include "partition_state.h"
 
-partition_state *partition_state_new(int32_t partition, size_t dedup_window, uint32_t capacity)
+partition_state *partition_state_new(int32_t partition, size_t dedup_window, uint32_t capacity,
+                                     uint64_t first_sequence)
 {
     partition_state *ps = calloc(1, sizeof(*ps));
     if (!ps) return NULL;
     ps->partition = partition;
+    ps->head = ps->tail = first_sequence;
     ps->capacity = capacity;
     ps->committable = -1;
     ps->stored = -1;

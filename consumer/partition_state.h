@@ -23,8 +23,13 @@ typedef struct partition_state {
     int64_t stored;      /* last committable passed to librdkafka */
 } partition_state;
 
-/* NULL when out of memory. */
-partition_state *partition_state_new(int32_t partition, size_t dedup_window, uint32_t capacity);
+/* NULL when out of memory. Sequences start at first_sequence: give each new
+ * state of a partition a range no earlier state used, so that a delivery
+ * report for an output of a previous assignment (late, after a revoke that
+ * could not wait for it) is recognised as stale instead of completing the
+ * wrong entry and letting the commit pass an undelivered output. */
+partition_state *partition_state_new(int32_t partition, size_t dedup_window, uint32_t capacity,
+                                     uint64_t first_sequence);
 void partition_state_free(partition_state *ps);
 
 /* 1 when another entry fits. */

@@ -43,6 +43,7 @@ typedef struct processor {
 
     partition_state **states; /* by partition number; NULL when not assigned */
     int32_t partition_count;
+    uint64_t states_created; /* gives each new state its own sequence range */
 
     of_decoder *decoder;
     of_encoder *encoder;
@@ -362,7 +363,9 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
         int32_t n = parts->elems[i].partition;
         if (n < 0 || n >= p->partition_count) continue;
         partition_state_free(p->states[n]);
-        p->states[n] = partition_state_new(n, p->cfg->dedup_window, RING_CAPACITY);
+        /* 2^40 sequences per state: more inputs than one assignment sees. */
+        p->states[n] =
+            partition_state_new(n, p->cfg->dedup_window, RING_CAPACITY, ++p->states_created << 40);
         if (!p->states[n])
             status = -1;
         else

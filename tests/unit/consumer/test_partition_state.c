@@ -1,0 +1,76 @@
+/* The processor's per-partition completion ring: the committable offset never
+ * passes an input whose output is not delivered, also when a delivery report
+ * of a previous assignment of the partition arrives late. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "partition_state.h"
+
+START_TEST(commits_only_a_finished_prefix)
+{
+    partition_state *ps = partition_state_new(3, 100, 8, 1000);
+    ck_assert_ptr_nonnull(ps);
+    uint64_t a = partition_state_push(ps, 10, 0);
+    uint64_t b = partition_state_push(ps, 11, 0);
+    partition_state_push(ps, 12, 1); /* needed no output */
+    ck_assert_uint_eq(a, 1000);
+    ck_assert_int_eq(ps->committable, -1);
+    partition_state_complete(ps, b);
+    ck_assert_int_eq(ps->committable, -1); /* 10 still in flight */
+    partition_state_complete(ps, a);
+    ck_assert_int_eq(ps->committable, 13);
+    ck_assert_uint_eq(partition_state_pending(ps), 0);
+    partition_state_free(ps);
+}
+END_TEST
+
+START_TEST(late_report_of_a_previous_assignment_is_ignored)
+{
+    /* First assignment: offset 50 produced, its report still in flight when
+     * the partition is revoked. */
+    partition_state *old = partition_state_new(0, 100, 8, 1ull << 40);
+    uint64_t stale = partition_state_push(old, 50, 0);
+    partition_state_free(old);
+    /* Second assignment, from offset 50 again. */
+    partition_state *ps = partition_state_new(0, 100, 8, 2ull << 40);
+    partition_state_push(ps, 50, 0);
+    partition_state_push(ps, 51, 0);
+    partition_state_complete(ps, stale); /* the late report */
+    ck_assert_int_eq(ps->committable, -1);
+    ck_assert_uint_eq(partition_state_pending(ps), 2);
+    partition_state_free(ps);
+}
+END_TEST
+
+START_TEST(ring_fills_and_wraps)
+{
+    partition_state *ps = partition_state_new(1, 100, 4, 5ull << 40);
+    uint64_t seq[4];
+    for (int i = 0; i < 4; i++)
+        seq[i] = partition_state_push(ps, 100 + i, 0);
+    ck_assert_int_eq(partition_state_has_room(ps), 0);
+    for (int i = 0; i < 4; i++)
+        partition_state_complete(ps, seq[i]);
+    ck_assert_int_eq(ps->committable, 104);
+    ck_assert_int_eq(partition_state_has_room(ps), 1);
+    uint64_t next = partition_state_push(ps, 104, 0);
+    partition_state_complete(ps, next);
+    ck_assert_int_eq(ps->committable, 105);
+    partition_state_free(ps);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("partition_state");
+    TCase *tc = tcase_create("partition_state");
+    tcase_add_test(tc, commits_only_a_finished_prefix);
+    tcase_add_test(tc, late_report_of_a_previous_assignment_is_ignored);
+    tcase_add_test(tc, ring_fills_and_wraps);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
