@@ -1,0 +1,82 @@
+/* The JSON writer behind of_encode_event (see json_out.h for the format). */
+#include <stdlib.h>
+
+#include "json_out.h"
+
+/* For each byte: 0 when it goes out as it is, else the letter after the
+ * backslash ('u' for \u00XX). */
+static const char escape_letter[256] = {
+    ['\0'] = 'u', [1] = 'u',    [2] = 'u',    [3] = 'u',     [4] = 'u',    [5] = 'u',
+    [6] = 'u',    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't',  ['\n'] = 'n', [11] = 'u',
+    ['\f'] = 'f', ['\r'] = 'r', [14] = 'u',   [15] = 'u',    [16] = 'u',   [17] = 'u',
+    [18] = 'u',   [19] = 'u',   [20] = 'u',   [21] = 'u',    [22] = 'u',   [23] = 'u',
+    [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',    [28] = 'u',   [29] = 'u',
+    [30] = 'u',   [31] = 'u',   ['"'] = '"',  ['\\'] = '\\',
+};
+
+int of_json_out_grow(of_json_out *o, size_t n)
+{
+    size_t cap = o->cap ? o->cap : 1024;
+    while (cap - o->len < n) {
+        if (cap > SIZE_MAX / 2) {
+            o->failed = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *buf = realloc(o->buf, cap);
+    if (!buf) {
+        o->failed = 1;
+        return -1;
+    }
+    o->buf = buf;
+    o->cap = cap;
+    return 0;
+}
+
+void of_json_out_string(of_json_out *o, const char *s, size_t n)
+{
+    /* Worst case: every byte as \u00XX, plus the quotes. */
+    if (n > (SIZE_MAX - 2) / 6) {
+        o->failed = 1;
+        return;
+    }
+    if (of_json_out_reserve(o, 6 * n + 2) != 0) return;
+    char *p = o->buf + o->len;
+    *p++ = '"';
+    size_t run = 0; /* start of the bytes not copied yet */
+    for (size_t i = 0; i < n; i++) {
+        char letter = escape_letter[(unsigned char)s[i]];
+        if (!letter) continue;
+        memcpy(p, s + run, i - run);
+        p += i - run;
+        run = i + 1;
+        *p++ = '\\';
+        *p++ = letter;
+        if (letter == 'u') {
+            static const char hex[] = "0123456789ABCDEF";
+            unsigned char c = (unsigned char)s[i];
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 0xF];
+        }
+    }
+    memcpy(p, s + run, n - run);
+    p += n - run;
+    *p++ = '"';
+    o->len = (size_t)(p - o->buf);
+}
+
+void of_json_out_int(of_json_out *o, int64_t v)
+{
+    char digits[24];
+    char *end = digits + sizeof(digits), *p = end;
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    if (v < 0) *--p = '-';
+    of_json_out_raw(o, p, (size_t)(end - p));
+}
