@@ -197,11 +197,14 @@ int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_
         order_data(o, &ev->data.order);
     else
         processed_data(o, &ev->data.processed);
-    OF_JSON_OUT_LIT(o, "}");
+    /* The NUL is there for callers that treat the text as a C string; it is
+     * not part of the event, nor of *out_len. */
+    OF_JSON_OUT_LIT(o, "}\0");
     if (o->failed) {
         o->failed = 0;
         return fail(enc, "out of memory encoding the event");
     }
+    o->len--;
     *out = o->buf;
     *out_len = o->len;
     return 0;

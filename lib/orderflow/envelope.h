@@ -119,7 +119,8 @@ of_encoder *of_encoder_new(void);
 void of_encoder_free(of_encoder *enc);
 
 /* Encodes ev as one JSON object (no trailing newline). On success returns 0 and
- * sets *out and *out_len to the encoder's buffer, valid until the next call on enc.
+ * sets *out and *out_len to the encoder's buffer, valid until the next call on enc
+ * and NUL-terminated (the NUL not counted in *out_len).
  * On failure returns -1 and writes the reason to err. It refuses what
  * of_decode_event would reject, so a bad event fails where it is made: an
  * absent (or empty) required attribute, a NUL byte or ill-formed UTF-8 in a
