@@ -11,6 +11,12 @@
 #define MOCK_BROKER_ID 1
 #define TICK_MS 20
 #define REPORT_EVERY_MS 10000
+/* librdkafka doubles a broker's reconnect backoff unless its last attempt
+ * was more than reconnect.backoff.max.ms (10 s) ago. A connection dropped
+ * again sooner than that backs off to 10 s; worse, a lone producer whose
+ * first Produce after each reconnect meets the next pending drop never
+ * gets a request through. So drops come at least this far apart. */
+#define PRODUCE_DROP_GAP_MS 12000
 
 /* Kafka protocol API keys (the mock's error stacks are per API key). */
 enum { API_PRODUCE = 0, API_FETCH = 1, API_OFFSET_COMMIT = 8, API_HEARTBEAT = 12 };
@@ -21,9 +27,20 @@ typedef struct fault_target {
 } fault_target;
 
 /* Errors that librdkafka treats as retriable for each request type: a
- * client must survive them without losing or duplicating anything. */
-static const fault_target produce_targets[] = {
-    {API_PRODUCE, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS}};
+ * client must survive them without losing or duplicating anything.
+ *
+ * Produce: the connection is dropped when a Produce request arrives (the
+ * mock's own __TRANSPORT injection), not an error response. librdkafka
+ * 2.0.2's mock checks idempotent sequence numbers for transactional
+ * producers only (rd_kafka_mock_validate_records), so after an error
+ * response to request R1 it would still append a pipelined R2 of the same
+ * partition; the client then takes R2's success as proof that R1 was
+ * written too (rd_kafka_dr_implicit_ack) and R1's events are reported
+ * delivered yet missing. A real broker answers R2 with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER. A dropped connection fails everything in
+ * flight, so nothing is acknowledged past a gap; retries the mock had
+ * already appended become raw duplicates, which consumers must absorb. */
+static const fault_target produce_targets[] = {{API_PRODUCE, RD_KAFKA_RESP_ERR__TRANSPORT}};
 static const fault_target fetch_targets[] = {
     {API_FETCH, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION}};
 static const fault_target commit_targets[] = {
@@ -73,7 +90,7 @@ int inject_plan_parse(const char *spec, inject_plan *plan, char *err, size_t err
         const char *end = comma ? comma : p + strlen(p);
         const char *eq = memchr(p, '=', (size_t)(end - p));
         if (!eq) {
-            snprintf(err, errlen, "--inject: '%.*s' is not KIND=VALUE (e.g. produce=5)",
+            snprintf(err, errlen, "--inject: '%.*s' is not KIND=VALUE (e.g. fetch=0.5)",
                      (int)(end - p), p);
             return -1;
         }
@@ -144,6 +161,8 @@ struct injector {
     double credit[INJECT_KIND_COUNT];
     unsigned long down_cycles;
     int is_down;
+    /* When the last produce drop was seen used (0: none yet). */
+    int64_t produce_drop_used_ms;
 };
 
 static int64_t now_ms(void)
@@ -182,9 +201,16 @@ static void write_counts(injector *inj, FILE *out, const char *what)
     fflush(out);
 }
 
-static void top_up(injector *inj, int kind, double seconds)
+static void top_up(injector *inj, int kind, double seconds, int64_t now)
 {
     if (inj->plan.rate[kind] <= 0) return;
+    if (kind == INJECT_PRODUCE && inj->pushed[kind][0] > 0) {
+        if (!inj->produce_drop_used_ms) {
+            if (pending(inj, &kinds[kind].targets[0]) > 0) return; /* not used yet */
+            inj->produce_drop_used_ms = now;
+        }
+        if (now - inj->produce_drop_used_ms < PRODUCE_DROP_GAP_MS) return;
+    }
     /* At most one error's worth of credit: a quiet spell is not paid back
      * as a burst. */
     inj->credit[kind] += inj->plan.rate[kind] * seconds;
@@ -198,6 +224,7 @@ static void top_up(injector *inj, int kind, double seconds)
         return;
     inj->pushed[kind][i]++;
     inj->credit[kind] -= 1;
+    if (kind == INJECT_PRODUCE) inj->produce_drop_used_ms = 0;
     inj->next_target[kind] = (i + 1) % kinds[kind].target_count;
 }
 
@@ -221,7 +248,7 @@ static void *inject_loop(void *arg)
         if (inj->stopping) break;
         int64_t now = now_ms();
         for (int k = 0; k < INJECT_KIND_COUNT; k++)
-            top_up(inj, k, (double)(now - last) / 1000.0);
+            top_up(inj, k, (double)(now - last) / 1000.0, now);
         last = now;
         if (!inj->is_down && now >= next_down) {
             rd_kafka_mock_broker_set_down(inj->mcluster, MOCK_BROKER_ID);

@@ -18,7 +18,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 typedef enum inject_kind {
-    INJECT_PRODUCE, /* Produce: NOT_ENOUGH_REPLICAS (nothing written, retried) */
+    INJECT_PRODUCE, /* Produce: connection dropped at the request (retried) */
     INJECT_FETCH,   /* Fetch: NOT_LEADER_FOR_PARTITION (metadata refresh, refetch) */
     INJECT_COMMIT,  /* OffsetCommit: COORDINATOR_LOAD_IN_PROGRESS (retried) */
     INJECT_GROUP,   /* Heartbeat: REBALANCE_IN_PROGRESS, a rejoin */
@@ -31,7 +31,7 @@ typedef struct inject_plan {
     double down_for_s;
 } inject_plan;
 
-/* Parses "produce=5,fetch=2,commit=1,group=0.5,down=30/3" (rates in errors
+/* Parses "produce=0.2,fetch=2,commit=1,group=0.5,down=30/3" (rates in faults
  * per second; down=EVERY/FOR in seconds) into *plan. Returns 0, or -1 with
  * err naming the part at fault. */
 int inject_plan_parse(const char *spec, inject_plan *plan, char *err, size_t errlen);

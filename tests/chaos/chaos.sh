@@ -2,7 +2,7 @@
 # Chaos run of the whole pipeline, loopback only, bounded in time.
 #
 #   tests/chaos/chaos.sh [-n ORDERS] [-r RATE] [-i INJECT] [-p PARTITIONS] [-I EVERY_S] [-T TIMEOUT_S]
-#   defaults: -n 200000 -r 2000 -i produce=2,fetch=0.2,commit=0.5,group=0.1,down=40/3 -p 48
+#   defaults: -n 200000 -r 2000 -i produce=0.2,fetch=0.2,commit=0.5,group=0.1,down=40/3 -p 48
 #             -I 10 -T 900
 #
 # orderflow-broker --inject (faults) on a free port; two `orderflow-consumer
@@ -21,7 +21,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 export ORDERFLOW_BROKER ORDERFLOW_PRODUCER ORDERFLOW_CONSUMER
 
 N=200000 RATE=2000 PARTITIONS=48 TIMEOUT=900
-INJECT=produce=2,fetch=0.2,commit=0.5,group=0.1,down=40/3
+INJECT=produce=0.2,fetch=0.2,commit=0.5,group=0.1,down=40/3
 INTERVAL=10
 while getopts n:r:i:p:I:T:h opt; do
   case $opt in
