@@ -23,7 +23,7 @@
 #define BATCH_SIZE 1000
 #define RING_CAPACITY (1u << 16)
 /* Stop taking input while this many outputs wait for the broker. */
-#define OUTQ_HIGH_WATER 50000
+#define OUTQ_HIGH_WATER 10000
 #define STORE_INTERVAL_MS 100
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
