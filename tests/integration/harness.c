@@ -300,18 +300,3 @@ void write_temp_file(char *path_out, size_t path_len, const char *text)
     ck_assert(write(fd, text, len) == (ssize_t)len);
     close(fd);
 }
-
-int run_suite(const char *name, const TTest *const tests[], int timeout_s)
-{
-    Suite *suite = suite_create(name);
-    TCase *tc = tcase_create("mock");
-    tcase_set_timeout(tc, timeout_s);
-    for (size_t i = 0; tests[i]; i++)
-        tcase_add_test(tc, tests[i]);
-    suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}

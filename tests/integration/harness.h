@@ -93,8 +93,4 @@ void write_temp_file(char *path_out, size_t path_len, const char *text);
 
 void sleep_ms(int ms);
 
-/* Runs one Check suite of the given tests (each with timeout_s) and returns
- * the process exit status. */
-int run_suite(const char *name, const TTest *const tests[], int timeout_s);
-
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check_run.h"
 #include "harness.h"
 
 static void produce_generated(const char *bootstraps, const char *count, const char *rate)
@@ -294,5 +295,5 @@ int main(void)
         exactly_once_commits_transactions,
         NULL,
     };
-    return run_suite("processor_faults", tests, 240);
+    return check_run_tests("processor_faults", tests, 240);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../check_run.h"
 #include "harness.h"
 
 /* Every record of the topic once: count, distinct idempotency keys, and each
@@ -279,5 +280,5 @@ int main(void)
         broker_lost_for_good_mid_run_accounts_for_every_event,
         NULL,
     };
-    return run_suite("producer_faults", tests, 150);
+    return check_run_tests("producer_faults", tests, 150);
 }

@@ -13,6 +13,8 @@
 
 #include <orderflow/config.h>
 
+#include "../../check_run.h"
+
 static char tmpdir[PATH_MAX];
 static char paths[8][PATH_MAX];
 static int path_count;
@@ -650,9 +652,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run_suite(config_suite());
 }

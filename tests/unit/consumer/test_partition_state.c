@@ -6,6 +6,8 @@
 
 #include "partition_state.h"
 
+#include "../../check_run.h"
+
 START_TEST(commits_only_a_finished_prefix)
 {
     partition_state *ps = partition_state_new(3, 100, 8, 1000);
@@ -62,15 +64,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("partition_state");
-    TCase *tc = tcase_create("partition_state");
-    tcase_add_test(tc, commits_only_a_finished_prefix);
-    tcase_add_test(tc, late_report_of_a_previous_assignment_is_ignored);
-    tcase_add_test(tc, ring_fills_and_wraps);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *const tests[] = {
+        commits_only_a_finished_prefix,
+        late_report_of_a_previous_assignment_is_ignored,
+        ring_fills_and_wraps,
+        NULL,
+    };
+    return check_run_tests("partition_state", tests, 30);
 }

@@ -6,6 +6,8 @@
 
 #include <orderflow/dedup.h>
 
+#include "../../check_run.h"
+
 static size_t key(char *buf, size_t i)
 {
     return (size_t)sprintf(buf, "data_processed:order_created:G1-%zu", i);
@@ -58,15 +60,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dedup");
-    TCase *tc = tcase_create("dedup");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, keeps_the_last_window_keys);
-    tcase_add_test(tc, refuses_impossible_windows);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *const tests[] = {
+        keeps_the_last_window_keys,
+        refuses_impossible_windows,
+        NULL,
+    };
+    return check_run_tests("dedup", tests, 60);
 }

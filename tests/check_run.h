@@ -1,0 +1,32 @@
+/* Runs Check suites for the test programs: one place for the runner
+ * boilerplate. Header-only, as each test program is one executable. */
+#ifndef OF_TESTS_CHECK_RUN_H
+#define OF_TESTS_CHECK_RUN_H
+
+#include <check.h>
+#include <stdlib.h>
+
+/* Runs every test of suite (and frees it); returns the program's exit
+ * status: EXIT_FAILURE if any test failed. */
+static inline int check_run_suite(Suite *suite)
+{
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* One suite named name of the NULL-terminated tests, each with timeout_s. */
+static inline int check_run_tests(const char *name, const TTest *const tests[], int timeout_s)
+{
+    Suite *suite = suite_create(name);
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout_s);
+    for (size_t i = 0; tests[i]; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(suite, tc);
+    return check_run_suite(suite);
+}
+
+#endif
