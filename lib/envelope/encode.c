@@ -129,12 +129,18 @@ static void member_str(of_json_out *o, const char *key_prefix, size_t key_len, o
 #define MEMBER(o, name, value)                                                                     \
     member_str((o), ",\"" name "\":", sizeof(",\"" name "\":") - 1, (value))
 
-static void order_data(of_json_out *o, const of_order *d)
+/* The attributes both payloads open with, in the same order. */
+static void order_identity(of_json_out *o, of_str order_id, of_str customer_id, of_str currency)
 {
     OF_JSON_OUT_LIT(o, "{\"order_id\":");
-    of_json_out_string(o, d->order_id.ptr ? d->order_id.ptr : "", d->order_id.len);
-    MEMBER(o, "customer_id", d->customer_id);
-    MEMBER(o, "currency", d->currency);
+    of_json_out_string(o, order_id.ptr ? order_id.ptr : "", order_id.len);
+    MEMBER(o, "customer_id", customer_id);
+    MEMBER(o, "currency", currency);
+}
+
+static void order_data(of_json_out *o, const of_order *d)
+{
+    order_identity(o, d->order_id, d->customer_id, d->currency);
     OF_JSON_OUT_LIT(o, ",\"items\":[");
     for (size_t i = 0; i < d->item_count; i++) {
         if (i) OF_JSON_OUT_LIT(o, ",");
@@ -151,10 +157,7 @@ static void order_data(of_json_out *o, const of_order *d)
 
 static void processed_data(of_json_out *o, const of_processed *d)
 {
-    OF_JSON_OUT_LIT(o, "{\"order_id\":");
-    of_json_out_string(o, d->order_id.ptr ? d->order_id.ptr : "", d->order_id.len);
-    MEMBER(o, "customer_id", d->customer_id);
-    MEMBER(o, "currency", d->currency);
+    order_identity(o, d->order_id, d->customer_id, d->currency);
     KEY(o, "item_count");
     of_json_out_int(o, d->item_count);
     KEY(o, "quantity_total");
