@@ -90,20 +90,20 @@ typedef struct of_event {
 /* Why a record value was refused. Every value has its own reason text. */
 typedef enum of_reject {
     OF_OK = 0,
-    OF_REJECT_TOO_LARGE,        /* value over limits.max_record_bytes */
-    OF_REJECT_NOT_JSON,         /* syntax error, trailing garbage, empty input */
-    OF_REJECT_INVALID_UTF8,     /* a string is not valid UTF-8 */
-    OF_REJECT_NOT_OBJECT,       /* top-level value (or data) is not an object */
-    OF_REJECT_TOO_DEEP,         /* nesting over limits.max_depth */
-    OF_REJECT_STRING_TOO_LONG,  /* a string or key over limits.max_string_bytes */
-    OF_REJECT_TOO_MANY_ITEMS,   /* items over limits.max_items */
-    OF_REJECT_DUPLICATE_ATTR,   /* the same attribute or field twice */
-    OF_REJECT_MISSING_ATTR,     /* a required attribute or data field is absent */
-    OF_REJECT_WRONG_TYPE,       /* an attribute or field has the wrong JSON type */
-    OF_REJECT_BAD_VALUE,        /* right type, invalid value (specversion, key rules, NUL...) */
-    OF_REJECT_UNKNOWN_TYPE,     /* type is not order_created/data_processed */
-    OF_REJECT_UNKNOWN_SCHEMA,   /* schemaversion is not one this build knows */
-    OF_REJECT_NO_MEMORY,        /* allocation failed (the input was within limits) */
+    OF_REJECT_TOO_LARGE,       /* value over limits.max_record_bytes */
+    OF_REJECT_NOT_JSON,        /* syntax error, trailing garbage, empty input */
+    OF_REJECT_INVALID_UTF8,    /* a string is not valid UTF-8 */
+    OF_REJECT_NOT_OBJECT,      /* top-level value (or data) is not an object */
+    OF_REJECT_TOO_DEEP,        /* nesting over limits.max_depth */
+    OF_REJECT_STRING_TOO_LONG, /* a string or key over limits.max_string_bytes */
+    OF_REJECT_TOO_MANY_ITEMS,  /* items over limits.max_items */
+    OF_REJECT_DUPLICATE_ATTR,  /* the same attribute or field twice */
+    OF_REJECT_MISSING_ATTR,    /* a required attribute or data field is absent */
+    OF_REJECT_WRONG_TYPE,      /* an attribute or field has the wrong JSON type */
+    OF_REJECT_BAD_VALUE,       /* right type, invalid value (specversion, key rules, NUL...) */
+    OF_REJECT_UNKNOWN_TYPE,    /* type is not order_created/data_processed */
+    OF_REJECT_UNKNOWN_SCHEMA,  /* schemaversion is not one this build knows */
+    OF_REJECT_NO_MEMORY,       /* allocation failed (the input was within limits) */
 } of_reject;
 
 /* Short stable name of a reject code, e.g. "not_json" (for counters and tests). */
@@ -156,7 +156,7 @@ of_reject of_decode_event(of_decoder *dec, const void *buf, size_t len, of_event
 /* Decodes a bare order object (the order_created data payload, the producer's
  * input line format) with the same rules as the data attribute; the object is
  * depth 1 and reasons name fields without the "data." prefix. */
-of_reject of_decode_order(of_decoder *dec, const void *buf, size_t len, of_order *order,
-                          char *err, size_t errlen);
+of_reject of_decode_order(of_decoder *dec, const void *buf, size_t len, of_order *order, char *err,
+                          size_t errlen);
 
 #endif
