@@ -22,24 +22,24 @@ typedef struct of_property {
 
 /* Every string is owned by the config (heap) and freed by of_config_free. */
 typedef struct of_config {
-    char *brokers; /* bootstrap.servers; default "localhost:9092" */
+    char *brokers;           /* bootstrap.servers; default "localhost:9092" */
     of_property *properties; /* librdkafka properties, each key once (a later set replaces) */
     size_t property_count;
     size_t property_capacity;
 
-    char *topic_order_created;   /* "order-created" */
-    char *topic_data_processed;  /* "data-processed" */
-    char *topic_dead_letter;     /* "order-created.dlq" */
+    char *topic_order_created;  /* "order-created" */
+    char *topic_data_processed; /* "data-processed" */
+    char *topic_dead_letter;    /* "order-created.dlq" */
 
-    char *producer_source;       /* "orderflow-producer" */
-    int producer_timeout_ms;     /* 30000: delivery (message.timeout.ms) and flush bound */
+    char *producer_source;   /* "orderflow-producer" */
+    int producer_timeout_ms; /* 30000: delivery (message.timeout.ms) and flush bound */
 
-    char *consumer_group;        /* "orderflow-processor" */
-    of_guarantee guarantee;      /* at_least_once */
-    size_t dedup_window;         /* 100000 idempotency keys remembered per partition */
-    int commit_interval_ms;      /* 1000: offset commit / transaction interval */
+    char *consumer_group;   /* "orderflow-processor" */
+    of_guarantee guarantee; /* at_least_once */
+    size_t dedup_window;    /* 100000 idempotency keys remembered per partition */
+    int commit_interval_ms; /* 1000: offset commit / transaction interval */
 
-    of_limits limits;            /* SPEC section 3 defaults */
+    of_limits limits; /* SPEC section 3 defaults */
 
     char *brokers_origin; /* where brokers was set, like of_property.origin */
 } of_config;

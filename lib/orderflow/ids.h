@@ -7,8 +7,8 @@
 
 #include <orderflow/envelope.h>
 
-#define OF_UUID_LEN 36     /* "0190b3c4-...", without NUL */
-#define OF_TIME_LEN 24     /* "2026-11-24T12:00:00.123Z", without NUL */
+#define OF_UUID_LEN 36 /* "0190b3c4-...", without NUL */
+#define OF_TIME_LEN 24 /* "2026-11-24T12:00:00.123Z", without NUL */
 #define OF_IDEMPOTENCY_KEY_MAX 256
 
 /* Caller-owned UUIDv7 generator: a PRNG seeded once from getrandom(), and a
