@@ -27,6 +27,7 @@
 #define STORE_INTERVAL_MS 100
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
+#define CLOSE_WAIT_MS 10000
 #define MAX_PARTITIONS 100000
 
 typedef struct processor {
@@ -689,6 +690,37 @@ static int loop(processor *p)
     return p->fatal_status;
 }
 
+/* librdkafka 2.0.2 can abort in rd_kafka_consumer_close
+ * (rdkafka_cgrp.c:2583, !rd_kafka_assignment_in_progress) when the close
+ * finds assignment work unfinished, as right after a broker outage: an
+ * offset commit still waiting for the coordinator, partitions still
+ * stopping. So leave the assignment first, the way a rebalance does: commit
+ * and wait (bounded) for the coordinator's answer, unsubscribe, and serve
+ * the revoke until nothing is assigned; the close then has nothing left. */
+static void leave_assignment(processor *p)
+{
+    rd_kafka_t *rk = p->consumer.rk;
+    rd_kafka_queue_t *results = rd_kafka_queue_new(rk);
+    if (rd_kafka_commit_queue(rk, NULL, results, NULL, NULL) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_event_t *done = rd_kafka_queue_poll(results, CLOSE_WAIT_MS);
+        if (done) rd_kafka_event_destroy(done);
+    }
+    rd_kafka_queue_destroy(results);
+    if (rd_kafka_unsubscribe(rk) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    uint64_t deadline = of_now_ms() + CLOSE_WAIT_MS;
+    while (of_now_ms() < deadline) {
+        /* Serves the revoke callback; a message fetched meanwhile is left
+         * uncommitted, for the next owner. */
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m) rd_kafka_message_destroy(m);
+        rd_kafka_topic_partition_list_t *assigned = NULL;
+        if (rd_kafka_assignment(rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        int empty = assigned->cnt == 0;
+        rd_kafka_topic_partition_list_destroy(assigned);
+        if (empty) break;
+    }
+}
+
 static void shutdown_stage(processor *p)
 {
     if (p->eos) {
@@ -703,6 +735,7 @@ static void shutdown_stage(processor *p)
     if (p->queue) rd_kafka_queue_destroy(p->queue);
     p->queue = NULL;
     if (p->consumer.rk) {
+        if (!p->eos) leave_assignment(p);
         /* Commits the stored offsets (revoke callback) and leaves the group. */
         rd_kafka_resp_err_t rc = rd_kafka_consumer_close(p->consumer.rk);
         if (rc) fprintf(stderr, PROGRAM ": leaving the group: %s\n", rd_kafka_err2str(rc));

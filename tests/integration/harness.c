@@ -120,6 +120,12 @@ char *child_stdout(const child *c)
     return slurp(c->out_path);
 }
 
+const char *text_tail(const char *text)
+{
+    size_t len = strlen(text);
+    return len > 3000 ? text + len - 3000 : text;
+}
+
 char *child_stderr(const child *c)
 {
     return slurp(c->err_path);

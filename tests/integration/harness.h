@@ -57,6 +57,9 @@ void child_signal(const child *c, int sig);
 /* The child's captured stdout / stderr (malloc'd, NUL-terminated). */
 char *child_stdout(const child *c);
 char *child_stderr(const child *c);
+/* The last part of text (at most 3,000 bytes), for assertion messages: Check
+ * refuses a message over 8 KiB and reports only "Message string too long". */
+const char *text_tail(const char *text);
 void child_cleanup(child *c);
 
 /* Binary paths from the environment set by meson (ORDERFLOW_PRODUCER, ...). */
