@@ -16,7 +16,7 @@
  * again sooner than that backs off to 10 s; worse, a lone producer whose
  * first Produce after each reconnect meets the next pending drop never
  * gets a request through. So drops come at least this far apart. */
-#define PRODUCE_DROP_GAP_MS 12000
+#define CONNECTION_DROP_GAP_MS 12000
 
 /* Kafka protocol API keys (the mock's error stacks are per API key). */
 enum { API_PRODUCE = 0, API_FETCH = 1, API_OFFSET_COMMIT = 8, API_HEARTBEAT = 12 };
@@ -56,13 +56,16 @@ typedef struct kind_def {
     const char *name;
     const fault_target *targets;
     size_t target_count;
+    /* After a fault of this kind is used, the next waits at least this
+     * long, whatever the rate (0: only the rate counts). */
+    int64_t min_gap_ms;
 } kind_def;
 
 static const kind_def kinds[INJECT_KIND_COUNT] = {
-    [INJECT_PRODUCE] = {"produce", produce_targets, 1},
-    [INJECT_FETCH] = {"fetch", fetch_targets, 1},
-    [INJECT_COMMIT] = {"commit", commit_targets, 1},
-    [INJECT_GROUP] = {"group", group_targets, 1},
+    [INJECT_PRODUCE] = {"produce", produce_targets, 1, CONNECTION_DROP_GAP_MS},
+    [INJECT_FETCH] = {"fetch", fetch_targets, 1, 0},
+    [INJECT_COMMIT] = {"commit", commit_targets, 1, 0},
+    [INJECT_GROUP] = {"group", group_targets, 1, 0},
 };
 
 static int parse_seconds(const char *text, const char *end, double *out)
@@ -161,8 +164,8 @@ struct injector {
     double credit[INJECT_KIND_COUNT];
     unsigned long down_cycles;
     int is_down;
-    /* When the last produce drop was seen used (0: none yet). */
-    int64_t produce_drop_used_ms;
+    /* When the last fault pushed of each kind was seen used (0: not yet). */
+    int64_t used_at_ms[INJECT_KIND_COUNT];
 };
 
 static int64_t now_ms(void)
@@ -204,12 +207,14 @@ static void write_counts(injector *inj, FILE *out, const char *what)
 static void top_up(injector *inj, int kind, double seconds, int64_t now)
 {
     if (inj->plan.rate[kind] <= 0) return;
-    if (kind == INJECT_PRODUCE && inj->pushed[kind][0] > 0) {
-        if (!inj->produce_drop_used_ms) {
-            if (pending(inj, &kinds[kind].targets[0]) > 0) return; /* not used yet */
-            inj->produce_drop_used_ms = now;
+    const kind_def *def = &kinds[kind];
+    if (def->min_gap_ms > 0 && inj->pushed[kind][0] > 0) {
+        if (!inj->used_at_ms[kind]) {
+            size_t last = (inj->next_target[kind] + def->target_count - 1) % def->target_count;
+            if (pending(inj, &def->targets[last]) > 0) return; /* not used yet */
+            inj->used_at_ms[kind] = now;
         }
-        if (now - inj->produce_drop_used_ms < PRODUCE_DROP_GAP_MS) return;
+        if (now - inj->used_at_ms[kind] < def->min_gap_ms) return;
     }
     /* At most one error's worth of credit: a quiet spell is not paid back
      * as a burst. */
@@ -217,15 +222,15 @@ static void top_up(injector *inj, int kind, double seconds, int64_t now)
     if (inj->credit[kind] > 1) inj->credit[kind] = 1;
     if (inj->credit[kind] < 1) return;
     size_t i = inj->next_target[kind];
-    const fault_target *t = &kinds[kind].targets[i];
+    const fault_target *t = &def->targets[i];
     if (pending(inj, t) > 0) return; /* the last one is still unused */
     if (rd_kafka_mock_broker_push_request_error_rtts(inj->mcluster, MOCK_BROKER_ID, t->api_key, 1,
                                                      t->error, 0))
         return;
     inj->pushed[kind][i]++;
     inj->credit[kind] -= 1;
-    if (kind == INJECT_PRODUCE) inj->produce_drop_used_ms = 0;
-    inj->next_target[kind] = (i + 1) % kinds[kind].target_count;
+    inj->used_at_ms[kind] = 0;
+    inj->next_target[kind] = (i + 1) % def->target_count;
 }
 
 static void *inject_loop(void *arg)
