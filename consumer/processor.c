@@ -53,9 +53,12 @@ typedef struct processor {
     yajl_gen line_json;
 
     size_t max_message_bytes; /* the producer's message.max.bytes */
+    int commit_interval_ms;   /* the consumer's auto.commit.interval.ms */
     processor_counters c;
     int fatal_status;
     int64_t last_store_ms;
+    int64_t last_commit_ms;
+    int offsets_uncommitted; /* stored since the last commit */
     int64_t last_stats_ms;
     int64_t last_unavailable_report_ms;
 } processor;
@@ -113,6 +116,7 @@ static void store_offsets(processor *p)
         ps->stored = ps->committable;
     }
     if (!list) return;
+    p->offsets_uncommitted = 1;
     rd_kafka_resp_err_t rc = rd_kafka_offsets_store(p->consumer.rk, list);
     if (rc && rc != RD_KAFKA_RESP_ERR__STATE)
         fprintf(stderr, PROGRAM ": cannot store offsets: %s\n", rd_kafka_err2str(rc));
@@ -545,12 +549,13 @@ static int open_clients(processor *p, char *err, size_t errlen)
         {"queued.max.messages.kbytes", "32768"},
         {NULL, NULL},
     };
-    /* at_least_once: librdkafka commits only offsets we store, and we store
-     * an offset only when every output before it is delivered.
+    /* at_least_once: we store an offset only when every output before it is
+     * delivered, and commit the stored offsets every auto.commit.interval.ms
+     * (commit_stored_offsets says why not librdkafka's own timer).
      * exactly_once: offsets go into the transaction instead. */
     const of_kafka_setting consumer_forced_alo[] = {
         {"enable.auto.offset.store", "false"},
-        {"enable.auto.commit", "true"},
+        {"enable.auto.commit", "false"},
         {NULL, NULL},
     };
     const of_kafka_setting consumer_forced_eos[] = {
@@ -562,6 +567,12 @@ static int open_clients(processor *p, char *err, size_t errlen)
     conf = of_kafka_conf_new(cfg, consumer_defaults,
                              p->eos ? consumer_forced_eos : consumer_forced_alo, err, errlen);
     if (!conf) return EX_CONFIG;
+    char interval[24];
+    size_t interval_len = sizeof(interval);
+    p->commit_interval_ms = cfg->commit_interval_ms;
+    if (rd_kafka_conf_get(conf, "auto.commit.interval.ms", interval, &interval_len) ==
+        RD_KAFKA_CONF_OK)
+        p->commit_interval_ms = atoi(interval);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     if (of_kafka_new(&p->consumer, RD_KAFKA_CONSUMER, conf, p, err, errlen) != 0)
         return EX_SOFTWARE;
@@ -617,6 +628,22 @@ static void print_stats(processor *p, FILE *f)
             p->c.delivered, rd_kafka_outq_len(p->producer.rk));
 }
 
+/* at_least_once commits here rather than by librdkafka's auto-commit timer:
+ * in 2.0.2 that timer can start a commit after the group has decided to
+ * terminate and before it tears down, which aborts consumer_close
+ * (rdkafka_cgrp.c:2583) when the close had waited for a commit that timed
+ * out for want of a coordinator, as after a broker outage. Asynchronous; a
+ * failure is logged by librdkafka (COMMITFAIL) and the next commit carries
+ * the same or later offsets. */
+static void commit_stored_offsets(processor *p, int64_t now)
+{
+    p->last_commit_ms = now;
+    p->offsets_uncommitted = 0;
+    rd_kafka_resp_err_t rc = rd_kafka_commit(p->consumer.rk, NULL, 1);
+    if (rc && rc != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        fprintf(stderr, PROGRAM ": cannot commit offsets: %s\n", rd_kafka_err2str(rc));
+}
+
 static void housekeeping(processor *p)
 {
     int64_t now = of_monotonic_ms();
@@ -631,6 +658,8 @@ static void housekeeping(processor *p)
         store_offsets(p);
         p->last_store_ms = now;
     }
+    if (!p->eos && p->offsets_uncommitted && now - p->last_commit_ms >= p->commit_interval_ms)
+        commit_stored_offsets(p, now);
     if (p->eos) transaction_maybe_commit(&p->txn, p->consumer.rk, now);
     if (p->eos && p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
     /* Say once per interval, not per event, that the cluster is away. */
@@ -690,13 +719,11 @@ static int loop(processor *p)
     return p->fatal_status;
 }
 
-/* librdkafka 2.0.2 can abort in rd_kafka_consumer_close
- * (rdkafka_cgrp.c:2583, !rd_kafka_assignment_in_progress) when the close
- * finds assignment work unfinished, as right after a broker outage: an
- * offset commit still waiting for the coordinator, partitions still
- * stopping. So leave the assignment first, the way a rebalance does: commit
+/* Leaves the assignment the way a rebalance does before the close: commit
  * and wait (bounded) for the coordinator's answer, unsubscribe, and serve
- * the revoke until nothing is assigned; the close then has nothing left. */
+ * the revoke until nothing is assigned. The close then has no commit or
+ * partition stop to wait for; a close that waits for one can abort in
+ * librdkafka 2.0.2 (see commit_stored_offsets). */
 static void leave_assignment(processor *p)
 {
     rd_kafka_t *rk = p->consumer.rk;

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Runs every test of suite (and frees it); returns the program's exit
  * status: EXIT_FAILURE if any test failed. */
@@ -17,14 +18,16 @@ static inline int check_run_suite(Suite *suite)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-/* One suite named name of the NULL-terminated tests, each with timeout_s. */
+/* One suite named name of the NULL-terminated tests, each with timeout_s.
+ * OF_TEST=<test name> runs only that test (to repeat one while debugging). */
 static inline int check_run_tests(const char *name, const TTest *const tests[], int timeout_s)
 {
     Suite *suite = suite_create(name);
     TCase *tc = tcase_create(name);
     tcase_set_timeout(tc, timeout_s);
+    const char *only = getenv("OF_TEST");
     for (size_t i = 0; tests[i]; i++)
-        tcase_add_test(tc, tests[i]);
+        if (!only || !*only || strcmp(only, tests[i]->name) == 0) tcase_add_test(tc, tests[i]);
     suite_add_tcase(suite, tc);
     return check_run_suite(suite);
 }

@@ -26,7 +26,9 @@ static void produce_generated(const char *bootstraps, const char *count, const c
     child_cleanup(&c);
 }
 
-static void start_processor(child *c, const char *bootstraps, const char *guarantee, int json)
+/* setting: one more librdkafka property (name=value), or NULL. */
+static void start_processor(child *c, const char *bootstraps, const char *guarantee, int json,
+                            const char *setting)
 {
     char *argv[] = {(char *)consumer_path(),
                     "process",
@@ -39,6 +41,8 @@ static void start_processor(child *c, const char *bootstraps, const char *guaran
                     "auto.commit.interval.ms=200",
                     "--guarantee",
                     (char *)guarantee,
+                    setting ? "-X" : NULL,
+                    (char *)setting,
                     NULL};
     child_start(c, NULL, argv);
 }
@@ -80,7 +84,7 @@ START_TEST(faults_during_processing_lose_and_duplicate_nothing)
     mock_start(&mock, 1, 4);
     produce_generated(mock.bootstraps, "6000", NULL);
     child p;
-    start_processor(&p, mock.bootstraps, "at_least_once", 0);
+    start_processor(&p, mock.bootstraps, "at_least_once", 0, NULL);
     sleep_ms(1000);
     rd_kafka_mock_push_request_errors(
         mock.cluster, API_OFFSET_COMMIT, 4, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
@@ -120,7 +124,7 @@ START_TEST(broker_loss_is_reported_once_per_interval_and_survived)
     mock_start(&mock, 1, 4);
     produce_generated(mock.bootstraps, "3000", NULL);
     child p;
-    start_processor(&p, mock.bootstraps, "at_least_once", 0);
+    start_processor(&p, mock.bootstraps, "at_least_once", 0, NULL);
     ck_assert_uint_ge(wait_for_records(mock.bootstraps, "data-processed", 1, 60000), 1);
     ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.cluster, 1), 0);
     sleep_ms(12000);
@@ -143,12 +147,41 @@ START_TEST(broker_loss_is_reported_once_per_interval_and_survived)
 }
 END_TEST
 
+/* SIGTERM just after the cluster returns from an outage longer than the
+ * session timeout (the assignment was lost): the processor stops promptly
+ * and cleanly, nothing missing, nothing twice. With librdkafka's auto-commit
+ * timer at this 1 ms interval the close aborted in 5 of 10 runs
+ * (rdkafka_cgrp.c:2583; see commit_stored_offsets in consumer/processor.c). */
+START_TEST(stop_right_after_an_outage_exits_cleanly)
+{
+    mock_cluster mock;
+    mock_start(&mock, 1, 4);
+    produce_generated(mock.bootstraps, "3000", NULL);
+    child p;
+    start_processor(&p, mock.bootstraps, "at_least_once", 0, "auto.commit.interval.ms=1");
+    ck_assert_uint_ge(wait_for_records(mock.bootstraps, "data-processed", 3000, 60000), 3000);
+    ck_assert_int_eq(rd_kafka_mock_broker_set_down(mock.cluster, 1), 0);
+    sleep_ms(9000); /* session.timeout.ms is 6000 */
+    ck_assert_int_eq(rd_kafka_mock_broker_set_up(mock.cluster, 1), 0);
+    sleep_ms(500);
+    child_signal(&p, SIGTERM);
+    int status = child_wait(&p, 15000);
+    char *err = child_stderr(&p);
+    ck_assert_msg(status == 0, "processor exit %d: %s", status, text_tail(err));
+    ck_assert_msg(strstr(err, "assert") == NULL, "%s", text_tail(err));
+    free(err);
+    assert_outputs(mock.bootstraps, 3000, 0);
+    child_cleanup(&p);
+    mock_stop(&mock);
+}
+END_TEST
+
 START_TEST(rebalance_while_processing_loses_and_duplicates_nothing)
 {
     mock_cluster mock;
     mock_start(&mock, 1, 4);
     child first, second, producer;
-    start_processor(&first, mock.bootstraps, "at_least_once", 0);
+    start_processor(&first, mock.bootstraps, "at_least_once", 0, NULL);
     char *argv[] = {(char *)producer_path(),
                     "-b",
                     mock.bootstraps,
@@ -160,7 +193,7 @@ START_TEST(rebalance_while_processing_loses_and_duplicates_nothing)
                     NULL};
     child_start(&producer, NULL, argv);
     sleep_ms(1500);
-    start_processor(&second, mock.bootstraps, "at_least_once", 0); /* partitions move */
+    start_processor(&second, mock.bootstraps, "at_least_once", 0, NULL); /* partitions move */
     sleep_ms(2500);
     stop_processor(&second); /* and move back */
     ck_assert_int_eq(child_wait(&producer, 60000), 0);
@@ -219,14 +252,14 @@ START_TEST(same_key_twice_and_after_restart_gives_one_output)
     send_order(mock.bootstraps);
     send_order(mock.bootstraps);
     child p;
-    start_processor(&p, mock.bootstraps, "at_least_once", 1);
+    start_processor(&p, mock.bootstraps, "at_least_once", 1, NULL);
     ck_assert_uint_ge(wait_for_records(mock.bootstraps, "data-processed", 1, 30000), 1);
     wait_for_duplicates(&p, 1);
     stop_processor(&p);
     child_cleanup(&p);
 
     send_order(mock.bootstraps); /* the same order after a restart */
-    start_processor(&p, mock.bootstraps, "at_least_once", 1);
+    start_processor(&p, mock.bootstraps, "at_least_once", 1, NULL);
     wait_for_duplicates(&p, 1);
     stop_processor(&p);
     char *out = child_stdout(&p);
@@ -298,6 +331,7 @@ int main(void)
     const TTest *const tests[] = {
         faults_during_processing_lose_and_duplicate_nothing,
         broker_loss_is_reported_once_per_interval_and_survived,
+        stop_right_after_an_outage_exits_cleanly,
         rebalance_while_processing_loses_and_duplicates_nothing,
         same_key_twice_and_after_restart_gives_one_output,
         exactly_once_commits_transactions,
