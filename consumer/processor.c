@@ -203,6 +203,13 @@ static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, con
             continue;
         }
         rd_kafka_headers_destroy(headers);
+        if (p->eos && rc == RD_KAFKA_RESP_ERR__STATE) {
+            /* A failed delivery left the transaction needing an abort, and
+             * librdkafka refuses new outputs until then: the loop aborts and
+             * re-reads this input (seen on Apache Kafka, a refused output). */
+            transaction_mark_failed(&p->txn, rc);
+            return -1;
+        }
         char detail[512];
         snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(topic),
                  partition, rd_kafka_err2str(rc));
@@ -470,15 +477,21 @@ static int check_topics(processor *p, char *err, size_t errlen)
             return EX_UNAVAILABLE;
         }
     }
-    for (int i = 1; i < 3; i++) {
-        if (topics[i].partition_count != topics[0].partition_count) {
+    /* Kafka can add partitions but never remove them: the advice grows the
+     * smaller topics to the largest count. */
+    int most = 0;
+    for (int i = 0; i < 3; i++)
+        if (topics[i].partition_count > topics[most].partition_count) most = i;
+    for (int i = 0; i < 3; i++) {
+        if (topics[i].partition_count != topics[most].partition_count) {
             snprintf(err, errlen,
                      "topics are not co-partitioned: '%s' has %d partitions but '%s' has %d; "
                      "output partition N must match input partition N, so give '%s' %d "
-                     "partitions (kafka-topics.sh --alter --topic %s --partitions %d)",
-                     topics[0].name, topics[0].partition_count, topics[i].name,
-                     topics[i].partition_count, topics[i].name, topics[0].partition_count,
-                     topics[i].name, topics[0].partition_count);
+                     "partitions (kafka-topics.sh --bootstrap-server %s --alter --topic %s "
+                     "--partitions %d)",
+                     topics[i].name, topics[i].partition_count, topics[most].name,
+                     topics[most].partition_count, topics[i].name, topics[most].partition_count,
+                     p->cfg->brokers, topics[i].name, topics[most].partition_count);
             return EX_CONFIG;
         }
     }

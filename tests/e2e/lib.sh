@@ -29,6 +29,11 @@ cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if [ -f "$WORK/kafka/cluster.env" ]; then
+    [ "${KEEP_WORK:-0}" = 1 ] && keep=--keep || keep=
+    bash "$KAFKA_SH" down --dir "$WORK/kafka" $keep >/dev/null 2>&1 ||
+      echo "cleanup: scripts/kafka.sh down failed" >&2
+  fi
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -42,9 +47,20 @@ free_port() {
   $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_broker [extra args]: sets BROKER_PID and BROKERS. --port 0 lets the
-# broker pick a free port (no race), which its ready line reports.
+# ORDERFLOW_KAFKA_NODES=1|3 (the `kafka` suite) runs every test on real
+# Apache Kafka (scripts/kafka.sh) instead of orderflow-broker.
+KAFKA_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/kafka.sh
+KAFKA_ADMIN=$(dirname "$KAFKA_SH")/kafka/admin.py
+
+# start_broker [--partitions N] [--topic NAME]...: sets BROKER_PID and
+# BROKERS. orderflow-broker: --port 0 lets it pick a free port (no race),
+# which its ready line reports. Real Kafka: a fresh single node or cluster in
+# $WORK/kafka on free ports, stopped by cleanup; BROKER_PID is node 1's.
 start_broker() {
+  if [ -n "${ORDERFLOW_KAFKA_NODES:-}" ]; then
+    start_kafka "$@"
+    return
+  fi
   "$ORDERFLOW_BROKER" --port 0 "$@" >"$WORK/broker.out" 2>"$WORK/broker.err" &
   BROKER_PID=$!
   PIDS+=("$BROKER_PID")
@@ -104,4 +120,39 @@ wait_for_count() {
     sleep 0.5
   done
   fail "$1 holds $n records, expected $2 within $3 s"
+}
+
+start_kafka() {
+  local partitions=6 topics=() status=0
+  bash "$KAFKA_SH" fetch >/dev/null 2>"$WORK/kafka.err" || status=$?
+  if [ $status = 69 ]; then
+    # No JRE or Maven here: meson reports the test skipped, with the reason.
+    echo "SKIP: $(cat "$WORK/kafka.err")" >&2
+    exit 77
+  fi
+  [ $status = 0 ] || fail "scripts/kafka.sh fetch: $(cat "$WORK/kafka.err")"
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --partitions) partitions=$2; shift 2 ;;
+      --topic) topics+=("$2"); shift 2 ;;
+      *) fail "start_broker: $1 is an orderflow-broker option, not one for real Kafka" ;;
+    esac
+  done
+  bash "$KAFKA_SH" up --nodes "$ORDERFLOW_KAFKA_NODES" --port auto --partitions "$partitions" \
+    --dir "$WORK/kafka" >"$WORK/kafka.out" 2>"$WORK/kafka.err" ||
+    fail "scripts/kafka.sh up: $(tail -5 "$WORK/kafka.err")"
+  BROKERS=$(sed -n 's/^brokers //p' "$WORK/kafka.out")
+  BROKER_PID=$(cat "$WORK/kafka/node1/pid")
+  if [ ${#topics[@]} -gt 0 ]; then
+    kafka_create_topics "$partitions" "${topics[@]}"
+  fi
+}
+
+# kafka_create_topics PARTITIONS TOPIC...: on the real Kafka of this test.
+kafka_create_topics() {
+  local partitions=$1 replication=1
+  shift
+  [ "${ORDERFLOW_KAFKA_NODES:-1}" = 3 ] && replication=3
+  "$PY" "$KAFKA_ADMIN" create "$BROKERS" "$partitions" "$replication" "$@" ||
+    fail "cannot create topics $*"
 }

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Chaos run on a real 3-node Apache Kafka cluster (scripts/kafka.sh up
+# --nodes 3: replication 3, min.insync.replicas 2), loopback only, bounded in
+# time.
+#
+#   tests/chaos/kafka_chaos.sh [-n ORDERS] [-r RATE] [-g GUARANTEE] [-I EVERY_S] [-T TIMEOUT_S]
+#   defaults: -n 200000 -r 1000 -g at_least_once -I 10 -T 1500
+#
+# Two `orderflow-consumer process` in one group; orderflow-producer
+# --generate ORDERS --rate RATE. While orders flow, every EVERY_S seconds one
+# fault, in turn: kill -9 a processor (restarted at once); kill -9 the broker
+# that leads the most partitions of order-created and data-processed (started
+# again 5 s later); SIGSTOP a processor past its session timeout (6 s) for
+# 8 s; SIGSTOP another broker past its session timeout (9 s) for 12 s. Before
+# each broker fault every replica is back in sync, so at most one broker is
+# ever away and acks=all writes keep going on the other two.
+# Afterwards tail's deduplicated view (read_committed) must hold exactly one
+# data_processed per input key, none missing, and the producer must have
+# delivered every order; raw duplicates are counted (exactly_once must have
+# none). Each fault is logged with the second it happened.
+# Binaries: $ORDERFLOW_PRODUCER etc. (set by meson test), else build/.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${ORDERFLOW_BROKER:=$top/build/broker/orderflow-broker}"
+: "${ORDERFLOW_PRODUCER:=$top/build/producer/orderflow-producer}"
+: "${ORDERFLOW_CONSUMER:=$top/build/consumer/orderflow-consumer}"
+export ORDERFLOW_BROKER ORDERFLOW_PRODUCER ORDERFLOW_CONSUMER
+export ORDERFLOW_KAFKA_NODES=3
+
+N=200000 RATE=1000 GUARANTEE=at_least_once INTERVAL=10 TIMEOUT=1500
+while getopts n:r:g:I:T:h opt; do
+  case $opt in
+    n) N=$OPTARG ;;
+    r) RATE=$OPTARG ;;
+    g) GUARANTEE=$OPTARG ;;
+    I) INTERVAL=$OPTARG ;;
+    T) TIMEOUT=$OPTARG ;;
+    h) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "kafka_chaos.sh: see kafka_chaos.sh -h" >&2; exit 64 ;;
+  esac
+done
+for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER"; do
+  [ -x "$exe" ] || { echo "kafka_chaos.sh: $exe not built (run scripts/setup.sh)" >&2; exit 69; }
+done
+source "$top/tests/e2e/lib.sh"
+started=$SECONDS
+deadline=$((SECONDS + TIMEOUT))
+log() { echo "chaos: [$((SECONDS - started))s] $*" >&2; }
+within_time() { [ $SECONDS -lt $deadline ] || fail "over the ${TIMEOUT}s time bound"; }
+
+start_broker --partitions 12
+log "3-node Kafka cluster $BROKERS, 12 partitions, replication 3, min.insync.replicas 2"
+
+declare -A proc
+start_member() { start_processor "$1" --guarantee "$GUARANTEE"; proc[$1]=$LAST_PID; }
+start_member a
+start_member b
+# Deliveries wait out a broker's absence (leader election after a kill -9
+# takes the broker session timeout, 9 s) instead of failing.
+"$ORDERFLOW_PRODUCER" -b "$BROKERS" --generate "$N" --rate "$RATE" --seed 7 -q \
+  -X message.timeout.ms=120000 2>"$WORK/producer.err" &
+producer=$!
+PIDS+=("$producer")
+log "producing $N orders at $RATE/s; processors: $GUARANTEE"
+
+node_port() { echo "${BROKERS}" | tr ',' '\n' | sed -n "${1}p" | cut -d: -f2; }
+
+# The broker leading the most partitions of the two busy topics.
+busiest_leader() {
+  { "$PY" "$KAFKA_ADMIN" leaders "$BROKERS" order-created
+    "$PY" "$KAFKA_ADMIN" leaders "$BROKERS" data-processed; } |
+    awk '$1 >= 1 { n[$1] += $2 } END { for (b in n) print n[b], b }' | sort -rn | head -1 | cut -d' ' -f2
+}
+
+in_sync() {
+  "$PY" "$KAFKA_ADMIN" wait-isr "$BROKERS" 120 2>>"$WORK/chaos-admin.err" ||
+    fail "replicas not back in sync within 120 s: $(tail -1 "$WORK/chaos-admin.err")"
+}
+
+processor_kills=0 processor_stops=0 broker_kills=0 broker_stops=0 turn=0
+while kill -0 "$producer" 2>/dev/null; do
+  sleep "$INTERVAL"
+  within_time
+  kill -0 "$producer" 2>/dev/null || break
+  for m in a b; do
+    kill -0 "${proc[$m]}" 2>/dev/null ||
+      fail "processor $m exited on its own: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+  done
+  victim=$([ $((turn % 2)) = 0 ] && echo a || echo b)
+  case $((turn % 4)) in
+    0)
+      kill -9 "${proc[$victim]}" 2>/dev/null || true
+      wait "${proc[$victim]}" 2>/dev/null || true
+      processor_kills=$((processor_kills + 1))
+      log "kill -9 processor $victim ($(topic_count data-processed) outputs so far)"
+      start_member "$victim"
+      ;;
+    1)
+      in_sync
+      node=$(busiest_leader)
+      bash "$KAFKA_SH" stop-node "$node" --signal KILL --dir "$WORK/kafka"
+      broker_kills=$((broker_kills + 1))
+      log "kill -9 broker $node (127.0.0.1:$(node_port "$node")), the leader of the most partitions"
+      sleep 5
+      bash "$KAFKA_SH" start-node "$node" --dir "$WORK/kafka" 2>>"$WORK/kafka.err" ||
+        fail "broker $node did not come back: $(tail -3 "$WORK/kafka.err")"
+      log "broker $node started again and answers metadata"
+      ;;
+    2)
+      kill -STOP "${proc[$victim]}"
+      processor_stops=$((processor_stops + 1))
+      log "SIGSTOP processor $victim for 8 s (session timeout 6 s)"
+      sleep 8
+      kill -CONT "${proc[$victim]}"
+      log "SIGCONT processor $victim"
+      ;;
+    3)
+      in_sync
+      node=$(( $(busiest_leader) % 3 + 1 ))
+      bash "$KAFKA_SH" stop-node "$node" --signal STOP --dir "$WORK/kafka"
+      broker_stops=$((broker_stops + 1))
+      log "SIGSTOP broker $node for 12 s (broker session timeout 9 s)"
+      sleep 12
+      bash "$KAFKA_SH" stop-node "$node" --signal CONT --dir "$WORK/kafka"
+      log "SIGCONT broker $node"
+      ;;
+  esac
+  turn=$((turn + 1))
+done
+wait "$producer" || fail "producer exit $?: $(grep -v '^%' "$WORK/producer.err" | tail -3)"
+log "producer: $(grep -v '^%' "$WORK/producer.err" | tail -1)"
+grep -E ": $N delivered, 0 failed" "$WORK/producer.err" >/dev/null ||
+  fail "the producer did not deliver all $N orders"
+
+# committed_count: what a read_committed reader of data-processed sees.
+committed_count() {
+  "$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --raw -q --json | wc -l
+}
+while [ "$(committed_count)" -lt "$N" ]; do
+  within_time
+  sleep 3
+done
+sleep 3
+for m in a b; do
+  kill -TERM "${proc[$m]}"
+  wait "${proc[$m]}" || fail "processor $m exit $? after SIGTERM: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+done
+tail_all() {
+  local out=$1
+  shift
+  "$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --json "$@" >"$out" 2>"$out.err" ||
+    fail "tail $* exited $?: $(tail -2 "$out.err")"
+  grep -E ' 0 not events' "$out.err" >/dev/null ||
+    fail "tail $* found records that are not events: $(tail -1 "$out.err")"
+}
+tail_all "$WORK/dedup.jsonl"
+tail_all "$WORK/raw.jsonl" --raw
+dlq=$(topic_count order-created.dlq)
+
+jq -r '.idempotencykey' "$WORK/dedup.jsonl" | sort >"$WORK/out-keys"
+seq "$N" | sed 's/^/data_processed:order_created:G7-/' | sort >"$WORK/want-keys"
+shown=$(wc -l <"$WORK/dedup.jsonl")
+raw=$(wc -l <"$WORK/raw.jsonl")
+distinct=$(sort -u "$WORK/out-keys" | wc -l)
+missing=$(comm -13 <(sort -u "$WORK/out-keys") "$WORK/want-keys" | wc -l)
+extra=$(comm -23 <(sort -u "$WORK/out-keys") "$WORK/want-keys" | wc -l)
+echo "chaos: $GUARANTEE, orders $N at $RATE/s in $((SECONDS - started)) s on 3 brokers;" \
+  "processor kill -9s $processor_kills, processor stops past session $processor_stops," \
+  "broker kill -9s $broker_kills, broker stops past session $broker_stops"
+echo "chaos: events lost $missing; duplicates after dedup $((shown - distinct));" \
+  "raw duplicates $((raw - shown)); unexpected keys $extra; dead-lettered $dlq"
+[ "$missing" -eq 0 ] || fail "$missing input keys have no data_processed"
+[ "$shown" -eq "$distinct" ] || fail "tail's deduplicated view shows a key twice"
+[ "$extra" -eq 0 ] && [ "$dlq" -eq 0 ] || fail "unexpected outputs or dead letters"
+[ "$shown" -eq "$N" ] || fail "tail shows $shown events, expected $N"
+if [ "$GUARANTEE" = exactly_once ] && [ "$raw" -ne "$shown" ]; then
+  fail "exactly_once: $((raw - shown)) raw duplicates visible to read_committed"
+fi
+[ $((broker_kills + broker_stops + processor_kills + processor_stops)) -ge 4 ] ||
+  fail "the run ended before one fault of each kind (raise -n or lower -I)"
+echo "chaos: ok"
