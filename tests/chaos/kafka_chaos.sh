@@ -57,7 +57,7 @@ start_member a
 start_member b
 # Deliveries wait out a broker's absence (leader election after a kill -9
 # takes the broker session timeout, 9 s) instead of failing.
-"$ORDERFLOW_PRODUCER" -b "$BROKERS" --generate "$N" --rate "$RATE" --seed 7 -q \
+"$ORDERFLOW_PRODUCER" -b "$BROKERS" --generate "$N" --rate "$RATE" --seed 7 >/dev/null \
   -X message.timeout.ms=120000 2>"$WORK/producer.err" &
 producer=$!
 PIDS+=("$producer")

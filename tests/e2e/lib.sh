@@ -8,7 +8,7 @@ set -euo pipefail
 : "${ORDERFLOW_CONSUMER:?run through meson test}"
 PY=/usr/bin/python3
 
-WORK=$(mktemp -d /tmp/orderflow-e2e.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/orderflow-e2e.XXXXXX")
 PIDS=()
 
 # ORDERFLOW_VALGRIND=DIR runs every orderflow binary under valgrind memcheck,
