@@ -106,11 +106,16 @@ ports_of_base() {
   for ((i = 0; i < nodes; i++)); do echo $((base + i)) $((base + 10 + i)) $((base + 20 + i)); done
 }
 
-# --port auto: a base whose client, quorum and inter-broker ports are all free.
+# --port auto: a base whose client, quorum and inter-broker ports are all
+# free, below the kernel's ephemeral range: a port in that range that is free
+# now can be taken by any outgoing connection before the JVM binds it (seen:
+# "Socket server failed to bind ... Address already in use").
 pick_base() {
-  local base p ok
+  local base p ok low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$low" -gt 11000 ] || die "--port auto: the ephemeral port range starts at $low; give --port"
   for _ in $(seq 50); do
-    base=$((20000 + RANDOM % 30000))
+    base=$((10000 + RANDOM % (low - 10000 - 30)))
     ok=1
     for p in $(ports_of_base "$base"); do port_free "$p" || { ok=0; break; }; done
     [ $ok = 1 ] && { echo "$base"; return 0; }
