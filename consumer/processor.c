@@ -526,9 +526,14 @@ static int open_clients(processor *p, char *err, size_t errlen)
         {"queue.buffering.max.messages", "500000"},
         /* Outputs are retried until delivered: a broker outage pauses the
          * stage instead of failing events (at_least_once only). With
-         * transactions, a crashed instance's open transaction blocks
-         * read_committed readers until transaction.timeout.ms: keep it short. */
-        {p->eos ? "transaction.timeout.ms" : "message.timeout.ms", p->eos ? "10000" : "0"},
+         * transactions, the timeout must outlast a broker failover (the
+         * broker session timeout, 9 s, then leader and coordinator
+         * elections): at 10 s, a transaction open across a broker's kill -9
+         * was aborted by the coordinator and the processor fenced (chaos on
+         * a 3-node Apache Kafka, docs/reliability.md). The cost: a crashed
+         * instance's open transaction holds read_committed readers back
+         * for up to this long. */
+        {p->eos ? "transaction.timeout.ms" : "message.timeout.ms", p->eos ? "60000" : "0"},
         {p->eos ? "transactional.id" : NULL, transactional_id},
         {NULL, NULL},
     };

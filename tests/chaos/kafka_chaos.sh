@@ -14,6 +14,7 @@
 # 8 s; SIGSTOP another broker past its session timeout (9 s) for 12 s. Before
 # each broker fault every replica is back in sync, so at most one broker is
 # ever away and acks=all writes keep going on the other two.
+# Faults go on until each kind has happened once, even after the last order.
 # Afterwards tail's deduplicated view (read_committed) must hold exactly one
 # data_processed per input key, none missing, and the producer must have
 # delivered every order; raw duplicates are counted (exactly_once must have
@@ -78,15 +79,18 @@ in_sync() {
 }
 
 processor_kills=0 processor_stops=0 broker_kills=0 broker_stops=0 turn=0
-while kill -0 "$producer" 2>/dev/null; do
+# Faults go on while orders flow, and until each kind has happened once (a
+# slow broker restart on a loaded machine can outlast the producer's run;
+# the processors then still have a backlog, or a group to rejoin).
+while kill -0 "$producer" 2>/dev/null || [ $turn -lt 4 ]; do
   sleep "$INTERVAL"
   within_time
-  kill -0 "$producer" 2>/dev/null || break
   for m in a b; do
     kill -0 "${proc[$m]}" 2>/dev/null ||
       fail "processor $m exited on its own: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
   done
-  victim=$([ $((turn % 2)) = 0 ] && echo a || echo b)
+  # Processor faults (turns 0 and 2 of every 4) alternate between a and b.
+  victim=$([ $((turn / 2 % 2)) = 0 ] && echo a || echo b)
   case $((turn % 4)) in
     0)
       kill -9 "${proc[$victim]}" 2>/dev/null || true
@@ -176,6 +180,6 @@ echo "chaos: events lost $missing; duplicates after dedup $((shown - distinct));
 if [ "$GUARANTEE" = exactly_once ] && [ "$raw" -ne "$shown" ]; then
   fail "exactly_once: $((raw - shown)) raw duplicates visible to read_committed"
 fi
-[ $((broker_kills + broker_stops + processor_kills + processor_stops)) -ge 4 ] ||
-  fail "the run ended before one fault of each kind (raise -n or lower -I)"
+[ "$processor_kills" -ge 1 ] && [ "$processor_stops" -ge 1 ] && [ "$broker_kills" -ge 1 ] &&
+  [ "$broker_stops" -ge 1 ] || fail "not every kind of fault happened"
 echo "chaos: ok"
