@@ -10,11 +10,12 @@
 #include <orderflow/envelope.h>
 #include <orderflow/kafka.h>
 
+#include "cli/log.h"
+
 #include "restore.h"
 #include "signals.h"
 #include "tail.h"
 
-#define PROGRAM "orderflow-consumer tail"
 #define DEFAULT_WINDOW 1000000
 
 typedef struct tail_options {
@@ -244,7 +245,7 @@ static int follow(tail_state *t)
         }
         if (!msg) {
             if (t->consumer.fatal) {
-                fprintf(stderr, PROGRAM ": %s\n", t->consumer.last_error_text);
+                of_warn("%s", t->consumer.last_error_text);
                 return EX_SOFTWARE;
             }
             continue;
@@ -260,7 +261,7 @@ static int follow(tail_state *t)
             continue;
         }
         if (msg->err) {
-            fprintf(stderr, PROGRAM ": %s\n", rd_kafka_message_errstr(msg));
+            of_warn("%s", rd_kafka_message_errstr(msg));
             int fatal = msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                         msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
             rd_kafka_message_destroy(msg);
@@ -280,10 +281,11 @@ static int follow(tail_state *t)
 
 int tail_main(int argc, char **argv)
 {
+    of_log_set_program("orderflow-consumer tail");
     tail_options opts;
     char err[1024];
     if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        fprintf(stderr, PROGRAM ": %s\nTry 'orderflow-consumer tail --help'.\n", err);
+        of_warn("%s\nTry 'orderflow-consumer tail --help'.", err);
         return EX_USAGE;
     }
     if (opts.common.help) {
@@ -297,7 +299,7 @@ int tail_main(int argc, char **argv)
     of_config cfg;
     int status = of_cli_build_config(&opts.common, &cfg, err, sizeof(err));
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+        of_warn("%s", err);
         return status;
     }
     if (!opts.topic) opts.topic = cfg.topic_data_processed;
@@ -331,12 +333,12 @@ int tail_main(int argc, char **argv)
         status = assign_all(&t, &cfg, err, sizeof(err));
     }
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+        of_warn("%s", err);
     } else {
         status = follow(&t);
         if (fflush(stdout) != 0) status = EX_IOERR;
         if (!opts.common.quiet)
-            fprintf(stderr, PROGRAM ": %llu shown, %llu duplicate records %s, %llu not events\n",
+            of_warn("%llu shown, %llu duplicate records %s, %llu not events",
                     (unsigned long long)t.shown, (unsigned long long)t.duplicates,
                     opts.raw ? "included" : "suppressed", (unsigned long long)t.undecodable);
     }

@@ -1,11 +1,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/log.h"
+
 #include "transaction.h"
 
 #define TXN_TIMEOUT_MS 30000
 #define TXN_MAX_OUTPUTS 10000
-#define PROGRAM "orderflow-consumer process"
 
 static void note_error(transaction *txn, const char *what, rd_kafka_error_t *error)
 {
@@ -15,7 +16,7 @@ static void note_error(transaction *txn, const char *what, rd_kafka_error_t *err
         txn->fatal = 1;
     else if (rd_kafka_error_txn_requires_abort(error))
         txn->needs_abort = 1;
-    fprintf(stderr, PROGRAM ": %s%s\n", txn->error_text,
+    of_warn("%s%s", txn->error_text,
             txn->fatal         ? " (fatal)"
             : txn->needs_abort ? " (aborting the transaction)"
                                : "");
