@@ -363,13 +363,21 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (error) rd_kafka_error_destroy(error);
         return;
     }
-    /* Revoked (or lost): finish what was taken from these partitions so the
-     * next owner starts exactly behind it. */
-    if (p->eos) {
+    /* Revoked: finish what was taken from these partitions so the next owner
+     * starts exactly behind it. Lost (the group moved on without us, e.g.
+     * after a session timeout): their new owner may already be at work, so
+     * nothing of ours may commit for them. exactly_once aborts, as
+     * librdkafka's examples/transactions.c does; at_least_once skips the
+     * commit, which the coordinator could only refuse. */
+    int lost = rd_kafka_assignment_lost(rk);
+    int aborted = 0;
+    if (p->eos && lost) {
+        aborted = p->txn.open && transaction_abort(&p->txn) == 0;
+    } else if (p->eos) {
         transaction_commit(&p->txn, p->consumer.rk);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms);
-        rd_kafka_resp_err_t rc = offsets_commit_on_revoke(&p->alo, 0);
+        rd_kafka_resp_err_t rc = offsets_commit_on_revoke(&p->alo, lost);
         if (rc && p->opts->verbose) of_warn("commit on revoke: %s", rd_kafka_err2str(rc));
     }
     release_partitions(p, parts);
@@ -378,6 +386,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (error) rd_kafka_error_destroy(error);
     } else {
         rd_kafka_assign(rk, NULL);
+    }
+    if (aborted) {
+        /* The aborted transaction also held outputs of partitions we keep
+         * (cooperative protocol): read those inputs again. */
+        transaction_rewind_assigned(&p->txn, p->consumer.rk);
+        restore_assigned(p);
     }
 }
 
