@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
 
 #include "cli/log.h"
 

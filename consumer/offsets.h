@@ -11,7 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 #include "partition_state.h"
 

@@ -11,7 +11,7 @@
 
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 #include <orderflow/processing.h>
 
 #include "cli/log.h"

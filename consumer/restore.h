@@ -10,8 +10,8 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include <orderflow/config.h>
-#include <orderflow/kafka.h>
+#include "config/config.h"
+#include "kafka/kafka.h"
 
 #include "partition_state.h"
 

@@ -5,10 +5,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
 #include <orderflow/dedup.h>
 #include <orderflow/envelope.h>
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 #include "cli/log.h"
 

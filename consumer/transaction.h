@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include <orderflow/config.h>
-#include <orderflow/kafka.h>
+#include "config/config.h"
+#include "kafka/kafka.h"
 
 typedef struct transaction {
     of_kafka *producer;

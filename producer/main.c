@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
 

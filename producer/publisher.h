@@ -8,10 +8,10 @@
 
 #include <yajl/yajl_gen.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 /* Where an event came from, for messages about it. */
 typedef struct event_origin {

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include <orderflow/ids.h>
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 /* A broker that is just starting gets this long before "all brokers down"
  * counts as unreachable; the configured timeout still bounds the wait. */

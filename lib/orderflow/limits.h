@@ -2,7 +2,11 @@
 #ifndef ORDERFLOW_LIMITS_H
 #define ORDERFLOW_LIMITS_H
 
+#include <orderflow/export.h>
+
 #include <stddef.h>
+
+OF_BEGIN_DECLS
 
 #define OF_DEFAULT_MAX_RECORD_BYTES ((size_t)1048576)
 #define OF_DEFAULT_MAX_DEPTH 32u
@@ -17,6 +21,8 @@ typedef struct of_limits {
 } of_limits;
 
 /* Fills *limits with the SPEC defaults. */
-void of_limits_init(of_limits *limits);
+OF_EXPORT void of_limits_init(of_limits *limits);
+
+OF_END_DECLS
 
 #endif

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 
 #include "../../check_run.h"
 

@@ -1,15 +1,15 @@
 /* librdkafka glue shared by the executables: configuration from of_config,
  * client lifetime with error tracking, metadata checks, error classification.
  * Knows nothing about orders or envelopes. */
-#ifndef ORDERFLOW_KAFKA_H
-#define ORDERFLOW_KAFKA_H
+#ifndef OF_KAFKA_H
+#define OF_KAFKA_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 
 typedef struct of_kafka_setting {
     const char *key;

@@ -9,7 +9,7 @@
 #include <librdkafka/rdkafka.h>
 #include <yajl/yajl_version.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
 
 int of_cli_common_option(of_cli_common *common, int opt, const char *arg, char *err, size_t errlen)
 {

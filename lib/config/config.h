@@ -1,8 +1,8 @@
 /* Configuration (SPEC section 6): defaults < libconfig file < environment
  * (ORDERFLOW_BROKERS) < command line. Any librdkafka property passes through
  * kafka.properties or of_config_set_property(). */
-#ifndef ORDERFLOW_CONFIG_H
-#define ORDERFLOW_CONFIG_H
+#ifndef OF_CONFIG_H
+#define OF_CONFIG_H
 
 #include <stddef.h>
 #include <stdio.h>
