@@ -404,10 +404,9 @@ static int check_topics(processor *p, char *err, size_t errlen)
         {p->cfg->topic_data_processed, 0},
         {p->cfg->topic_dead_letter, 0},
     };
-    int status = 0;
-    if (of_kafka_describe_topics(&p->producer, p->cfg->brokers, topics, 3,
-                                 p->cfg->producer_timeout_ms, &status, err, errlen) != 0)
-        return status;
+    int status = of_kafka_describe_topics(&p->producer, p->cfg->brokers, topics, 3,
+                                          p->cfg->producer_timeout_ms, err, errlen);
+    if (status) return status;
     for (int i = 0; i < 3; i++) {
         if (topics[i].partition_count == 0) {
             snprintf(err, errlen,

@@ -207,10 +207,9 @@ static int show(tail_state *t, rd_kafka_message_t *msg)
 static int assign_all(tail_state *t, const of_config *cfg, char *err, size_t errlen)
 {
     of_topic_info info = {t->opts->topic, 0};
-    int status = 0;
-    if (of_kafka_describe_topics(&t->consumer, cfg->brokers, &info, 1, cfg->producer_timeout_ms,
-                                 &status, err, errlen) != 0)
-        return status;
+    int status = of_kafka_describe_topics(&t->consumer, cfg->brokers, &info, 1,
+                                          cfg->producer_timeout_ms, err, errlen);
+    if (status) return status;
     if (info.partition_count == 0) {
         snprintf(err, errlen, "topic '%s' does not exist on %s", info.name, cfg->brokers);
         return EX_UNAVAILABLE;

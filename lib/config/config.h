@@ -57,6 +57,15 @@ void of_config_free(of_config *cfg);
  * rejected. */
 int of_config_load_file(of_config *cfg, const char *path, char *err, size_t errlen);
 
+/* of_config_load_file in two steps, for a caller that treats a file it
+ * cannot open (a missing input, EX_NOINPUT) apart from a file it cannot
+ * use (EX_CONFIG) without reading the message: of_config_open_file returns
+ * the open file, or NULL with "FILE: cannot open: REASON" (also for a
+ * directory); of_config_load_stream reads f, closes it, and loads it over
+ * cfg like of_config_load_file, naming it path in messages. */
+FILE *of_config_open_file(const char *path, char *err, size_t errlen);
+int of_config_load_stream(of_config *cfg, FILE *f, const char *path, char *err, size_t errlen);
+
 /* Applies ORDERFLOW_BROKERS if set and non-empty. Returns 0 or -1 with err. */
 int of_config_apply_env(of_config *cfg, char *err, size_t errlen);
 
