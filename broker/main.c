@@ -1,5 +1,5 @@
 /* orderflow-broker: an in-memory Kafka-protocol broker for development and
- * tests (SPEC sections 1 and 5).
+ * tests (docs/architecture.md, "The development broker and its limits").
  *
  * librdkafka's mock cluster does the Kafka part; it only listens on an
  * ephemeral loopback port, so a relay on 127.0.0.1:PORT (9092 by default)
@@ -379,7 +379,8 @@ int main(int argc, char **argv)
 
     status = 0;
     /* Same partition count for all: the processor requires its input and
-     * output topics to be co-partitioned (SPEC section 4). */
+     * output topics to be co-partitioned (docs/architecture.md, "Guarantees and how they are
+     * kept"). */
     for (size_t i = 0; i < opt.topic_count && status == 0; i++) {
         int rc =
             broker_mock_create_topic(mock, opt.topics[i], opt.partitions, errbuf, sizeof(errbuf));

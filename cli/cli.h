@@ -1,4 +1,4 @@
-/* Options every executable shares (SPEC section 5, kcat's letters):
+/* Options every executable shares (docs/operations.md, "Command line"; kcat's letters):
  * -b/--brokers, -c/--config, -X/--property, -t/--topic, -q, -v, -h, -V,
  * and building the effective configuration in precedence order:
  * defaults < config file < ORDERFLOW_BROKERS < command line. */

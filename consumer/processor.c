@@ -157,7 +157,7 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     of_kafka_header_add(headers, ORDERFLOW_SOURCE_PARTITION_HEADER, partition, strlen(partition));
     of_kafka_header_add(headers, ORDERFLOW_SOURCE_OFFSET_HEADER, offset, strlen(offset));
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
-    /* Original key and value bytes, untouched (SPEC 4), when they fit. */
+    /* Original key and value bytes, untouched (docs/envelope.md, "Dead letters"), when they fit. */
     if (msg->len + msg->key_len + 1024 > p->max_message_bytes) {
         /* Forwarding would fail on every retry and stop the partition: keep
          * the record's place and say where the bytes are instead. */

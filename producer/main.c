@@ -1,4 +1,4 @@
-/* orderflow-producer: publishes order_created events (SPEC sections 4, 5). */
+/* orderflow-producer: publishes order_created events (docs/architecture.md, docs/operations.md). */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>

@@ -118,7 +118,8 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
         {"message.timeout.ms", timeout},
         {NULL, NULL},
     };
-    /* SPEC 4: every event lands once, and only when all in-sync replicas have it. */
+    /* docs/architecture.md, "Producer": every event lands once, and only when all in-sync replicas
+     * have it. */
     const of_kafka_setting forced[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},

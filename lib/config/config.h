@@ -1,4 +1,4 @@
-/* Configuration (SPEC section 6): defaults < libconfig file < environment
+/* Configuration (docs/operations.md, "Configuration"): defaults < libconfig file < environment
  * (ORDERFLOW_BROKERS) < command line. Any librdkafka property passes through
  * kafka.properties or of_config_set_property(). */
 #ifndef OF_CONFIG_H
@@ -39,7 +39,7 @@ typedef struct of_config {
     size_t dedup_window;    /* 100000 idempotency keys remembered per partition */
     int commit_interval_ms; /* 1000: offset commit / transaction interval */
 
-    of_limits limits; /* SPEC section 3 defaults */
+    of_limits limits; /* defaults: docs/envelope.md, "Limits" */
 
     char *brokers_origin; /* where brokers was set, like of_property.origin */
 } of_config;
@@ -53,7 +53,7 @@ void of_config_free(of_config *cfg);
  * updated (callers exit). Groups: kafka, topics, producer, consumer, limits.
  * An unreadable file fails with "FILE: cannot open: REASON".
  * libconfig itself cannot parse quoted setting names, so property names may be
- * quoted as SPEC section 6 shows ("compression.type" = "lz4"); @include is
+ * quoted as docs/operations.md shows ("compression.type" = "lz4"); @include is
  * rejected. */
 int of_config_load_file(of_config *cfg, const char *path, char *err, size_t errlen);
 

@@ -1,4 +1,4 @@
-/* The libconfig file (SPEC section 6). Every setting is checked against one
+/* The libconfig file (docs/operations.md, "Configuration"). Every setting is checked against one
  * table, so an unknown name, a wrong type or a bad value always fails with the
  * file and line instead of being ignored. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* The CloudEvents envelope of SPEC section 3: typed events, JSON encoding and
+/* The CloudEvents envelope of docs/envelope.md: typed events, JSON encoding and
  * validating decoding. Knows nothing about Kafka.
  *
  * Strings are (pointer, length) views. A view filled by a decoder points into
@@ -153,7 +153,8 @@ OF_EXPORT void of_decoder_free(of_decoder *dec);
  * limits, UTF-8 and syntax rules). Limits, syntax, UTF-8 and duplicates stop
  * the parse where they occur; the other faults are reported after it, in a
  * fixed order: specversion, type, schemaversion, then the other attributes in
- * SPEC order, then data. Does not allocate per record once warm. */
+ * documented order (docs/envelope.md, "Attributes"), then data. Does not
+ * allocate per record once warm. */
 OF_EXPORT of_reject of_decode_event(of_decoder *dec, const void *buf, size_t len, of_event *ev,
                                     char *err, size_t errlen);
 

@@ -1,4 +1,4 @@
-/* Event ids (UUIDv7), RFC 3339 times and idempotency keys (SPEC section 3). */
+/* Event ids (UUIDv7), RFC 3339 times and idempotency keys (docs/envelope.md). */
 #ifndef ORDERFLOW_IDS_H
 #define ORDERFLOW_IDS_H
 

@@ -1,4 +1,4 @@
-/* Bounds on untrusted input (SPEC section 3). Every decoder takes one. */
+/* Bounds on untrusted input (docs/envelope.md, "Limits"). Every decoder takes one. */
 #ifndef ORDERFLOW_LIMITS_H
 #define ORDERFLOW_LIMITS_H
 
@@ -20,7 +20,7 @@ typedef struct of_limits {
     size_t max_items;        /* entries in an order's items array */
 } of_limits;
 
-/* Fills *limits with the SPEC defaults. */
+/* Fills *limits with the documented defaults. */
 OF_EXPORT void of_limits_init(of_limits *limits);
 
 OF_END_DECLS

@@ -180,5 +180,5 @@ if [ "$out" != "$expected" ]; then
 fi
 LD_LIBRARY_PATH=$LIB ldd "$WORK/user" | grep "$LIB/liborderflow.so.0" >/dev/null ||
   fail "the program did not load the installed liborderflow"
-ok "it runs against the installed liborderflow.so.0 and gets the SPEC defaults and key rules"
+ok "it runs against the installed liborderflow.so.0 and gets the documented defaults and key rules"
 echo "1..$checks"

@@ -1,4 +1,4 @@
-/* Hostile record values far beyond every limit of SPEC section 3: each is
+/* Hostile record values far beyond every limit of docs/envelope.md ("Limits"): each is
  * refused with its own reason, without a crash, and a decoder that has seen
  * them all keeps its memory bounded. */
 #include <malloc.h>

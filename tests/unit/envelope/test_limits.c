@@ -1,5 +1,5 @@
 /* Each limit at exactly its value (accepted) and one past it (rejected), with
- * the SPEC defaults. */
+ * the documented defaults (docs/envelope.md, "Limits"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
