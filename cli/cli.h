@@ -1,4 +1,5 @@
-/* Options every executable shares (docs/operations.md, "Command line"; kcat's letters):
+/* Options the producer and the consumer commands share (docs/operations.md,
+ * "Command line"; kcat's letters):
  * -b/--brokers, -c/--config, -X/--property, -t/--topic, -q, -v, -h, -V,
  * and building the effective configuration in precedence order:
  * defaults < config file < ORDERFLOW_BROKERS < command line. */

@@ -17,7 +17,7 @@ const char *of_log_program(void);
 
 /* Writes "PROGRAM: " fmt "\n" to out in one call. */
 __attribute__((format(printf, 2, 3))) void of_log(FILE *out, const char *fmt, ...);
-void of_vlog(FILE *out, const char *fmt, va_list args);
+__attribute__((format(printf, 2, 0))) void of_vlog(FILE *out, const char *fmt, va_list args);
 
 /* of_log to stderr: errors and warnings. */
 __attribute__((format(printf, 1, 2))) void of_warn(const char *fmt, ...);

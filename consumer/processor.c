@@ -151,11 +151,11 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     snprintf(partition, sizeof(partition), "%" PRId32, msg->partition);
     snprintf(offset, sizeof(offset), "%" PRId64, msg->offset);
     rd_kafka_headers_t *headers = rd_kafka_headers_new(4);
-    of_kafka_header_add(headers, ORDERFLOW_ERROR_HEADER, reason, strlen(reason));
-    of_kafka_header_add(headers, ORDERFLOW_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
+    of_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, reason, strlen(reason));
+    of_kafka_header_add(headers, OF_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
                         strlen(p->cfg->topic_order_created));
-    of_kafka_header_add(headers, ORDERFLOW_SOURCE_PARTITION_HEADER, partition, strlen(partition));
-    of_kafka_header_add(headers, ORDERFLOW_SOURCE_OFFSET_HEADER, offset, strlen(offset));
+    of_kafka_header_add(headers, OF_SOURCE_PARTITION_HEADER, partition, strlen(partition));
+    of_kafka_header_add(headers, OF_SOURCE_OFFSET_HEADER, offset, strlen(offset));
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
     /* Original key and value bytes, untouched (docs/envelope.md, "Dead letters"), when they fit. */
     if (msg->len + msg->key_len + 1024 > p->max_message_bytes) {
@@ -166,10 +166,10 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
                  "; value of %zu bytes not copied (over message.max.bytes %zu): read it at the "
                  "source offset",
                  msg->len, p->max_message_bytes);
-        rd_kafka_header_remove(headers, ORDERFLOW_ERROR_HEADER);
+        rd_kafka_header_remove(headers, OF_DEAD_LETTER_ERROR_HEADER);
         char full[700];
         snprintf(full, sizeof(full), "%s%s", reason, note);
-        of_kafka_header_add(headers, ORDERFLOW_ERROR_HEADER, full, strlen(full));
+        of_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, full, strlen(full));
         if (produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len, NULL, 0,
                     headers, sequence) != 0)
             return;

@@ -15,11 +15,6 @@
 
 #include "partition_state.h"
 
-#define ORDERFLOW_SOURCE_TOPIC_HEADER "orderflow-source-topic"
-#define ORDERFLOW_SOURCE_PARTITION_HEADER "orderflow-source-partition"
-#define ORDERFLOW_SOURCE_OFFSET_HEADER "orderflow-source-offset"
-#define ORDERFLOW_ERROR_HEADER "orderflow-error"
-
 typedef struct restorer {
     of_kafka kafka; /* assign-only consumer, no group */
     const of_config *cfg;

@@ -144,13 +144,13 @@ static void print_human(tail_state *t, rd_kafka_message_t *msg, const of_event *
                 msg->offset);
         const void *value;
         size_t len;
-        if (of_kafka_header_get(msg, ORDERFLOW_ERROR_HEADER, &value, &len) == 0) {
+        if (of_kafka_header_get(msg, OF_DEAD_LETTER_ERROR_HEADER, &value, &len) == 0) {
             fputs(": dead letter from ", out);
-            print_header_text(out, msg, ORDERFLOW_SOURCE_TOPIC_HEADER);
+            print_header_text(out, msg, OF_SOURCE_TOPIC_HEADER);
             fputs(" p", out);
-            print_header_text(out, msg, ORDERFLOW_SOURCE_PARTITION_HEADER);
+            print_header_text(out, msg, OF_SOURCE_PARTITION_HEADER);
             fputs("@", out);
-            print_header_text(out, msg, ORDERFLOW_SOURCE_OFFSET_HEADER);
+            print_header_text(out, msg, OF_SOURCE_OFFSET_HEADER);
             fprintf(out, ": %.*s", (int)(len > 300 ? 300 : len), (const char *)value);
         }
         fputc('\n', out);
@@ -162,15 +162,17 @@ static void print_human(tail_state *t, rd_kafka_message_t *msg, const of_event *
         fprintf(out, "%-10.*s %-8s", (int)d->order_id.len, d->order_id.ptr,
                 d->status == OF_STATUS_ACCEPTED ? "accepted" : "rejected");
         if (d->status == OF_STATUS_ACCEPTED)
-            fprintf(out, " %" PRId64 ".%02" PRId64 " %.*s  %" PRId64 " items, qty %" PRId64,
+            fprintf(out, " %" PRId64 ".%02" PRId64 " %.*s  %" PRId64 " item%s, qty %" PRId64,
                     d->total_cents / 100, d->total_cents % 100, (int)d->currency.len,
-                    d->currency.ptr, d->item_count, d->quantity_total);
+                    d->currency.ptr, d->item_count, d->item_count == 1 ? "" : "s",
+                    d->quantity_total);
         else
             fprintf(out, " %.*s", (int)d->reason.len, d->reason.ptr);
     } else {
         const of_order *o = &ev->data.order;
-        fprintf(out, "%-10.*s %-8s %zu items %.*s", (int)o->order_id.len, o->order_id.ptr,
-                "created", o->item_count, (int)o->currency.len, o->currency.ptr);
+        fprintf(out, "%-10.*s %-8s %zu item%s %.*s", (int)o->order_id.len, o->order_id.ptr,
+                "created", o->item_count, o->item_count == 1 ? "" : "s", (int)o->currency.len,
+                o->currency.ptr);
     }
     fprintf(out, "  [%s p%" PRId32 "@%" PRId64 "  %.*s]\n", topic, msg->partition, msg->offset,
             (int)ev->idempotencykey.len, ev->idempotencykey.ptr);

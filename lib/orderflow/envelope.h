@@ -24,6 +24,12 @@ OF_BEGIN_DECLS
 #define OF_CONTENT_TYPE_HEADER "content-type"
 #define OF_CONTENT_TYPE_VALUE "application/cloudevents+json; charset=utf-8"
 #define OF_IDEMPOTENCY_KEY_HEADER "idempotency-key"
+/* Headers of a dead letter (docs/envelope.md, "Dead letters"): why its input
+ * was refused, and where the input is. */
+#define OF_DEAD_LETTER_ERROR_HEADER "orderflow-error"
+#define OF_SOURCE_TOPIC_HEADER "orderflow-source-topic"
+#define OF_SOURCE_PARTITION_HEADER "orderflow-source-partition"
+#define OF_SOURCE_OFFSET_HEADER "orderflow-source-offset"
 
 typedef struct of_str {
     const char *ptr; /* NULL when absent */

@@ -42,58 +42,75 @@ static of_processed accepted(int64_t items)
     };
 }
 
-START_TEST(human_lines)
+/* One report_event call. */
+typedef struct event {
+    const char *outcome;
+    int32_t partition;
+    int64_t offset;
+    const char *order_id; /* NULL: not known */
+    const of_processed *result;
+    const char *reason;
+} event;
+
+/* What a reporter for output writes for events, as one string to free(). */
+static char *report_text(processor_output output, const event *events, size_t count)
 {
     capture c;
     capture_open(&c);
     reporter r;
-    ck_assert_int_eq(reporter_init(&r, PROCESSOR_OUTPUT_HUMAN, c.f), 0);
+    ck_assert_int_eq(reporter_init(&r, output, c.f), 0);
+    for (size_t i = 0; i < count; i++) {
+        const event *e = &events[i];
+        report_event(&r, e->outcome, e->partition, e->offset,
+                     e->order_id ? of_str_c(e->order_id) : (of_str){NULL, 0}, e->result, e->reason);
+    }
+    reporter_close(&r);
+    capture_close(&c);
+    return c.text;
+}
+
+START_TEST(human_lines)
+{
     of_processed one = accepted(1), two = accepted(2);
     of_processed rejected = {.status = OF_STATUS_REJECTED};
-    report_event(&r, "accepted", 3, 42, of_str_c("A-1"), &one, NULL);
-    report_event(&r, "accepted", 3, 43, of_str_c("A-2"), &two, NULL);
-    report_event(&r, "rejected", 0, 7, of_str_c("R-1"), &rejected, "no items");
-    report_event(&r, "dead-lettered", 1, 9, (of_str){NULL, 0}, NULL, "not JSON");
-    reporter_close(&r);
-    const char *text = capture_close(&c);
+    const event events[] = {
+        {"accepted", 3, 42, "A-1", &one, NULL},
+        {"accepted", 3, 43, "A-2", &two, NULL},
+        {"rejected", 0, 7, "R-1", &rejected, "no items"},
+        {"dead-lettered", 1, 9, NULL, NULL, "not JSON"},
+    };
+    char *text = report_text(PROCESSOR_OUTPUT_HUMAN, events, 4);
     ck_assert_str_eq(text, "accepted      p3@42  A-1  12.50 EUR, 1 item\n"
                            "accepted      p3@43  A-2  12.50 EUR, 2 items\n"
                            "rejected      p0@7  R-1  (no items)\n"
                            "dead-lettered p1@9    (not JSON)\n");
-    free(c.text);
+    free(text);
 }
 END_TEST
 
 START_TEST(json_lines)
 {
-    capture c;
-    capture_open(&c);
-    reporter r;
-    ck_assert_int_eq(reporter_init(&r, PROCESSOR_OUTPUT_JSON, c.f), 0);
     of_processed one = accepted(1);
-    report_event(&r, "accepted", 3, 42, of_str_c("A-1"), &one, NULL);
-    report_event(&r, "duplicate", 1, 9, (of_str){NULL, 0}, NULL, "already dead-lettered");
-    reporter_close(&r);
-    const char *text = capture_close(&c);
+    const event events[] = {
+        {"accepted", 3, 42, "A-1", &one, NULL},
+        {"duplicate", 1, 9, NULL, NULL, "already dead-lettered"},
+    };
+    char *text = report_text(PROCESSOR_OUTPUT_JSON, events, 2);
     ck_assert_str_eq(text, "{\"outcome\":\"accepted\",\"partition\":3,\"offset\":42,"
                            "\"order_id\":\"A-1\",\"total_cents\":1250}\n"
                            "{\"outcome\":\"duplicate\",\"partition\":1,\"offset\":9,"
                            "\"reason\":\"already dead-lettered\"}\n");
-    free(c.text);
+    free(text);
 }
 END_TEST
 
 START_TEST(quiet_writes_nothing)
 {
-    capture c;
-    capture_open(&c);
-    reporter r;
-    ck_assert_int_eq(reporter_init(&r, PROCESSOR_OUTPUT_NONE, c.f), 0);
     of_processed one = accepted(1);
-    report_event(&r, "accepted", 3, 42, of_str_c("A-1"), &one, NULL);
-    reporter_close(&r);
-    ck_assert_str_eq(capture_close(&c), "");
-    free(c.text);
+    const event events[] = {{"accepted", 3, 42, "A-1", &one, NULL}};
+    char *text = report_text(PROCESSOR_OUTPUT_NONE, events, 1);
+    ck_assert_str_eq(text, "");
+    free(text);
 }
 END_TEST
 
