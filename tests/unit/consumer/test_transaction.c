@@ -83,27 +83,32 @@ static void produce_output(fixture *f)
     transaction_count(&f->txn);
 }
 
+/* The transaction's open flag and counters, and that nothing went fatal. */
+static void assert_state(const transaction *txn, int open, uint64_t commits, uint64_t aborts)
+{
+    ck_assert_int_eq(txn->open, open);
+    ck_assert_uint_eq(txn->commits, commits);
+    ck_assert_uint_eq(txn->aborts, aborts);
+    ck_assert_int_eq(txn->fatal, 0);
+}
+
 START_TEST(commits_when_the_interval_has_passed)
 {
     fixture f;
     fixture_start(&f, 1000);
     transaction_begin_if_needed(&f.txn);
-    ck_assert_int_eq(f.txn.open, 1);
+    assert_state(&f.txn, 1, 0, 0);
     transaction_maybe_commit(&f.txn, f.consumer, 5000); /* starts the clock; nothing to commit */
     produce_output(&f);
     transaction_maybe_commit(&f.txn, f.consumer, 5999);
-    ck_assert_int_eq(f.txn.open, 1);
-    ck_assert_uint_eq(f.txn.commits, 0);
+    assert_state(&f.txn, 1, 0, 0);
     transaction_maybe_commit(&f.txn, f.consumer, 6000);
-    ck_assert_int_eq(f.txn.open, 0);
-    ck_assert_uint_eq(f.txn.commits, 1);
-    ck_assert_int_eq(f.txn.fatal, 0);
+    assert_state(&f.txn, 0, 1, 0);
 
     transaction_begin_if_needed(&f.txn); /* the next one */
     produce_output(&f);
     transaction_commit(&f.txn, f.consumer);
-    ck_assert_uint_eq(f.txn.commits, 2);
-    ck_assert_uint_eq(f.txn.aborts, 0);
+    assert_state(&f.txn, 0, 2, 0);
     fixture_stop(&f);
 }
 END_TEST
@@ -119,12 +124,10 @@ START_TEST(a_failed_delivery_aborts_instead_of_committing)
     ck_assert_str_eq(f.txn.error_text, "output not delivered: Local: Message timed out");
     transaction_begin_if_needed(&f.txn); /* refused until aborted */
     transaction_commit(&f.txn, f.consumer);
-    ck_assert_uint_eq(f.txn.commits, 0);
-    ck_assert_uint_eq(f.txn.aborts, 1);
-    ck_assert_int_eq(f.txn.open, 0);
+    assert_state(&f.txn, 0, 0, 1);
     ck_assert_int_eq(f.txn.needs_abort, 0);
     transaction_begin_if_needed(&f.txn);
-    ck_assert_int_eq(f.txn.open, 1);
+    assert_state(&f.txn, 1, 0, 1);
     fixture_stop(&f);
 }
 END_TEST
@@ -136,9 +139,7 @@ START_TEST(abort_ends_the_open_transaction)
     transaction_begin_if_needed(&f.txn);
     produce_output(&f);
     ck_assert_int_eq(transaction_abort(&f.txn), 0);
-    ck_assert_uint_eq(f.txn.aborts, 1);
-    ck_assert_int_eq(f.txn.open, 0);
-    ck_assert_int_eq(f.txn.fatal, 0);
+    assert_state(&f.txn, 0, 0, 1);
     fixture_stop(&f);
 }
 END_TEST
