@@ -590,9 +590,12 @@ static void housekeeping(processor *p)
     if (p->consumer.fatal)
         fail(p, of_kafka_exit_code(p->consumer.last_error), "consumer: %s",
              p->consumer.last_error_text);
-    if (!p->eos) offsets_tick(&p->alo, now);
-    if (p->eos) transaction_maybe_commit(&p->txn, p->consumer.rk, now);
-    if (p->eos && p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
+    if (p->eos) {
+        transaction_maybe_commit(&p->txn, p->consumer.rk, now);
+        if (p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
+    } else {
+        offsets_tick(&p->alo, now);
+    }
     /* Say once per interval, not per event, that the cluster is away. */
     int producer_away = of_kafka_unreachable_due(&p->producer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
     int consumer_away = of_kafka_unreachable_due(&p->consumer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
