@@ -1,5 +1,5 @@
 /* orderflow-broker: an in-memory Kafka-protocol broker for development and
- * tests (SPEC sections 1 and 5).
+ * tests (docs/architecture.md, "The development broker and its limits").
  *
  * librdkafka's mock cluster does the Kafka part; it only listens on an
  * ephemeral loopback port, so a relay on 127.0.0.1:PORT (9092 by default)
@@ -17,6 +17,8 @@
 #include <sysexits.h>
 
 #include <librdkafka/rdkafka.h>
+
+#include "cli/log.h"
 
 #include "forwarder.h"
 #include "inject.h"
@@ -107,8 +109,7 @@ static int parse_int(const char *option, const char *arg, long min, long max, lo
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, PROGRAM ": %s: expected an integer %ld..%ld, got '%s'\n", option, min, max,
-                arg);
+        of_warn("%s: expected an integer %ld..%ld, got '%s'", option, min, max, arg);
         return -1;
     }
     *out = v;
@@ -127,9 +128,8 @@ static int check_topic_name(const char *option, const char *name)
              ch == '.' || ch == '_' || ch == '-';
     }
     if (!ok) {
-        fprintf(stderr,
-                PROGRAM ": %s: invalid topic name '%s' (1..249 of a-z A-Z 0-9 . _ -, "
-                        "not '.' or '..')\n",
+        of_warn("%s: invalid topic name '%s' (1..249 of a-z A-Z 0-9 . _ -, "
+                "not '.' or '..')",
                 option, name);
         return -1;
     }
@@ -143,7 +143,7 @@ static int set_topics(broker_options *opt, const char *arg)
     opt->topic_count = 0;
     opt->topics_copy = strdup(arg);
     if (!opt->topics_copy) {
-        fprintf(stderr, PROGRAM ": out of memory\n");
+        of_warn("out of memory");
         return -1;
     }
     char *p = opt->topics_copy;
@@ -152,7 +152,7 @@ static int set_topics(broker_options *opt, const char *arg)
         if (comma) *comma = '\0';
         if (check_topic_name("--topics", p) != 0) return -1;
         if (opt->topic_count == MAX_TOPICS) {
-            fprintf(stderr, PROGRAM ": --topics: more than %d topics\n", MAX_TOPICS);
+            of_warn("--topics: more than %d topics", MAX_TOPICS);
             return -1;
         }
         opt->topics[opt->topic_count++] = p;
@@ -205,7 +205,7 @@ static int parse_options(int argc, char **argv, broker_options *opt)
         case OPT_TOPIC:
             if (check_topic_name("--topic", optarg) != 0) return usage_error();
             if (opt->extra_topic_count == MAX_TOPICS) {
-                fprintf(stderr, PROGRAM ": --topic: more than %d topics\n", MAX_TOPICS);
+                of_warn("--topic: more than %d topics", MAX_TOPICS);
                 return usage_error();
             }
             opt->extra_topics[opt->extra_topic_count++] = optarg;
@@ -213,7 +213,7 @@ static int parse_options(int argc, char **argv, broker_options *opt)
         case OPT_INJECT: {
             char why[256];
             if (inject_plan_parse(optarg, &opt->inject_plan, why, sizeof(why)) != 0) {
-                fprintf(stderr, PROGRAM ": %s\n", why);
+                of_warn("%s", why);
                 return usage_error();
             }
             opt->inject = 1;
@@ -232,24 +232,24 @@ static int parse_options(int argc, char **argv, broker_options *opt)
             printf(PROGRAM " " ORDERFLOW_VERSION " (librdkafka %s)\n", rd_kafka_version_str());
             return 0;
         case ':':
-            fprintf(stderr, PROGRAM ": option '%s' needs a value\n", argv[optind - 1]);
+            of_warn("option '%s' needs a value", argv[optind - 1]);
             return usage_error();
         default:
             if (optopt)
-                fprintf(stderr, PROGRAM ": unknown option '-%c'\n", optopt);
+                of_warn("unknown option '-%c'", optopt);
             else
-                fprintf(stderr, PROGRAM ": unknown option '%s'\n", argv[optind - 1]);
+                of_warn("unknown option '%s'", argv[optind - 1]);
             return usage_error();
         }
     }
     if (optind < argc) {
-        fprintf(stderr, PROGRAM ": unexpected argument '%s'\n", argv[optind]);
+        of_warn("unexpected argument '%s'", argv[optind]);
         return usage_error();
     }
 
     for (size_t i = 0; i < opt->extra_topic_count; i++) {
         if (opt->topic_count == MAX_TOPICS) {
-            fprintf(stderr, PROGRAM ": more than %d topics\n", MAX_TOPICS);
+            of_warn("more than %d topics", MAX_TOPICS);
             return usage_error();
         }
         opt->topics[opt->topic_count++] = opt->extra_topics[i];
@@ -257,7 +257,7 @@ static int parse_options(int argc, char **argv, broker_options *opt)
     for (size_t i = 0; i < opt->topic_count; i++) {
         for (size_t j = 0; j < i; j++) {
             if (strcmp(opt->topics[i], opt->topics[j]) == 0) {
-                fprintf(stderr, PROGRAM ": topic '%s' is given twice\n", opt->topics[i]);
+                of_warn("topic '%s' is given twice", opt->topics[i]);
                 return usage_error();
             }
         }
@@ -288,7 +288,7 @@ static int setup_signals(sigset_t *stop_set, sigset_t *wait_mask)
     sigaddset(stop_set, SIGTERM);
     int err = pthread_sigmask(SIG_BLOCK, stop_set, wait_mask);
     if (err) {
-        fprintf(stderr, PROGRAM ": cannot block signals: %s\n", strerror(err));
+        of_warn("cannot block signals: %s", strerror(err));
         return -1;
     }
     /* Even if our parent left them blocked: they are how we are stopped. */
@@ -300,14 +300,14 @@ static int setup_signals(sigset_t *stop_set, sigset_t *wait_mask)
     sa.sa_handler = on_stop_signal;
     sigfillset(&sa.sa_mask);
     if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
-        fprintf(stderr, PROGRAM ": cannot install signal handlers: %s\n", strerror(errno));
+        of_warn("cannot install signal handlers: %s", strerror(errno));
         return -1;
     }
     /* A client that disconnects while we write to it must cost that
      * connection, not the process. */
     sa.sa_handler = SIG_IGN;
     if (sigaction(SIGPIPE, &sa, NULL) != 0) {
-        fprintf(stderr, PROGRAM ": cannot ignore SIGPIPE: %s\n", strerror(errno));
+        of_warn("cannot ignore SIGPIPE: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -315,32 +315,30 @@ static int setup_signals(sigset_t *stop_set, sigset_t *wait_mask)
 
 static void print_banner(const broker_options *opt, uint16_t port, const char *mock_address)
 {
-    fprintf(stderr, PROGRAM ": in-memory Kafka-protocol broker (librdkafka %s mock cluster)\n",
-            rd_kafka_version_str());
-    fprintf(stderr,
-            PROGRAM ": listening on 127.0.0.1:%u (loopback only), relaying to the mock broker, "
-                    "which advertises itself as %s\n",
+    of_warn("in-memory Kafka-protocol broker (librdkafka %s mock cluster)", rd_kafka_version_str());
+    of_warn("listening on 127.0.0.1:%u (loopback only), relaying to the mock broker, "
+            "which advertises itself as %s",
             (unsigned)port, mock_address);
-    fprintf(stderr, PROGRAM ": topics (%d partition%s each):", opt->partitions,
+    fprintf(stderr, "%s: topics (%d partition%s each):", of_log_program(), opt->partitions,
             opt->partitions == 1 ? "" : "s");
     for (size_t i = 0; i < opt->topic_count; i++)
         fprintf(stderr, "%s %s", i ? "," : "", opt->topics[i]);
     fprintf(stderr, "; other topics are created on first use with %d partitions\n",
             MOCK_AUTO_PARTITIONS);
-    fprintf(stderr, PROGRAM ": WARNING: all data lives in memory and is lost when the broker "
-                            "exits;\n");
-    fprintf(stderr, PROGRAM ": WARNING: each partition keeps only about its last 5 MB (at most "
-                            "100000 batches), older records are dropped\n");
+    of_warn("WARNING: all data lives in memory and is lost when the broker exits;");
+    of_warn("WARNING: each partition keeps only about its last 5 MB (at most "
+            "100000 batches), older records are dropped");
     if (opt->inject) {
         char plan[256];
         inject_plan_describe(&opt->inject_plan, plan, sizeof(plan));
-        fprintf(stderr, PROGRAM ": injecting faults: %s\n", plan);
+        of_warn("injecting faults: %s", plan);
     }
-    fprintf(stderr, PROGRAM ": stop with Ctrl-C or SIGTERM\n");
+    of_warn("stop with Ctrl-C or SIGTERM");
 }
 
 int main(int argc, char **argv)
 {
+    of_log_set_program(PROGRAM);
     broker_options opt;
     int status = parse_options(argc, argv, &opt);
     if (status >= 0) {
@@ -364,8 +362,7 @@ int main(int argc, char **argv)
             hint = " (is another broker running? try --port)";
         else if (err == EACCES)
             hint = " (ports below 1024 need privileges; try --port)";
-        fprintf(stderr, PROGRAM ": cannot listen on 127.0.0.1:%u: %s%s\n", (unsigned)opt.port,
-                strerror(err), hint);
+        of_warn("cannot listen on 127.0.0.1:%u: %s%s", (unsigned)opt.port, strerror(err), hint);
         free(opt.topics_copy);
         return EX_UNAVAILABLE;
     }
@@ -374,7 +371,7 @@ int main(int argc, char **argv)
     char errbuf[512];
     broker_mock *mock = NULL;
     if (broker_mock_new(&mock, opt.verbose, errbuf, sizeof(errbuf)) != 0) {
-        fprintf(stderr, PROGRAM ": %s\n", errbuf);
+        of_warn("%s", errbuf);
         broker_forwarder_finish(fwd);
         free(opt.topics_copy);
         return EX_SOFTWARE;
@@ -382,26 +379,27 @@ int main(int argc, char **argv)
 
     status = 0;
     /* Same partition count for all: the processor requires its input and
-     * output topics to be co-partitioned (SPEC section 4). */
+     * output topics to be co-partitioned (docs/architecture.md, "Guarantees and how they are
+     * kept"). */
     for (size_t i = 0; i < opt.topic_count && status == 0; i++) {
         int rc =
             broker_mock_create_topic(mock, opt.topics[i], opt.partitions, errbuf, sizeof(errbuf));
         if (rc != 0) {
-            fprintf(stderr, PROGRAM ": %s\n", errbuf);
+            of_warn("%s", errbuf);
             status = EX_SOFTWARE;
         }
     }
     const char *mock_address = broker_mock_bootstraps(mock);
     if (status == 0 &&
         broker_forwarder_set_upstream(fwd, mock_address, errbuf, sizeof(errbuf)) != 0) {
-        fprintf(stderr, PROGRAM ": %s\n", errbuf);
+        of_warn("%s", errbuf);
         status = EX_SOFTWARE;
     }
     if (status == 0) {
         if (!opt.quiet) print_banner(&opt, port, mock_address);
         err = broker_forwarder_start(fwd, &stop_signal, &wait_mask);
         if (err) {
-            fprintf(stderr, PROGRAM ": cannot start the relay thread: %s\n", strerror(err));
+            of_warn("cannot start the relay thread: %s", strerror(err));
             status = EX_SOFTWARE;
         }
     }
@@ -417,7 +415,7 @@ int main(int argc, char **argv)
         err = injector_start(&inj, broker_mock_cluster(mock), &opt.inject_plan,
                              opt.verbose ? stderr : NULL);
         if (err) {
-            fprintf(stderr, PROGRAM ": cannot start fault injection: %s\n", strerror(err));
+            of_warn("cannot start fault injection: %s", strerror(err));
             broker_forwarder_finish(fwd);
             broker_mock_destroy(mock);
             free(opt.topics_copy);
@@ -427,8 +425,7 @@ int main(int argc, char **argv)
 
     /* The one line on stdout: scripts and tests wait for it. */
     printf("ready 127.0.0.1:%u\n", (unsigned)port);
-    if (fflush(stdout) != 0)
-        fprintf(stderr, PROGRAM ": cannot write the ready line: %s\n", strerror(errno));
+    if (fflush(stdout) != 0) of_warn("cannot write the ready line: %s", strerror(errno));
 
     /* Returns once a signal has stopped the relay (or it failed). */
     err = broker_forwarder_finish(fwd);
@@ -437,10 +434,9 @@ int main(int argc, char **argv)
      * a slow shutdown can be cut short. */
     pthread_sigmask(SIG_UNBLOCK, &stop_set, NULL);
     if (err)
-        fprintf(stderr, PROGRAM ": the relay on 127.0.0.1:%u failed: %s; stopping\n",
-                (unsigned)port, strerror(err));
+        of_warn("the relay on 127.0.0.1:%u failed: %s; stopping", (unsigned)port, strerror(err));
     else if (!opt.quiet)
-        fprintf(stderr, PROGRAM ": %s received, stopping; the in-memory data is discarded\n",
+        of_warn("%s received, stopping; the in-memory data is discarded",
                 stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 
     /* The counts are the result of an --inject run: printed even with -q. */

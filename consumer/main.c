@@ -3,7 +3,9 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
+
+#include "cli/log.h"
 
 #include "process.h"
 #include "tail.h"
@@ -22,6 +24,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    of_log_set_program("orderflow-consumer");
     if (argc < 2) {
         usage(stderr);
         return EX_USAGE;
@@ -37,8 +40,7 @@ int main(int argc, char **argv)
         of_cli_print_version("orderflow-consumer");
         return EX_OK;
     }
-    fprintf(stderr, "orderflow-consumer: unknown command '%s'; expected process or tail\n",
-            command);
+    of_warn("unknown command '%s'; expected process or tail", command);
     usage(stderr);
     return EX_USAGE;
 }

@@ -4,13 +4,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
+
+#include "cli/log.h"
 
 #include "process.h"
 #include "processor.h"
 #include "signals.h"
-
-#define PROGRAM "orderflow-consumer process"
 
 static void usage(FILE *out)
 {
@@ -41,6 +41,7 @@ enum { OPT_GUARANTEE = 1000, OPT_JSON };
 
 int process_main(int argc, char **argv)
 {
+    of_log_set_program("orderflow-consumer process");
     static const struct option longopts[] = {
         OF_CLI_COMMON_LONG,
         {"group", required_argument, NULL, 'G'},
@@ -93,7 +94,7 @@ int process_main(int argc, char **argv)
     of_config cfg;
     int status = of_cli_build_config(&common, &cfg, err, sizeof(err));
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+        of_warn("%s", err);
         return status;
     }
     if (common.topic) {
@@ -107,7 +108,7 @@ int process_main(int argc, char **argv)
     if (guarantee)
         cfg.guarantee = strcmp(guarantee, "exactly_once") == 0 ? OF_EXACTLY_ONCE : OF_AT_LEAST_ONCE;
     if (!cfg.topic_order_created || !cfg.consumer_group) {
-        fprintf(stderr, PROGRAM ": out of memory\n");
+        of_warn("out of memory");
         of_config_free(&cfg);
         return EX_OSERR;
     }
@@ -129,20 +130,19 @@ int process_main(int argc, char **argv)
     processor_counters counters;
     status = processor_run(&opts, &counters);
     if (!common.quiet)
-        fprintf(stderr,
-                PROGRAM ": %llu consumed, %llu accepted, %llu rejected, %llu duplicates skipped, "
-                        "%llu dead-lettered\n",
+        of_warn("%llu consumed, %llu accepted, %llu rejected, %llu duplicates skipped, "
+                "%llu dead-lettered",
                 (unsigned long long)counters.consumed, (unsigned long long)counters.accepted,
                 (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
                 (unsigned long long)counters.dead_lettered);
     if (!common.quiet && cfg.guarantee == OF_EXACTLY_ONCE)
-        fprintf(stderr, PROGRAM ": %llu transactions committed, %llu aborted\n",
+        of_warn("%llu transactions committed, %llu aborted",
                 (unsigned long long)counters.transactions_committed,
                 (unsigned long long)counters.transactions_aborted);
     of_config_free(&cfg);
     return status;
 
 usage_error:
-    fprintf(stderr, PROGRAM ": %s\nTry 'orderflow-consumer process --help'.\n", err);
+    of_warn("%s\nTry 'orderflow-consumer process --help'.", err);
     return EX_USAGE;
 }

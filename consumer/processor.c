@@ -1,30 +1,32 @@
+/* The processing stage's coordinator: consumes, applies the rules, produces,
+ * and hands the guarantee's bookkeeping to offsets.c (at_least_once) or
+ * transaction.c (exactly_once), and the per-event lines to report.c. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <yajl/yajl_gen.h>
 
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 #include <orderflow/processing.h>
 
+#include "cli/log.h"
+
+#include "offsets.h"
 #include "partition_state.h"
 #include "processor.h"
+#include "report.h"
 #include "restore.h"
 #include "transaction.h"
 
-#define PROGRAM "orderflow-consumer process"
 #define BATCH_SIZE 1000
 #define RING_CAPACITY (1u << 16)
 /* Stop taking input while this many outputs wait for the broker. */
 #define OUTQ_HIGH_WATER 10000
-#define STORE_INTERVAL_MS 100
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
@@ -39,7 +41,8 @@ typedef struct processor {
     rd_kafka_topic_t *output_topic;
     rd_kafka_topic_t *dead_letter_topic;
     restorer restore;
-    transaction txn;
+    transaction txn;      /* exactly_once */
+    offset_committer alo; /* at_least_once */
     int eos;
 
     partition_state **states; /* by partition number; NULL when not assigned */
@@ -50,15 +53,12 @@ typedef struct processor {
     of_encoder *encoder;
     of_idgen ids;
     char source[300];
-    yajl_gen line_json;
+    reporter report;
 
     size_t max_message_bytes; /* the producer's message.max.bytes */
     int commit_interval_ms;   /* the consumer's auto.commit.interval.ms */
     processor_counters c;
     int fatal_status;
-    int64_t last_store_ms;
-    int64_t last_commit_ms;
-    int offsets_uncommitted; /* stored since the last commit */
     int64_t last_stats_ms;
     int64_t last_unavailable_report_ms;
 } processor;
@@ -71,9 +71,7 @@ __attribute__((format(printf, 3, 4))) static void fail(processor *p, int status,
     p->fatal_status = status;
     va_list args;
     va_start(args, fmt);
-    fprintf(stderr, PROGRAM ": ");
-    vfprintf(stderr, fmt, args);
-    fputc('\n', stderr);
+    of_vlog(stderr, fmt, args);
     va_end(args);
 }
 
@@ -104,86 +102,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         partition_state_complete(p->states[msg->partition], (uint64_t)(uintptr_t)msg->_private);
 }
 
-static void store_offsets(processor *p)
-{
-    rd_kafka_topic_partition_list_t *list = NULL;
-    for (int32_t i = 0; i < p->partition_count; i++) {
-        partition_state *ps = p->states[i];
-        if (!ps || ps->committable < 0 || ps->committable == ps->stored) continue;
-        if (!list) list = rd_kafka_topic_partition_list_new(p->partition_count);
-        rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, i)->offset =
-            ps->committable;
-        ps->stored = ps->committable;
-    }
-    if (!list) return;
-    p->offsets_uncommitted = 1;
-    rd_kafka_resp_err_t rc = rd_kafka_offsets_store(p->consumer.rk, list);
-    if (rc && rc != RD_KAFKA_RESP_ERR__STATE)
-        fprintf(stderr, PROGRAM ": cannot store offsets: %s\n", rd_kafka_err2str(rc));
-    /* A fresh list each time: librdkafka attaches partition references to the
-     * elements that only list_destroy releases (at most every 100 ms). */
-    rd_kafka_topic_partition_list_destroy(list);
-}
-
-/* Waits for every output in flight (bounded), then stores offsets. Returns 0
- * when everything was delivered. */
-static int drain(processor *p, int timeout_ms)
-{
-    int64_t deadline = of_monotonic_ms() + timeout_ms;
-    while (rd_kafka_outq_len(p->producer.rk) > 0 && of_monotonic_ms() < deadline &&
-           !p->producer.fatal)
-        rd_kafka_poll(p->producer.rk, 50);
-    store_offsets(p);
-    return rd_kafka_outq_len(p->producer.rk) == 0 ? 0 : -1;
-}
-
 /* ---- per-event output --------------------------------------------------- */
 
 static void report_line(processor *p, const rd_kafka_message_t *msg, const char *outcome,
                         of_str order_id, const of_processed *out, const char *reason)
 {
-    FILE *f = p->opts->out;
-    if (p->opts->output == PROCESSOR_OUTPUT_NONE) return;
-    if (p->opts->output == PROCESSOR_OUTPUT_HUMAN) {
-        fprintf(f, "%-13s p%" PRId32 "@%" PRId64 "  %.*s", outcome, msg->partition, msg->offset,
-                (int)(order_id.len > 64 ? 64 : order_id.len), order_id.ptr ? order_id.ptr : "");
-        if (out && out->status == OF_STATUS_ACCEPTED)
-            fprintf(f, "  %" PRId64 ".%02" PRId64 " %.*s, %" PRId64 " items",
-                    out->total_cents / 100, out->total_cents % 100, (int)out->currency.len,
-                    out->currency.ptr, out->item_count);
-        if (reason) fprintf(f, "  (%s)", reason);
-        fputc('\n', f);
-        return;
-    }
-    yajl_gen g = p->line_json;
-    yajl_gen_clear(g);
-    yajl_gen_reset(g, NULL);
-    yajl_gen_map_open(g);
-    yajl_gen_string(g, (const unsigned char *)"outcome", 7);
-    yajl_gen_string(g, (const unsigned char *)outcome, strlen(outcome));
-    yajl_gen_string(g, (const unsigned char *)"partition", 9);
-    yajl_gen_integer(g, msg->partition);
-    yajl_gen_string(g, (const unsigned char *)"offset", 6);
-    yajl_gen_integer(g, msg->offset);
-    if (order_id.ptr) {
-        yajl_gen_string(g, (const unsigned char *)"order_id", 8);
-        yajl_gen_string(g, (const unsigned char *)order_id.ptr, order_id.len);
-    }
-    if (out && out->status == OF_STATUS_ACCEPTED) {
-        yajl_gen_string(g, (const unsigned char *)"total_cents", 11);
-        yajl_gen_integer(g, out->total_cents);
-    }
-    if (reason) {
-        yajl_gen_string(g, (const unsigned char *)"reason", 6);
-        yajl_gen_string(g, (const unsigned char *)reason, strlen(reason));
-    }
-    yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
-        fwrite(buf, 1, len, f);
-        fputc('\n', f);
-    }
+    report_event(&p->report, outcome, msg->partition, msg->offset, order_id, out, reason);
 }
 
 /* Produces with retries while librdkafka's queue is full. */
@@ -234,13 +158,13 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     snprintf(partition, sizeof(partition), "%" PRId32, msg->partition);
     snprintf(offset, sizeof(offset), "%" PRId64, msg->offset);
     rd_kafka_headers_t *headers = rd_kafka_headers_new(4);
-    of_kafka_header_add(headers, ORDERFLOW_ERROR_HEADER, reason, strlen(reason));
-    of_kafka_header_add(headers, ORDERFLOW_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
+    of_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, reason, strlen(reason));
+    of_kafka_header_add(headers, OF_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
                         strlen(p->cfg->topic_order_created));
-    of_kafka_header_add(headers, ORDERFLOW_SOURCE_PARTITION_HEADER, partition, strlen(partition));
-    of_kafka_header_add(headers, ORDERFLOW_SOURCE_OFFSET_HEADER, offset, strlen(offset));
+    of_kafka_header_add(headers, OF_SOURCE_PARTITION_HEADER, partition, strlen(partition));
+    of_kafka_header_add(headers, OF_SOURCE_OFFSET_HEADER, offset, strlen(offset));
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
-    /* Original key and value bytes, untouched (SPEC 4), when they fit. */
+    /* Original key and value bytes, untouched (docs/envelope.md, "Dead letters"), when they fit. */
     if (msg->len + msg->key_len + 1024 > p->max_message_bytes) {
         /* Forwarding would fail on every retry and stop the partition: keep
          * the record's place and say where the bytes are instead. */
@@ -249,10 +173,10 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
                  "; value of %zu bytes not copied (over message.max.bytes %zu): read it at the "
                  "source offset",
                  msg->len, p->max_message_bytes);
-        rd_kafka_header_remove(headers, ORDERFLOW_ERROR_HEADER);
+        rd_kafka_header_remove(headers, OF_DEAD_LETTER_ERROR_HEADER);
         char full[700];
         snprintf(full, sizeof(full), "%s%s", reason, note);
-        of_kafka_header_add(headers, ORDERFLOW_ERROR_HEADER, full, strlen(full));
+        of_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, full, strlen(full));
         if (produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len, NULL, 0,
                     headers, sequence) != 0)
             return;
@@ -269,7 +193,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
 {
     if (msg->err) {
         if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-        fprintf(stderr, PROGRAM ": consumer: %s\n", rd_kafka_message_errstr(msg));
+        of_warn("consumer: %s", rd_kafka_message_errstr(msg));
         if (msg->err == RD_KAFKA_RESP_ERR__FATAL || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
             msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
             fail(p, of_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
@@ -402,12 +326,23 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
         keys += of_dedup_count(fresh[i]->emitted);
     p->c.restored_keys += keys;
     if (p->opts->verbose)
-        fprintf(stderr,
-                PROGRAM ": assigned %zu partitions; restored %zu keys from %zu records in "
-                        "%" PRId64 " ms\n",
+        of_warn("assigned %zu partitions; restored %zu keys from %zu records in %" PRId64 " ms",
                 count, keys, p->restore.records_read - before, of_monotonic_ms() - start);
     free(fresh);
     return 0;
+}
+
+/* Outputs of an aborted transaction are invisible to the next read_committed
+ * restore: rebuilds the emitted sets of everything assigned. When that fails
+ * the partitions are dropped, as an assignment that cannot be restored is
+ * (processing them could emit twice); the failure is already recorded. */
+static void restore_assigned(processor *p)
+{
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(p->consumer.rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR || !assigned)
+        return;
+    if (take_partitions(p, assigned) != 0) release_partitions(p, assigned);
+    rd_kafka_topic_partition_list_destroy(assigned);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -435,15 +370,22 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (error) rd_kafka_error_destroy(error);
         return;
     }
-    /* Revoked (or lost): finish what was taken from these partitions so the
-     * next owner starts exactly behind it. */
-    if (p->eos) {
+    /* Revoked: finish what was taken from these partitions so the next owner
+     * starts exactly behind it. Lost (the group moved on without us, e.g.
+     * after a session timeout): their new owner may already be at work, so
+     * nothing of ours may commit for them. exactly_once aborts, as
+     * librdkafka's examples/transactions.c does; at_least_once skips the
+     * commit, which the coordinator could only refuse. */
+    int lost = rd_kafka_assignment_lost(rk);
+    int aborted = 0;
+    if (p->eos && lost) {
+        aborted = p->txn.open && transaction_abort(&p->txn) == 0;
+    } else if (p->eos) {
         transaction_commit(&p->txn, p->consumer.rk);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        drain(p, p->cfg->producer_timeout_ms);
-        rd_kafka_resp_err_t rc = rd_kafka_commit(rk, NULL, 0);
-        if (rc && rc != RD_KAFKA_RESP_ERR__NO_OFFSET && p->opts->verbose)
-            fprintf(stderr, PROGRAM ": commit on revoke: %s\n", rd_kafka_err2str(rc));
+        offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms);
+        rd_kafka_resp_err_t rc = offsets_commit_on_revoke(&p->alo, lost);
+        if (rc && p->opts->verbose) of_warn("commit on revoke: %s", rd_kafka_err2str(rc));
     }
     release_partitions(p, parts);
     if (cooperative) {
@@ -451,6 +393,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (error) rd_kafka_error_destroy(error);
     } else {
         rd_kafka_assign(rk, NULL);
+    }
+    if (aborted) {
+        /* The aborted transaction also held outputs of partitions we keep
+         * (cooperative protocol): read those inputs again. */
+        transaction_rewind_assigned(&p->txn, p->consumer.rk);
+        restore_assigned(p);
     }
 }
 
@@ -463,10 +411,9 @@ static int check_topics(processor *p, char *err, size_t errlen)
         {p->cfg->topic_data_processed, 0},
         {p->cfg->topic_dead_letter, 0},
     };
-    int status = 0;
-    if (of_kafka_describe_topics(&p->producer, p->cfg->brokers, topics, 3,
-                                 p->cfg->producer_timeout_ms, &status, err, errlen) != 0)
-        return status;
+    int status = of_kafka_describe_topics(&p->producer, p->cfg->brokers, topics, 3,
+                                          p->cfg->producer_timeout_ms, err, errlen);
+    if (status) return status;
     for (int i = 0; i < 3; i++) {
         if (topics[i].partition_count == 0) {
             snprintf(err, errlen,
@@ -519,24 +466,32 @@ static int open_clients(processor *p, char *err, size_t errlen)
              cfg->limits.max_record_bytes * 2 + 65536 > 1000000
                  ? cfg->limits.max_record_bytes * 2 + 65536
                  : 1000000);
-    const of_kafka_setting producer_defaults[] = {
+    /* The guarantee's settings are appended below, each as a whole entry: a
+     * NULL key ends the table, so a conditional key must never be one. */
+    of_kafka_setting producer_defaults[8] = {
         {"message.max.bytes", message_max},
         {"linger.ms", "5"},
         {"batch.num.messages", "10000"},
         {"queue.buffering.max.messages", "500000"},
-        /* Outputs are retried until delivered: a broker outage pauses the
-         * stage instead of failing events (at_least_once only). With
-         * transactions, the timeout must outlast a broker failover (the
-         * broker session timeout, 9 s, then leader and coordinator
-         * elections): at 10 s, a transaction open across a broker's kill -9
-         * was aborted by the coordinator and the processor fenced (chaos on
-         * a 3-node Apache Kafka, docs/reliability.md). The cost: a crashed
-         * instance's open transaction holds read_committed readers back
-         * for up to this long. */
-        {p->eos ? "transaction.timeout.ms" : "message.timeout.ms", p->eos ? "60000" : "0"},
-        {p->eos ? "transactional.id" : NULL, transactional_id},
-        {NULL, NULL},
     };
+    size_t defaults_used = 4;
+    if (p->eos) {
+        /* The timeout must outlast a broker failover (the broker session
+         * timeout, 9 s, then leader and coordinator elections): at 10 s, a
+         * transaction open across a broker's kill -9 was aborted by its
+         * coordinator and the processor fenced (chaos on a 3-node Apache
+         * Kafka, docs/reliability.md). The cost: a crashed instance's open
+         * transaction holds read_committed readers back for up to this
+         * long. */
+        producer_defaults[defaults_used++] = (of_kafka_setting){"transaction.timeout.ms", "60000"};
+        producer_defaults[defaults_used++] =
+            (of_kafka_setting){"transactional.id", transactional_id};
+    } else {
+        /* Outputs are retried until delivered: a broker outage pauses the
+         * stage instead of failing events. */
+        producer_defaults[defaults_used++] = (of_kafka_setting){"message.timeout.ms", "0"};
+    }
+    producer_defaults[defaults_used] = (of_kafka_setting){NULL, NULL};
     const of_kafka_setting producer_forced[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},
@@ -569,7 +524,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
     };
     /* at_least_once: we store an offset only when every output before it is
      * delivered, and commit the stored offsets every auto.commit.interval.ms
-     * (commit_stored_offsets says why not librdkafka's own timer).
+     * (offsets.c says why not librdkafka's own timer).
      * exactly_once: offsets go into the transaction instead. */
     const of_kafka_setting consumer_forced_alo[] = {
         {"enable.auto.offset.store", "false"},
@@ -606,16 +561,18 @@ static int setup(processor *p, char *err, size_t errlen)
     p->states = calloc((size_t)p->partition_count, sizeof(*p->states));
     p->decoder = of_decoder_new(&p->cfg->limits);
     p->encoder = of_encoder_new();
-    p->line_json = yajl_gen_alloc(NULL);
+    int report_failed = reporter_init(&p->report, p->opts->output, p->opts->out);
     p->output_topic = rd_kafka_topic_new(p->producer.rk, p->cfg->topic_data_processed, NULL);
     p->dead_letter_topic = rd_kafka_topic_new(p->producer.rk, p->cfg->topic_dead_letter, NULL);
-    if (!p->states || !p->decoder || !p->encoder || !p->line_json || !p->output_topic ||
+    if (!p->states || !p->decoder || !p->encoder || report_failed || !p->output_topic ||
         !p->dead_letter_topic) {
         snprintf(err, errlen, "out of memory setting up the processor");
         return EX_OSERR;
     }
     if (of_idgen_init(&p->ids, err, errlen) != 0) return EX_OSERR;
     snprintf(p->source, sizeof(p->source), "orderflow-consumer/%s", p->cfg->consumer_group);
+    offsets_init(&p->alo, p->consumer.rk, p->cfg->topic_order_created, p->states,
+                 p->partition_count, p->commit_interval_ms);
     if (p->eos && transaction_init(&p->txn, &p->producer, p->cfg, err, errlen) != 0)
         return EX_UNAVAILABLE;
 
@@ -638,28 +595,7 @@ static int setup(processor *p, char *err, size_t errlen)
 
 static void print_stats(processor *p, FILE *f)
 {
-    fprintf(f,
-            PROGRAM ": consumed %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64
-                    ", duplicates %" PRIu64 ", dead-lettered %" PRIu64 ", delivered %" PRIu64
-                    ", in flight %d\n",
-            p->c.consumed, p->c.accepted, p->c.rejected, p->c.duplicates, p->c.dead_lettered,
-            p->c.delivered, rd_kafka_outq_len(p->producer.rk));
-}
-
-/* at_least_once commits here rather than by librdkafka's auto-commit timer:
- * in 2.0.2 that timer can start a commit after the group has decided to
- * terminate and before it tears down, which aborts consumer_close
- * (rdkafka_cgrp.c:2583) when the close had waited for a commit that timed
- * out for want of a coordinator, as after a broker outage. Asynchronous; a
- * failure is logged by librdkafka (COMMITFAIL) and the next commit carries
- * the same or later offsets. */
-static void commit_stored_offsets(processor *p, int64_t now)
-{
-    p->last_commit_ms = now;
-    p->offsets_uncommitted = 0;
-    rd_kafka_resp_err_t rc = rd_kafka_commit(p->consumer.rk, NULL, 1);
-    if (rc && rc != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        fprintf(stderr, PROGRAM ": cannot commit offsets: %s\n", rd_kafka_err2str(rc));
+    report_counters(f, &p->c, rd_kafka_outq_len(p->producer.rk));
 }
 
 static void housekeeping(processor *p)
@@ -672,21 +608,19 @@ static void housekeeping(processor *p)
     if (p->consumer.fatal)
         fail(p, of_kafka_exit_code(p->consumer.last_error), "consumer: %s",
              p->consumer.last_error_text);
-    if (!p->eos && now - p->last_store_ms >= STORE_INTERVAL_MS) {
-        store_offsets(p);
-        p->last_store_ms = now;
+    if (p->eos) {
+        transaction_maybe_commit(&p->txn, p->consumer.rk, now);
+        if (p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
+    } else {
+        offsets_tick(&p->alo, now);
     }
-    if (!p->eos && p->offsets_uncommitted && now - p->last_commit_ms >= p->commit_interval_ms)
-        commit_stored_offsets(p, now);
-    if (p->eos) transaction_maybe_commit(&p->txn, p->consumer.rk, now);
-    if (p->eos && p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
     /* Say once per interval, not per event, that the cluster is away. */
     int producer_away = of_kafka_unreachable_due(&p->producer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
     int consumer_away = of_kafka_unreachable_due(&p->consumer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
     if ((producer_away || consumer_away) &&
         now - p->last_unavailable_report_ms >= UNAVAILABLE_REPORT_INTERVAL_MS) {
         p->last_unavailable_report_ms = now;
-        fprintf(stderr, PROGRAM ": brokers unreachable (%s); retrying, %d outputs waiting\n",
+        of_warn("brokers unreachable (%s); retrying, %d outputs waiting",
                 producer_away ? p->producer.last_error_text : p->consumer.last_error_text,
                 rd_kafka_outq_len(p->producer.rk));
     }
@@ -725,65 +659,29 @@ static int loop(processor *p)
         housekeeping(p);
         if (p->eos && p->txn.needs_abort) {
             transaction_abort_and_rewind(&p->txn, p->consumer.rk);
-            /* Outputs of the aborted transaction are invisible to the next
-             * read_committed restore: rebuild the emitted sets. */
-            rd_kafka_topic_partition_list_t *assigned = NULL;
-            if (rd_kafka_assignment(p->consumer.rk, &assigned) == 0 && assigned) {
-                take_partitions(p, assigned);
-                rd_kafka_topic_partition_list_destroy(assigned);
-            }
+            restore_assigned(p);
         }
     }
     return p->fatal_status;
-}
-
-/* Leaves the assignment the way a rebalance does before the close: commit
- * and wait (bounded) for the coordinator's answer, unsubscribe, and serve
- * the revoke until nothing is assigned. The close then has no commit or
- * partition stop to wait for; a close that waits for one can abort in
- * librdkafka 2.0.2 (see commit_stored_offsets). */
-static void leave_assignment(processor *p)
-{
-    rd_kafka_t *rk = p->consumer.rk;
-    rd_kafka_queue_t *results = rd_kafka_queue_new(rk);
-    if (rd_kafka_commit_queue(rk, NULL, results, NULL, NULL) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_event_t *done = rd_kafka_queue_poll(results, CLOSE_WAIT_MS);
-        if (done) rd_kafka_event_destroy(done);
-    }
-    rd_kafka_queue_destroy(results);
-    if (rd_kafka_unsubscribe(rk) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
-    uint64_t deadline = of_now_ms() + CLOSE_WAIT_MS;
-    while (of_now_ms() < deadline) {
-        /* Serves the revoke callback; a message fetched meanwhile is left
-         * uncommitted, for the next owner. */
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (m) rd_kafka_message_destroy(m);
-        rd_kafka_topic_partition_list_t *assigned = NULL;
-        if (rd_kafka_assignment(rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) break;
-        int empty = assigned->cnt == 0;
-        rd_kafka_topic_partition_list_destroy(assigned);
-        if (empty) break;
-    }
 }
 
 static void shutdown_stage(processor *p)
 {
     if (p->eos) {
         if (!p->fatal_status) transaction_commit(&p->txn, p->consumer.rk);
-    } else if (drain(p, p->cfg->producer_timeout_ms) != 0) {
-        fprintf(stderr,
-                PROGRAM ": %d outputs undelivered at shutdown; their inputs stay uncommitted "
-                        "and will be re-processed\n",
+    } else if (offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms) != 0) {
+        of_warn("%d outputs undelivered at shutdown; their inputs stay uncommitted and will be "
+                "re-processed",
                 rd_kafka_outq_len(p->producer.rk));
         if (!p->fatal_status) p->fatal_status = EX_UNAVAILABLE;
     }
     if (p->queue) rd_kafka_queue_destroy(p->queue);
     p->queue = NULL;
     if (p->consumer.rk) {
-        if (!p->eos) leave_assignment(p);
+        if (!p->eos) offsets_leave_assignment(&p->alo, CLOSE_WAIT_MS);
         /* Commits the stored offsets (revoke callback) and leaves the group. */
         rd_kafka_resp_err_t rc = rd_kafka_consumer_close(p->consumer.rk);
-        if (rc) fprintf(stderr, PROGRAM ": leaving the group: %s\n", rd_kafka_err2str(rc));
+        if (rc) of_warn("leaving the group: %s", rd_kafka_err2str(rc));
     }
 }
 
@@ -800,7 +698,7 @@ static void teardown(processor *p)
     free(p->states);
     of_decoder_free(p->decoder);
     of_encoder_free(p->encoder);
-    if (p->line_json) yajl_gen_free(p->line_json);
+    reporter_close(&p->report);
 }
 
 int processor_run(const processor_options *opts, processor_counters *counters)
@@ -809,11 +707,10 @@ int processor_run(const processor_options *opts, processor_counters *counters)
     char err[1024];
     int status = setup(&p, err, sizeof(err));
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+        of_warn("%s", err);
     } else {
         if (opts->verbose)
-            fprintf(stderr,
-                    PROGRAM ": group '%s', %s, %s -> %s (dead letters: %s), %d partitions\n",
+            of_warn("group '%s', %s, %s -> %s (dead letters: %s), %d partitions",
                     opts->cfg->consumer_group, p.eos ? "exactly_once" : "at_least_once",
                     opts->cfg->topic_order_created, opts->cfg->topic_data_processed,
                     opts->cfg->topic_dead_letter, p.partition_count);

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 
 typedef enum processor_output {
     PROCESSOR_OUTPUT_NONE,  /* -q */

@@ -77,9 +77,9 @@ static void absorb(restorer *r, rd_kafka_message_t *msg, partition_state *ps, in
     }
     char partition[16];
     snprintf(partition, sizeof(partition), "%" PRId32, ps->partition);
-    if (!header_equals(msg, ORDERFLOW_SOURCE_TOPIC_HEADER, r->cfg->topic_order_created) ||
-        !header_equals(msg, ORDERFLOW_SOURCE_PARTITION_HEADER, partition) ||
-        of_kafka_header_get(msg, ORDERFLOW_SOURCE_OFFSET_HEADER, &value, &len) != 0 || len > 20)
+    if (!header_equals(msg, OF_SOURCE_TOPIC_HEADER, r->cfg->topic_order_created) ||
+        !header_equals(msg, OF_SOURCE_PARTITION_HEADER, partition) ||
+        of_kafka_header_get(msg, OF_SOURCE_OFFSET_HEADER, &value, &len) != 0 || len > 20)
         return;
     char offset_text[24], key[32];
     memcpy(offset_text, value, len);

@@ -10,15 +10,10 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include <orderflow/config.h>
-#include <orderflow/kafka.h>
+#include "config/config.h"
+#include "kafka/kafka.h"
 
 #include "partition_state.h"
-
-#define ORDERFLOW_SOURCE_TOPIC_HEADER "orderflow-source-topic"
-#define ORDERFLOW_SOURCE_PARTITION_HEADER "orderflow-source-partition"
-#define ORDERFLOW_SOURCE_OFFSET_HEADER "orderflow-source-offset"
-#define ORDERFLOW_ERROR_HEADER "orderflow-error"
 
 typedef struct restorer {
     of_kafka kafka; /* assign-only consumer, no group */

@@ -5,16 +5,17 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
 #include <orderflow/dedup.h>
 #include <orderflow/envelope.h>
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
+
+#include "cli/log.h"
 
 #include "restore.h"
 #include "signals.h"
 #include "tail.h"
 
-#define PROGRAM "orderflow-consumer tail"
 #define DEFAULT_WINDOW 1000000
 
 typedef struct tail_options {
@@ -143,13 +144,13 @@ static void print_human(tail_state *t, rd_kafka_message_t *msg, const of_event *
                 msg->offset);
         const void *value;
         size_t len;
-        if (of_kafka_header_get(msg, ORDERFLOW_ERROR_HEADER, &value, &len) == 0) {
+        if (of_kafka_header_get(msg, OF_DEAD_LETTER_ERROR_HEADER, &value, &len) == 0) {
             fputs(": dead letter from ", out);
-            print_header_text(out, msg, ORDERFLOW_SOURCE_TOPIC_HEADER);
+            print_header_text(out, msg, OF_SOURCE_TOPIC_HEADER);
             fputs(" p", out);
-            print_header_text(out, msg, ORDERFLOW_SOURCE_PARTITION_HEADER);
+            print_header_text(out, msg, OF_SOURCE_PARTITION_HEADER);
             fputs("@", out);
-            print_header_text(out, msg, ORDERFLOW_SOURCE_OFFSET_HEADER);
+            print_header_text(out, msg, OF_SOURCE_OFFSET_HEADER);
             fprintf(out, ": %.*s", (int)(len > 300 ? 300 : len), (const char *)value);
         }
         fputc('\n', out);
@@ -161,15 +162,17 @@ static void print_human(tail_state *t, rd_kafka_message_t *msg, const of_event *
         fprintf(out, "%-10.*s %-8s", (int)d->order_id.len, d->order_id.ptr,
                 d->status == OF_STATUS_ACCEPTED ? "accepted" : "rejected");
         if (d->status == OF_STATUS_ACCEPTED)
-            fprintf(out, " %" PRId64 ".%02" PRId64 " %.*s  %" PRId64 " items, qty %" PRId64,
+            fprintf(out, " %" PRId64 ".%02" PRId64 " %.*s  %" PRId64 " item%s, qty %" PRId64,
                     d->total_cents / 100, d->total_cents % 100, (int)d->currency.len,
-                    d->currency.ptr, d->item_count, d->quantity_total);
+                    d->currency.ptr, d->item_count, d->item_count == 1 ? "" : "s",
+                    d->quantity_total);
         else
             fprintf(out, " %.*s", (int)d->reason.len, d->reason.ptr);
     } else {
         const of_order *o = &ev->data.order;
-        fprintf(out, "%-10.*s %-8s %zu items %.*s", (int)o->order_id.len, o->order_id.ptr,
-                "created", o->item_count, (int)o->currency.len, o->currency.ptr);
+        fprintf(out, "%-10.*s %-8s %zu item%s %.*s", (int)o->order_id.len, o->order_id.ptr,
+                "created", o->item_count, o->item_count == 1 ? "" : "s", (int)o->currency.len,
+                o->currency.ptr);
     }
     fprintf(out, "  [%s p%" PRId32 "@%" PRId64 "  %.*s]\n", topic, msg->partition, msg->offset,
             (int)ev->idempotencykey.len, ev->idempotencykey.ptr);
@@ -206,10 +209,9 @@ static int show(tail_state *t, rd_kafka_message_t *msg)
 static int assign_all(tail_state *t, const of_config *cfg, char *err, size_t errlen)
 {
     of_topic_info info = {t->opts->topic, 0};
-    int status = 0;
-    if (of_kafka_describe_topics(&t->consumer, cfg->brokers, &info, 1, cfg->producer_timeout_ms,
-                                 &status, err, errlen) != 0)
-        return status;
+    int status = of_kafka_describe_topics(&t->consumer, cfg->brokers, &info, 1,
+                                          cfg->producer_timeout_ms, err, errlen);
+    if (status) return status;
     if (info.partition_count == 0) {
         snprintf(err, errlen, "topic '%s' does not exist on %s", info.name, cfg->brokers);
         return EX_UNAVAILABLE;
@@ -244,7 +246,7 @@ static int follow(tail_state *t)
         }
         if (!msg) {
             if (t->consumer.fatal) {
-                fprintf(stderr, PROGRAM ": %s\n", t->consumer.last_error_text);
+                of_warn("%s", t->consumer.last_error_text);
                 return EX_SOFTWARE;
             }
             continue;
@@ -260,7 +262,7 @@ static int follow(tail_state *t)
             continue;
         }
         if (msg->err) {
-            fprintf(stderr, PROGRAM ": %s\n", rd_kafka_message_errstr(msg));
+            of_warn("%s", rd_kafka_message_errstr(msg));
             int fatal = msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                         msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
             rd_kafka_message_destroy(msg);
@@ -280,10 +282,11 @@ static int follow(tail_state *t)
 
 int tail_main(int argc, char **argv)
 {
+    of_log_set_program("orderflow-consumer tail");
     tail_options opts;
     char err[1024];
     if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        fprintf(stderr, PROGRAM ": %s\nTry 'orderflow-consumer tail --help'.\n", err);
+        of_warn("%s\nTry 'orderflow-consumer tail --help'.", err);
         return EX_USAGE;
     }
     if (opts.common.help) {
@@ -297,7 +300,7 @@ int tail_main(int argc, char **argv)
     of_config cfg;
     int status = of_cli_build_config(&opts.common, &cfg, err, sizeof(err));
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+        of_warn("%s", err);
         return status;
     }
     if (!opts.topic) opts.topic = cfg.topic_data_processed;
@@ -331,12 +334,12 @@ int tail_main(int argc, char **argv)
         status = assign_all(&t, &cfg, err, sizeof(err));
     }
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+        of_warn("%s", err);
     } else {
         status = follow(&t);
         if (fflush(stdout) != 0) status = EX_IOERR;
         if (!opts.common.quiet)
-            fprintf(stderr, PROGRAM ": %llu shown, %llu duplicate records %s, %llu not events\n",
+            of_warn("%llu shown, %llu duplicate records %s, %llu not events",
                     (unsigned long long)t.shown, (unsigned long long)t.duplicates,
                     opts.raw ? "included" : "suppressed", (unsigned long long)t.undecodable);
     }

@@ -1,11 +1,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/log.h"
+
 #include "transaction.h"
 
-#define TXN_TIMEOUT_MS 30000
+/* commit, abort and send_offsets get -1, "the remaining transaction time",
+ * as rdkafka.h asks: any other value risks desynchronising librdkafka's
+ * transaction state when a protocol request fails, and 30 s outlived
+ * the 10 s transaction.timeout.ms of the time. */
+#define TXN_REMAINING_TIME -1
+/* init_transactions and the consumer calls beside the transaction API. */
+#define INIT_TIMEOUT_MS 30000
+#define OFFSETS_TIMEOUT_MS 30000
 #define TXN_MAX_OUTPUTS 10000
-#define PROGRAM "orderflow-consumer process"
 
 static void note_error(transaction *txn, const char *what, rd_kafka_error_t *error)
 {
@@ -15,7 +23,7 @@ static void note_error(transaction *txn, const char *what, rd_kafka_error_t *err
         txn->fatal = 1;
     else if (rd_kafka_error_txn_requires_abort(error))
         txn->needs_abort = 1;
-    fprintf(stderr, PROGRAM ": %s%s\n", txn->error_text,
+    of_warn("%s%s", txn->error_text,
             txn->fatal         ? " (fatal)"
             : txn->needs_abort ? " (aborting the transaction)"
                                : "");
@@ -28,7 +36,7 @@ int transaction_init(transaction *txn, of_kafka *producer, const of_config *cfg,
     memset(txn, 0, sizeof(*txn));
     txn->producer = producer;
     txn->cfg = cfg;
-    rd_kafka_error_t *error = rd_kafka_init_transactions(producer->rk, TXN_TIMEOUT_MS);
+    rd_kafka_error_t *error = rd_kafka_init_transactions(producer->rk, INIT_TIMEOUT_MS);
     if (error) {
         snprintf(err, errlen, "cannot initialise transactions: %s", rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
@@ -40,7 +48,7 @@ int transaction_init(transaction *txn, of_kafka *producer, const of_config *cfg,
 void transaction_close(transaction *txn)
 {
     if (txn->open && txn->producer->rk) {
-        rd_kafka_error_t *error = rd_kafka_abort_transaction(txn->producer->rk, TXN_TIMEOUT_MS);
+        rd_kafka_error_t *error = rd_kafka_abort_transaction(txn->producer->rk, TXN_REMAINING_TIME);
         if (error) rd_kafka_error_destroy(error);
     }
     txn->open = 0;
@@ -85,7 +93,7 @@ void transaction_commit(transaction *txn, rd_kafka_t *consumer)
         rd_kafka_position(consumer, positions);
         rd_kafka_consumer_group_metadata_t *group = rd_kafka_consumer_group_metadata(consumer);
         rd_kafka_error_t *error = rd_kafka_send_offsets_to_transaction(txn->producer->rk, positions,
-                                                                       group, TXN_TIMEOUT_MS);
+                                                                       group, TXN_REMAINING_TIME);
         rd_kafka_consumer_group_metadata_destroy(group);
         if (error) {
             note_error(txn, "send_offsets_to_transaction", error);
@@ -96,7 +104,8 @@ void transaction_commit(transaction *txn, rd_kafka_t *consumer)
     }
     if (positions) rd_kafka_topic_partition_list_destroy(positions);
     for (int attempt = 0; attempt < 5; attempt++) {
-        rd_kafka_error_t *error = rd_kafka_commit_transaction(txn->producer->rk, TXN_TIMEOUT_MS);
+        rd_kafka_error_t *error =
+            rd_kafka_commit_transaction(txn->producer->rk, TXN_REMAINING_TIME);
         if (!error) {
             txn->open = 0;
             txn->commits++;
@@ -127,7 +136,7 @@ void transaction_rewind_to_committed(transaction *txn, rd_kafka_t *consumer,
                                      rd_kafka_topic_partition_list_t *parts)
 {
     rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
-    rd_kafka_resp_err_t rc = rd_kafka_committed(consumer, committed, TXN_TIMEOUT_MS);
+    rd_kafka_resp_err_t rc = rd_kafka_committed(consumer, committed, OFFSETS_TIMEOUT_MS);
     if (rc) {
         snprintf(txn->error_text, sizeof(txn->error_text), "cannot read committed offsets: %s",
                  rd_kafka_err2str(rc));
@@ -140,17 +149,27 @@ void transaction_rewind_to_committed(transaction *txn, rd_kafka_t *consumer,
     rd_kafka_topic_partition_list_destroy(committed);
 }
 
-void transaction_abort_and_rewind(transaction *txn, rd_kafka_t *consumer)
+int transaction_abort(transaction *txn)
 {
-    rd_kafka_error_t *error = rd_kafka_abort_transaction(txn->producer->rk, TXN_TIMEOUT_MS);
+    rd_kafka_error_t *error = rd_kafka_abort_transaction(txn->producer->rk, TXN_REMAINING_TIME);
     if (error) {
         note_error(txn, "abort_transaction", error);
         txn->fatal = 1;
-        return;
+        return -1;
     }
     txn->aborts++;
     txn->open = 0;
     txn->needs_abort = 0;
+    return 0;
+}
+
+void transaction_abort_and_rewind(transaction *txn, rd_kafka_t *consumer)
+{
+    if (transaction_abort(txn) == 0) transaction_rewind_assigned(txn, consumer);
+}
+
+void transaction_rewind_assigned(transaction *txn, rd_kafka_t *consumer)
+{
     rd_kafka_topic_partition_list_t *assigned = NULL;
     if (rd_kafka_assignment(consumer, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     if (assigned->cnt > 0) {
@@ -158,7 +177,8 @@ void transaction_abort_and_rewind(transaction *txn, rd_kafka_t *consumer)
         for (int i = 0; i < assigned->cnt; i++)
             if (assigned->elems[i].offset < 0)
                 assigned->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-        rd_kafka_error_t *seek_error = rd_kafka_seek_partitions(consumer, assigned, TXN_TIMEOUT_MS);
+        rd_kafka_error_t *seek_error =
+            rd_kafka_seek_partitions(consumer, assigned, OFFSETS_TIMEOUT_MS);
         if (seek_error) note_error(txn, "seek after abort", seek_error);
     }
     rd_kafka_topic_partition_list_destroy(assigned);

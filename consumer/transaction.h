@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include <orderflow/config.h>
-#include <orderflow/kafka.h>
+#include "config/config.h"
+#include "kafka/kafka.h"
 
 typedef struct transaction {
     of_kafka *producer;
@@ -21,7 +21,15 @@ typedef struct transaction {
     char error_text[512];
 } transaction;
 
-/* init_transactions (fences older instances with the same transactional.id). */
+/* init_transactions: registers the producer's transactional.id with the
+ * coordinator, which aborts a transaction an earlier producer with the same
+ * id left open. The processor's id ends in its pid, so no other instance
+ * shares it and this fences nobody; a member that lost its partitions is
+ * fenced by its group generation instead (KIP-447: send_offsets carries the
+ * consumer group metadata, and the coordinator refuses a stale generation).
+ * docs/architecture.md, "Zombies: why the transactional id is per process",
+ * says why that is enough.
+ * Returns 0, or -1 with err. */
 int transaction_init(transaction *txn, of_kafka *producer, const of_config *cfg, char *err,
                      size_t errlen);
 void transaction_close(transaction *txn);
@@ -33,7 +41,14 @@ void transaction_mark_failed(transaction *txn, rd_kafka_resp_err_t err);
 void transaction_maybe_commit(transaction *txn, rd_kafka_t *consumer, int64_t now_ms);
 /* Sends the consumer's positions and commits the open transaction. */
 void transaction_commit(transaction *txn, rd_kafka_t *consumer);
-/* Aborts, then seeks every assigned partition back to its committed offset. */
+/* Aborts the open transaction: its outputs are never visible to
+ * read_committed readers. Returns 0, or -1 (logged; the transaction state is
+ * then fatal). */
+int transaction_abort(transaction *txn);
+/* Seeks every assigned partition back to its committed offset, so inputs
+ * whose outputs were aborted are read again. */
+void transaction_rewind_assigned(transaction *txn, rd_kafka_t *consumer);
+/* transaction_abort, then transaction_rewind_assigned when it succeeded. */
 void transaction_abort_and_rewind(transaction *txn, rd_kafka_t *consumer);
 /* Seeks the given partitions to their committed offsets (after assignment). */
 void transaction_rewind_to_committed(transaction *txn, rd_kafka_t *consumer,

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,10 +30,12 @@ static int refill(line_reader *reader)
         reader->start = 0;
     }
     size_t room = reader->max_line + 1 - reader->end;
+    errno = 0;
     size_t got = fread(reader->buffer + reader->end, 1, room, reader->file);
     reader->end += got;
     if (got == 0) {
         reader->eof = 1;
+        if (ferror(reader->file)) reader->read_error = errno ? errno : EIO;
         return -1;
     }
     return 0;

@@ -12,6 +12,7 @@ typedef struct line_reader {
     size_t max_line;
     size_t start, end; /* unread bytes are buffer[start, end) */
     int eof;
+    int read_error;                 /* after LINE_ERROR: the errno value of the failed read */
     unsigned long long line_number; /* of the line last returned */
 } line_reader;
 
@@ -19,7 +20,7 @@ typedef enum line_status {
     LINE_OK,       /* *line and *len: the line without its newline */
     LINE_TOO_LONG, /* the line exceeded max_line bytes and was skipped */
     LINE_EOF,
-    LINE_ERROR, /* read error: errno is set */
+    LINE_ERROR, /* read error: reader->read_error says which */
 } line_status;
 
 int line_reader_open(line_reader *reader, FILE *file, size_t max_line);

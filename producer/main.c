@@ -1,4 +1,4 @@
-/* orderflow-producer: publishes order_created events (SPEC sections 4, 5). */
+/* orderflow-producer: publishes order_created events (docs/architecture.md, docs/operations.md). */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -9,7 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
+#include "cli/log.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
 
@@ -174,7 +175,7 @@ static void progress(run_state *run, int final)
     if (!final && now - run->last_progress_ms < PROGRESS_INTERVAL_MS) return;
     run->last_progress_ms = now;
     double secs = (double)(now - run->start_ms) / 1000.0;
-    fprintf(stderr, "\r\033[K" PROGRAM ": %llu sent, %llu delivered, %llu failed, %.0f/s",
+    fprintf(stderr, "\r\033[K%s: %llu sent, %llu delivered, %llu failed, %.0f/s", of_log_program(),
             (unsigned long long)run->pub.sent, (unsigned long long)run->pub.delivered,
             (unsigned long long)run->pub.failed, secs > 0 ? run->pub.delivered / secs : 0.0);
     if (final) fputs("\r\033[K", stderr);
@@ -183,7 +184,7 @@ static void progress(run_state *run, int final)
 static void bad_input(run_state *run, const char *input, uint64_t line, const char *why)
 {
     run->skipped++;
-    fprintf(stderr, PROGRAM ": %s:%llu: %s%s\n", input, (unsigned long long)line, why,
+    of_warn("%s:%llu: %s%s", input, (unsigned long long)line, why,
             run->opts->strict ? "" : " (line skipped)");
     if (run->opts->strict) run->bad_input_stop = 1;
 }
@@ -194,12 +195,12 @@ static int publish(run_state *run, const of_order *order, of_str key, event_orig
     char err[512];
     pacer_wait(&run->pace, &run->pub);
     int rc = publisher_send(&run->pub, order, key, origin, err, sizeof(err));
-    if (rc == 1) {
+    if (rc == EX_DATAERR) {
         bad_input(run, origin.input, origin.line, err);
         return 0;
     }
     if (rc != 0) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+        of_warn("%s", err);
         return rc;
     }
     publisher_poll(&run->pub, 0);
@@ -225,12 +226,12 @@ static int publish_file(run_state *run, const char *path, size_t max_line)
     int is_stdin = strcmp(path, "-") == 0;
     FILE *file = is_stdin ? stdin : fopen(path, "r");
     if (!file) {
-        fprintf(stderr, PROGRAM ": %s: cannot open: %s\n", path, strerror(errno));
+        of_warn("%s: cannot open: %s", path, strerror(errno));
         return EX_NOINPUT;
     }
     line_reader reader;
     if (line_reader_open(&reader, file, max_line) != 0) {
-        fprintf(stderr, PROGRAM ": out of memory for a %zu-byte line buffer\n", max_line);
+        of_warn("out of memory for a %zu-byte line buffer", max_line);
         if (!is_stdin) fclose(file);
         return EX_OSERR;
     }
@@ -242,8 +243,8 @@ static int publish_file(run_state *run, const char *path, size_t max_line)
            (ls = line_reader_next(&reader, &line, &len)) != LINE_EOF) {
         event_origin origin = {path, reader.line_number};
         if (ls == LINE_ERROR) {
-            fprintf(stderr, PROGRAM ": %s: read error after line %llu: %s\n", path,
-                    (unsigned long long)reader.line_number, strerror(errno));
+            of_warn("%s: read error after line %llu: %s", path,
+                    (unsigned long long)reader.line_number, strerror(reader.read_error));
             status = EX_IOERR;
             break;
         }
@@ -302,19 +303,18 @@ static int finish(run_state *run, const of_config *cfg, int status)
     publisher_flush(pub, flush_ms);
     progress(run, 1);
     if (pub->report && fflush(pub->report) != 0) {
-        fprintf(stderr, PROGRAM ": cannot write to stdout: %s\n", strerror(errno));
+        of_warn("cannot write to stdout: %s", strerror(errno));
         if (!status) status = EX_IOERR;
     }
     if (pub->failed_file && (fflush(pub->failed_file) != 0 || pub->failed_write_error)) {
-        fprintf(stderr, PROGRAM ": %s: cannot write failed orders: %s\n", pub->failed_path,
+        of_warn("%s: cannot write failed orders: %s", pub->failed_path,
                 strerror(pub->failed_write_error ? pub->failed_write_error : errno));
         if (!status) status = EX_IOERR;
     }
     double secs = (double)(of_monotonic_ms() - run->start_ms) / 1000.0;
     if (!run->opts->common.quiet || pub->failed || run->skipped)
-        fprintf(stderr,
-                PROGRAM ": %llu delivered, %llu failed, %llu skipped (bad input) to '%s' in "
-                        "%.2f s (%.0f events/s)%s\n",
+        of_warn("%llu delivered, %llu failed, %llu skipped (bad input) to '%s' in "
+                "%.2f s (%.0f events/s)%s",
                 (unsigned long long)pub->delivered, (unsigned long long)pub->failed,
                 (unsigned long long)run->skipped, cfg->topic_order_created, secs,
                 secs > 0 ? pub->delivered / secs : 0.0, stop_requested ? ", interrupted" : "");
@@ -329,10 +329,11 @@ static int finish(run_state *run, const of_config *cfg, int status)
 
 int main(int argc, char **argv)
 {
+    of_log_set_program(PROGRAM);
     producer_options opts;
     char err[1024];
     if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        fprintf(stderr, PROGRAM ": %s\nTry '" PROGRAM " --help'.\n", err);
+        of_warn("%s\nTry '" PROGRAM " --help'.", err);
         return EX_USAGE;
     }
     if (opts.common.help) {
@@ -346,7 +347,7 @@ int main(int argc, char **argv)
     of_config cfg;
     int status = of_cli_build_config(&opts.common, &cfg, err, sizeof(err));
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+        of_warn("%s", err);
         return status;
     }
     if (opts.common.topic) {
@@ -361,8 +362,7 @@ int main(int argc, char **argv)
 
     FILE *failed_file = NULL;
     if (opts.failed_path && !(failed_file = fopen(opts.failed_path, "w"))) {
-        fprintf(stderr, PROGRAM ": --failed %s: cannot create: %s\n", opts.failed_path,
-                strerror(errno));
+        of_warn("--failed %s: cannot create: %s", opts.failed_path, strerror(errno));
         of_config_free(&cfg);
         return EX_CANTCREAT;
     }
@@ -378,8 +378,7 @@ int main(int argc, char **argv)
         status = publisher_open(&run.pub, &cfg, opts.common.quiet ? NULL : stdout, failed_file,
                                 opts.failed_path, err, sizeof(err));
     if (status) {
-        fprintf(stderr, PROGRAM ": %s\n",
-                status == EX_OSERR && !run.decoder ? "out of memory" : err);
+        of_warn("%s", status == EX_OSERR && !run.decoder ? "out of memory" : err);
     } else {
         status = run_inputs(&run, &cfg);
         status = finish(&run, &cfg, status);

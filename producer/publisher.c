@@ -3,6 +3,8 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "cli/log.h"
+
 #include "publisher.h"
 
 /* Events handed to librdkafka and not yet reported: bounds memory (about
@@ -66,11 +68,11 @@ static void record_failure(publisher *pub, const rd_kafka_message_t *msg, const 
     pub->failed++;
     if (pub->first_failure == RD_KAFKA_RESP_ERR_NO_ERROR) pub->first_failure = msg->err;
     if (pub->failed <= FAILURES_PRINTED)
-        fprintf(stderr, "orderflow-producer: %s:%llu: order '%.*s' not delivered: %s\n",
-                slot->origin.input, (unsigned long long)slot->origin.line, (int)msg->key_len,
-                (const char *)msg->key, rd_kafka_err2str(msg->err));
+        of_warn("%s:%llu: order '%.*s' not delivered: %s", slot->origin.input,
+                (unsigned long long)slot->origin.line, (int)msg->key_len, (const char *)msg->key,
+                rd_kafka_err2str(msg->err));
     else if (pub->failed == FAILURES_PRINTED + 1)
-        fprintf(stderr, "orderflow-producer: further failures are counted in the summary%s\n",
+        of_warn("further failures are counted in the summary%s",
                 pub->failed_file ? " and written to --failed" : "");
     const char *order;
     size_t len;
@@ -116,7 +118,8 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
         {"message.timeout.ms", timeout},
         {NULL, NULL},
     };
-    /* SPEC 4: every event lands once, and only when all in-sync replicas have it. */
+    /* docs/architecture.md, "Producer": every event lands once, and only when all in-sync replicas
+     * have it. */
     const of_kafka_setting forced[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},
@@ -142,10 +145,9 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     if (of_idgen_init(&pub->ids, err, errlen) != 0) return EX_OSERR;
 
     of_topic_info topic = {pub->topic_name, 0};
-    int status = 0;
-    if (of_kafka_describe_topics(&pub->kafka, cfg->brokers, &topic, 1, cfg->producer_timeout_ms,
-                                 &status, err, errlen) != 0)
-        return status;
+    int status = of_kafka_describe_topics(&pub->kafka, cfg->brokers, &topic, 1,
+                                          cfg->producer_timeout_ms, err, errlen);
+    if (status) return status;
     if (topic.partition_count == 0) {
         snprintf(err, errlen,
                  "topic '%s' does not exist on %s; create it (see kafka-compose.yml) or name "
@@ -182,7 +184,7 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
         snprintf(err, errlen, "%s (%s)", why,
                  key_override.ptr ? "--idempotency-key"
                                   : "derived from order_id: pass --idempotency-key");
-        return 1;
+        return EX_DATAERR;
     }
 
     while (!pub->free_slots) {
@@ -232,7 +234,7 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
         if (pub->kafka.fatal) return fatal_status(pub, err, errlen);
         snprintf(err, errlen, "cannot enqueue order '%.*s': %s", (int)order->order_id.len,
                  order->order_id.ptr, rd_kafka_err2str(rc));
-        return rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? 1 : of_kafka_exit_code(rc);
+        return rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? EX_DATAERR : of_kafka_exit_code(rc);
     }
     slot->origin = origin;
     pub->free_slots = slot->next_free;
@@ -244,9 +246,8 @@ void publisher_poll(publisher *pub, int timeout_ms)
 {
     rd_kafka_poll(pub->kafka.rk, timeout_ms);
     if (of_kafka_unreachable_due(&pub->kafka, of_monotonic_ms(), UNREACHABLE_REPORT_INTERVAL_MS))
-        fprintf(stderr,
-                "orderflow-producer: brokers unreachable (%s); retrying, %d events waiting "
-                "(they fail after message.timeout.ms)\n",
+        of_warn("brokers unreachable (%s); retrying, %d events waiting "
+                "(they fail after message.timeout.ms)",
                 pub->kafka.last_error_text, rd_kafka_outq_len(pub->kafka.rk));
 }
 
@@ -256,8 +257,8 @@ int publisher_flush(publisher *pub, int timeout_ms)
     if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
     /* Purged events come back through the delivery callback as failures, so
      * they are reported and written to --failed like any other. */
-    fprintf(stderr, "orderflow-producer: %d events unconfirmed after %d ms: purging them\n",
-            rd_kafka_outq_len(pub->kafka.rk), timeout_ms);
+    of_warn("%d events unconfirmed after %d ms: purging them", rd_kafka_outq_len(pub->kafka.rk),
+            timeout_ms);
     rd_kafka_purge(pub->kafka.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     for (int i = 0; i < 50 && pub->sent > pub->delivered + pub->failed; i++)
         rd_kafka_poll(pub->kafka.rk, 100);

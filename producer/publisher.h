@@ -8,10 +8,10 @@
 
 #include <yajl/yajl_gen.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 /* Where an event came from, for messages about it. */
 typedef struct event_origin {
@@ -54,9 +54,10 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
                    const char *failed_path, char *err, size_t errlen);
 
 /* Encodes and enqueues one order. key_override, when present, is the caller's
- * --idempotency-key. Returns 0; 1 when the order cannot be published (bad
- * idempotency key: err says why, the caller counts it as skipped); or a
- * sysexits status for a fatal producer error. Blocks (serving delivery
+ * --idempotency-key. Returns 0; EX_DATAERR when this order cannot be
+ * published (bad idempotency key, too large: err says why, the caller counts
+ * it as skipped and goes on); or another sysexits status for a fatal producer
+ * error. Blocks (serving delivery
  * reports) while the in-flight pool or librdkafka's queue is full. */
 int publisher_send(publisher *pub, const of_order *order, of_str key_override, event_origin origin,
                    char *err, size_t errlen);

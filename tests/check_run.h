@@ -18,16 +18,34 @@ static inline int check_run_suite(Suite *suite)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-/* One suite named name of the NULL-terminated tests, each with timeout_s.
- * OF_TEST=<test name> runs only that test (to repeat one while debugging). */
+/* OF_TEST=<test name> runs only that test (to repeat one while debugging):
+ * 1 when OF_TEST is unset or empty or names test. */
+static inline int check_selected(const TTest *test)
+{
+    const char *only = getenv("OF_TEST");
+    return !only || !*only || strcmp(only, test->name) == 0;
+}
+
+/* tcase_add_test and tcase_add_loop_test that honour OF_TEST: suites built
+ * by hand use these instead. */
+static inline void check_tcase_add_test(TCase *tc, const TTest *test)
+{
+    if (check_selected(test)) tcase_add_test(tc, test);
+}
+
+static inline void check_tcase_add_loop_test(TCase *tc, const TTest *test, int start, int end)
+{
+    if (check_selected(test)) tcase_add_loop_test(tc, test, start, end);
+}
+
+/* One suite named name of the NULL-terminated tests, each with timeout_s. */
 static inline int check_run_tests(const char *name, const TTest *const tests[], int timeout_s)
 {
     Suite *suite = suite_create(name);
     TCase *tc = tcase_create(name);
     tcase_set_timeout(tc, timeout_s);
-    const char *only = getenv("OF_TEST");
     for (size_t i = 0; tests[i]; i++)
-        if (!only || !*only || strcmp(only, tests[i]->name) == 0) tcase_add_test(tc, tests[i]);
+        check_tcase_add_test(tc, tests[i]);
     suite_add_tcase(suite, tc);
     return check_run_suite(suite);
 }

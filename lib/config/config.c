@@ -1,5 +1,5 @@
 /* Defaults, the environment and the command-line setters. Precedence is the
- * call order (SPEC section 5): every setter replaces what an earlier layer
+ * call order (docs/operations.md, "Configuration"): every setter replaces what an earlier layer
  * set, so callers apply defaults, file, environment, command line in turn. */
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* The libconfig file (SPEC section 6). Every setting is checked against one
+/* The libconfig file (docs/operations.md, "Configuration"). Every setting is checked against one
  * table, so an unknown name, a wrong type or a bad value always fails with the
  * file and line instead of being ignored. */
 #include <errno.h>
@@ -437,7 +437,7 @@ static const char *errno_text(int e, char *buf, size_t buflen)
     return strerror_r(e, buf, buflen);
 }
 
-static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
+FILE *of_config_open_file(const char *path, char *err, size_t errlen)
 {
     char why[128];
     FILE *f = fopen(path, "r");
@@ -454,6 +454,13 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
         fclose(f);
         return NULL;
     }
+    return f;
+}
+
+/* Reads all of f (and closes it). */
+static char *read_all(FILE *f, const char *path, size_t *len, char *err, size_t errlen)
+{
+    char why[128];
     /* Not st_size: -c <(...) and /dev/stdin are pipes. */
     size_t cap = 4096, used = 0;
     char *buf = malloc(cap);
@@ -492,8 +499,14 @@ fail:
 
 int of_config_load_file(of_config *cfg, const char *path, char *err, size_t errlen)
 {
+    FILE *f = of_config_open_file(path, err, errlen);
+    return f ? of_config_load_stream(cfg, f, path, err, errlen) : -1;
+}
+
+int of_config_load_stream(of_config *cfg, FILE *f, const char *path, char *err, size_t errlen)
+{
     size_t len = 0;
-    char *raw = read_all(path, &len, err, errlen);
+    char *raw = read_all(f, path, &len, err, errlen);
     if (!raw) return -1;
 
     unsigned bad_line = 0;

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 
 /* snprintf into err when there is room for anything at all; callers may pass a
  * NULL or empty buffer when they only care about the return value. */

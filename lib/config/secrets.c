@@ -1,5 +1,5 @@
 /* Printing the effective configuration (-v) without ever printing a secret
- * (SPEC section 6). The output is libconfig text that of_config_load_file
+ * (docs/operations.md, "Configuration"). The output is libconfig text that of_config_load_file
  * reads back, so a user can start a file from it. */
 #include <stdio.h>
 #include <string.h>

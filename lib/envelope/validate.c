@@ -1,4 +1,4 @@
-/* Checks a fully parsed record against SPEC section 3. Runs after the parse
+/* Checks a fully parsed record against docs/envelope.md. Runs after the parse
  * because "type" may come after "data"; faults are reported in a fixed order
  * (specversion, type and schemaversion first: they say how to read the rest). */
 #include <stdarg.h>

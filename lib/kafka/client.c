@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 static int set_one(rd_kafka_conf_t *conf, const char *key, const char *value, const char *origin,
                    char *err, size_t errlen)

@@ -1,7 +1,7 @@
 /* Mapping librdkafka errors to sysexits statuses. */
 #include <sysexits.h>
 
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 int of_kafka_exit_code(rd_kafka_resp_err_t err)
 {

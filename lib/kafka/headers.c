@@ -1,5 +1,5 @@
 /* Record header helpers. */
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 int of_kafka_header_add(rd_kafka_headers_t *headers, const char *name, const void *value,
                         size_t len)

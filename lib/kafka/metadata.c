@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include <orderflow/ids.h>
-#include <orderflow/kafka.h>
+#include "kafka/kafka.h"
 
 /* A broker that is just starting gets this long before "all brokers down"
  * counts as unreachable; the configured timeout still bounds the wait. */
@@ -25,8 +25,7 @@ static void fill_counts(const struct rd_kafka_metadata *md, of_topic_info *topic
 }
 
 int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info *topics,
-                             size_t topic_count, int timeout_ms, int *exit_code, char *err,
-                             size_t errlen)
+                             size_t topic_count, int timeout_ms, char *err, size_t errlen)
 {
     int64_t start = of_monotonic_ms();
     rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR__TIMED_OUT;
@@ -50,16 +49,14 @@ int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info
     }
     if (kafka->fatal || (last != RD_KAFKA_RESP_ERR__TIMED_OUT &&
                          last != RD_KAFKA_RESP_ERR__TRANSPORT && !kafka->connection_errors)) {
-        *exit_code = of_kafka_exit_code(last);
         snprintf(err, errlen, "cannot read cluster metadata from %s: %s", brokers,
                  kafka->fatal ? kafka->last_error_text : rd_kafka_err2str(last));
-        return -1;
+        return of_kafka_exit_code(last);
     }
-    *exit_code = EX_UNAVAILABLE;
     snprintf(err, errlen,
              "no Kafka broker reachable at %s after %.1f s (%s); start one (orderflow-broker, or "
              "docker compose -f kafka-compose.yml up) or pass -b HOST:PORT",
              brokers, (double)(of_monotonic_ms() - start) / 1000.0,
              kafka->error_count ? kafka->last_error_text : rd_kafka_err2str(last));
-    return -1;
+    return EX_UNAVAILABLE;
 }

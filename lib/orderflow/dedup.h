@@ -4,23 +4,29 @@
 #ifndef ORDERFLOW_DEDUP_H
 #define ORDERFLOW_DEDUP_H
 
+#include <orderflow/export.h>
+
 #include <stddef.h>
+
+OF_BEGIN_DECLS
 
 typedef struct of_dedup of_dedup;
 
 /* A set remembering up to window (>= 1) keys. NULL when out of memory. The
  * memory grows with the keys inserted, to ~48 bytes per window entry at most;
  * should growing fail, the set keeps a smaller window instead. */
-of_dedup *of_dedup_new(size_t window);
-void of_dedup_free(of_dedup *set);
+OF_EXPORT of_dedup *of_dedup_new(size_t window);
+OF_EXPORT void of_dedup_free(of_dedup *set);
 
 /* 1 when key is among the remembered keys, else 0. */
-int of_dedup_contains(const of_dedup *set, const void *key, size_t len);
+OF_EXPORT int of_dedup_contains(const of_dedup *set, const void *key, size_t len);
 /* Remembers key. Returns 1 when it was new, 0 when already remembered (then
  * nothing changes). A new key beyond the window evicts the oldest. */
-int of_dedup_insert(of_dedup *set, const void *key, size_t len);
-size_t of_dedup_count(const of_dedup *set);
+OF_EXPORT int of_dedup_insert(of_dedup *set, const void *key, size_t len);
+OF_EXPORT size_t of_dedup_count(const of_dedup *set);
 /* Forgets everything (keeps the memory). */
-void of_dedup_clear(of_dedup *set);
+OF_EXPORT void of_dedup_clear(of_dedup *set);
+
+OF_END_DECLS
 
 #endif

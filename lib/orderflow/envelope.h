@@ -1,4 +1,4 @@
-/* The CloudEvents envelope of SPEC section 3: typed events, JSON encoding and
+/* The CloudEvents envelope of docs/envelope.md: typed events, JSON encoding and
  * validating decoding. Knows nothing about Kafka.
  *
  * Strings are (pointer, length) views. A view filled by a decoder points into
@@ -8,10 +8,14 @@
 #ifndef ORDERFLOW_ENVELOPE_H
 #define ORDERFLOW_ENVELOPE_H
 
+#include <orderflow/export.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include <orderflow/limits.h>
+
+OF_BEGIN_DECLS
 
 #define OF_SPECVERSION "1.0"
 #define OF_SCHEMAVERSION 1
@@ -20,6 +24,12 @@
 #define OF_CONTENT_TYPE_HEADER "content-type"
 #define OF_CONTENT_TYPE_VALUE "application/cloudevents+json; charset=utf-8"
 #define OF_IDEMPOTENCY_KEY_HEADER "idempotency-key"
+/* Headers of a dead letter (docs/envelope.md, "Dead letters"): why its input
+ * was refused, and where the input is. */
+#define OF_DEAD_LETTER_ERROR_HEADER "orderflow-error"
+#define OF_SOURCE_TOPIC_HEADER "orderflow-source-topic"
+#define OF_SOURCE_PARTITION_HEADER "orderflow-source-partition"
+#define OF_SOURCE_OFFSET_HEADER "orderflow-source-offset"
 
 typedef struct of_str {
     const char *ptr; /* NULL when absent */
@@ -28,8 +38,8 @@ typedef struct of_str {
 
 #define OF_STR(literal) ((of_str){(literal), sizeof(literal) - 1})
 /* A view of a NUL-terminated C string (NULL gives an absent view). */
-of_str of_str_c(const char *cstr);
-int of_str_eq(of_str a, of_str b);
+OF_EXPORT of_str of_str_c(const char *cstr);
+OF_EXPORT int of_str_eq(of_str a, of_str b);
 
 typedef enum of_event_type {
     OF_EVENT_ORDER_CREATED = 1,
@@ -37,7 +47,7 @@ typedef enum of_event_type {
 } of_event_type;
 
 /* "order_created" / "data_processed" */
-const char *of_event_type_name(of_event_type type);
+OF_EXPORT const char *of_event_type_name(of_event_type type);
 
 typedef struct of_item {
     of_str sku;
@@ -107,7 +117,7 @@ typedef enum of_reject {
 } of_reject;
 
 /* Short stable name of a reject code, e.g. "not_json" (for counters and tests). */
-const char *of_reject_name(of_reject code);
+OF_EXPORT const char *of_reject_name(of_reject code);
 
 /* ---- encoding ---------------------------------------------------------- */
 
@@ -115,8 +125,8 @@ typedef struct of_encoder of_encoder;
 
 /* A reusable encoder; its buffer grows to the largest event and is kept, so
  * encoding allocates nothing once warm. NULL when out of memory. */
-of_encoder *of_encoder_new(void);
-void of_encoder_free(of_encoder *enc);
+OF_EXPORT of_encoder *of_encoder_new(void);
+OF_EXPORT void of_encoder_free(of_encoder *enc);
 
 /* Encodes ev as one JSON object (no trailing newline). On success returns 0 and
  * sets *out and *out_len to the encoder's buffer, valid until the next call on enc
@@ -129,8 +139,8 @@ void of_encoder_free(of_encoder *enc);
  * schemaversion < 1 (set OF_SCHEMAVERSION), subject != data.order_id, an
  * unknown type or status, a REJECTED status without a reason. A reason given
  * with status ACCEPTED is not written. */
-int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_t *out_len,
-                    char *err, size_t errlen);
+OF_EXPORT int of_encode_event(of_encoder *enc, const of_event *ev, const char **out,
+                              size_t *out_len, char *err, size_t errlen);
 
 /* ---- decoding ---------------------------------------------------------- */
 
@@ -138,8 +148,8 @@ typedef struct of_decoder of_decoder;
 
 /* A reusable decoder with the given limits (copied). Its arena grows to the
  * largest accepted input (bounded by the limits) and is kept. NULL on ENOMEM. */
-of_decoder *of_decoder_new(const of_limits *limits);
-void of_decoder_free(of_decoder *dec);
+OF_EXPORT of_decoder *of_decoder_new(const of_limits *limits);
+OF_EXPORT void of_decoder_free(of_decoder *dec);
 
 /* Decodes and validates one envelope. On success returns OF_OK, fills *ev
  * (views into dec) and sets err to "". Otherwise returns the reject code,
@@ -149,14 +159,17 @@ void of_decoder_free(of_decoder *dec);
  * limits, UTF-8 and syntax rules). Limits, syntax, UTF-8 and duplicates stop
  * the parse where they occur; the other faults are reported after it, in a
  * fixed order: specversion, type, schemaversion, then the other attributes in
- * SPEC order, then data. Does not allocate per record once warm. */
-of_reject of_decode_event(of_decoder *dec, const void *buf, size_t len, of_event *ev, char *err,
-                          size_t errlen);
+ * documented order (docs/envelope.md, "Attributes"), then data. Does not
+ * allocate per record once warm. */
+OF_EXPORT of_reject of_decode_event(of_decoder *dec, const void *buf, size_t len, of_event *ev,
+                                    char *err, size_t errlen);
 
 /* Decodes a bare order object (the order_created data payload, the producer's
  * input line format) with the same rules as the data attribute; the object is
  * depth 1 and reasons name fields without the "data." prefix. */
-of_reject of_decode_order(of_decoder *dec, const void *buf, size_t len, of_order *order, char *err,
-                          size_t errlen);
+OF_EXPORT of_reject of_decode_order(of_decoder *dec, const void *buf, size_t len, of_order *order,
+                                    char *err, size_t errlen);
+
+OF_END_DECLS
 
 #endif

@@ -1,8 +1,12 @@
-/* Bounds on untrusted input (SPEC section 3). Every decoder takes one. */
+/* Bounds on untrusted input (docs/envelope.md, "Limits"). Every decoder takes one. */
 #ifndef ORDERFLOW_LIMITS_H
 #define ORDERFLOW_LIMITS_H
 
+#include <orderflow/export.h>
+
 #include <stddef.h>
+
+OF_BEGIN_DECLS
 
 #define OF_DEFAULT_MAX_RECORD_BYTES ((size_t)1048576)
 #define OF_DEFAULT_MAX_DEPTH 32u
@@ -16,7 +20,9 @@ typedef struct of_limits {
     size_t max_items;        /* entries in an order's items array */
 } of_limits;
 
-/* Fills *limits with the SPEC defaults. */
-void of_limits_init(of_limits *limits);
+/* Fills *limits with the documented defaults. */
+OF_EXPORT void of_limits_init(of_limits *limits);
+
+OF_END_DECLS
 
 #endif

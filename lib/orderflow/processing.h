@@ -2,9 +2,13 @@
 #ifndef ORDERFLOW_PROCESSING_H
 #define ORDERFLOW_PROCESSING_H
 
+#include <orderflow/export.h>
+
 #include <stddef.h>
 
 #include <orderflow/envelope.h>
+
+OF_BEGIN_DECLS
 
 #define OF_REASON_MAX 160
 
@@ -18,6 +22,8 @@
  * the failing rule (0 if overflowed). Never fails otherwise. Reasons number
  * items from 1 and quote SKUs and currencies as printable ASCII (\xNN for other
  * bytes, cut with "..."), so a reason is one line that fits reason_buf. */
-void of_process_order(const of_order *order, of_processed *out, char *reason_buf);
+OF_EXPORT void of_process_order(const of_order *order, of_processed *out, char *reason_buf);
+
+OF_END_DECLS
 
 #endif

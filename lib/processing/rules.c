@@ -1,4 +1,5 @@
-/* The business rules of SPEC section 3, applied in the documented order. The
+/* The business rules of docs/envelope.md ("data_processed data"), applied in
+ * the documented order. The
  * first broken rule wins, so the same order always gets the same reason. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -192,7 +192,7 @@ def negative(schema_path):
                             quantity_total=0, total_cents=0)
     for name, doc in (("order_created", order), ("data_processed accepted", processed),
                       ("data_processed rejected", rejected)):
-        ok(not errors(v, doc), f"the SPEC example {name} is valid")
+        ok(not errors(v, doc), f"the documented example {name} is valid")
 
     def bad(base, what, change):
         doc = copy.deepcopy(base)

@@ -2,7 +2,7 @@
 # A mixed stream: valid orders are accepted, business-invalid ones rejected
 # with the right reason, poison records (malformed, oversized, wrong
 # schemaversion, wrong type) dead-lettered with their original bytes and the
-# SPEC headers, and the processor keeps running.
+# documented headers (docs/envelope.md, "Dead letters"), and the processor keeps running.
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 

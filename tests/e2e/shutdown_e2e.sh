@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SIGTERM while events are in flight loses nothing; a second signal exits at
-# once (SPEC section 4).
+# once (docs/architecture.md, "What happens when").
 source "$(dirname "$0")/lib.sh"
 N=6000
 start_broker --topic sigterm-orders

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 
 #include "../../check_run.h"
 
@@ -632,20 +632,21 @@ static Suite *config_suite(void)
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_defaults);
-    tcase_add_test(tc, test_full_file);
-    tcase_add_test(tc, test_partial_and_empty_file);
-    tcase_add_test(tc, test_precedence);
-    tcase_add_test(tc, test_env_unset);
-    tcase_add_loop_test(tc, test_errors, 0, (int)(sizeof(error_cases) / sizeof(error_cases[0])));
-    tcase_add_test(tc, test_cannot_open);
-    tcase_add_test(tc, test_quoting_leaves_values_alone);
-    tcase_add_test(tc, test_property_setters);
-    tcase_add_test(tc, test_is_secret);
-    tcase_add_test(tc, test_print_redacts_secrets);
-    tcase_add_test(tc, test_print_round_trip);
-    tcase_add_test(tc, test_small_error_buffer);
-    tcase_add_test(tc, test_example_matches_defaults);
+    check_tcase_add_test(tc, test_defaults);
+    check_tcase_add_test(tc, test_full_file);
+    check_tcase_add_test(tc, test_partial_and_empty_file);
+    check_tcase_add_test(tc, test_precedence);
+    check_tcase_add_test(tc, test_env_unset);
+    check_tcase_add_loop_test(tc, test_errors, 0,
+                              (int)(sizeof(error_cases) / sizeof(error_cases[0])));
+    check_tcase_add_test(tc, test_cannot_open);
+    check_tcase_add_test(tc, test_quoting_leaves_values_alone);
+    check_tcase_add_test(tc, test_property_setters);
+    check_tcase_add_test(tc, test_is_secret);
+    check_tcase_add_test(tc, test_print_redacts_secrets);
+    check_tcase_add_test(tc, test_print_round_trip);
+    check_tcase_add_test(tc, test_small_error_buffer);
+    check_tcase_add_test(tc, test_example_matches_defaults);
     suite_add_tcase(s, tc);
     return s;
 }

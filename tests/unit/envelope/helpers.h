@@ -8,6 +8,8 @@
 
 #include <orderflow/envelope.h>
 
+#include "../../check_run.h"
+
 /* Each test file defines its suite; main.c runs it. */
 Suite *of_test_suite(void);
 

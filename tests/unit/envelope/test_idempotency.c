@@ -124,9 +124,9 @@ Suite *of_test_suite(void)
 {
     Suite *s = suite_create("envelope-idempotency");
     TCase *tc = tcase_create("idempotency");
-    tcase_add_test(tc, check_rules);
-    tcase_add_test(tc, derive_short);
-    tcase_add_test(tc, derive_long);
+    check_tcase_add_test(tc, check_rules);
+    check_tcase_add_test(tc, derive_short);
+    check_tcase_add_test(tc, derive_long);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -228,13 +228,13 @@ Suite *of_test_suite(void)
     Suite *s = suite_create("envelope-ids");
     TCase *tc = tcase_create("ids");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, uuid7_layout);
-    tcase_add_test(tc, uuid7_monotonic);
-    tcase_add_test(tc, uuid7_seeding);
-    tcase_add_test(tc, format_time_known);
-    tcase_add_test(tc, format_time_matches_gmtime);
-    tcase_add_test(tc, time_valid);
-    tcase_add_test(tc, now_ms);
+    check_tcase_add_test(tc, uuid7_layout);
+    check_tcase_add_test(tc, uuid7_monotonic);
+    check_tcase_add_test(tc, uuid7_seeding);
+    check_tcase_add_test(tc, format_time_known);
+    check_tcase_add_test(tc, format_time_matches_gmtime);
+    check_tcase_add_test(tc, time_valid);
+    check_tcase_add_test(tc, now_ms);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,5 @@
 /* Each limit at exactly its value (accepted) and one past it (rejected), with
- * the SPEC defaults. */
+ * the documented defaults (docs/envelope.md, "Limits"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,11 +243,11 @@ Suite *of_test_suite(void)
     Suite *s = suite_create("envelope-limits");
     TCase *tc = tcase_create("limits");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, record_size);
-    tcase_add_test(tc, depth);
-    tcase_add_test(tc, string_length);
-    tcase_add_test(tc, item_count);
-    tcase_add_test(tc, defaults);
+    check_tcase_add_test(tc, record_size);
+    check_tcase_add_test(tc, depth);
+    check_tcase_add_test(tc, string_length);
+    check_tcase_add_test(tc, item_count);
+    check_tcase_add_test(tc, defaults);
     suite_add_tcase(s, tc);
     return s;
 }

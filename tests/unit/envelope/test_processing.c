@@ -214,15 +214,15 @@ Suite *of_test_suite(void)
 {
     Suite *s = suite_create("envelope-processing");
     TCase *tc = tcase_create("processing");
-    tcase_add_test(tc, accepted);
-    tcase_add_test(tc, no_items);
-    tcase_add_test(tc, quantity_below_one);
-    tcase_add_test(tc, negative_price);
-    tcase_add_test(tc, bad_currency);
-    tcase_add_test(tc, overflow);
-    tcase_add_test(tc, rule_order);
-    tcase_add_test(tc, reason_is_one_bounded_line);
-    tcase_add_test(tc, deterministic);
+    check_tcase_add_test(tc, accepted);
+    check_tcase_add_test(tc, no_items);
+    check_tcase_add_test(tc, quantity_below_one);
+    check_tcase_add_test(tc, negative_price);
+    check_tcase_add_test(tc, bad_currency);
+    check_tcase_add_test(tc, overflow);
+    check_tcase_add_test(tc, rule_order);
+    check_tcase_add_test(tc, reason_is_one_bounded_line);
+    check_tcase_add_test(tc, deterministic);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,7 +9,7 @@
 #include <librdkafka/rdkafka.h>
 #include <yajl/yajl_version.h>
 
-#include <orderflow/cli.h>
+#include "cli/cli.h"
 
 int of_cli_common_option(of_cli_common *common, int opt, const char *arg, char *err, size_t errlen)
 {
@@ -59,10 +59,15 @@ int of_cli_common_option(of_cli_common *common, int opt, const char *arg, char *
 int of_cli_build_config(const of_cli_common *common, of_config *cfg, char *err, size_t errlen)
 {
     if (of_config_init(cfg, err, errlen) != 0) return EX_OSERR;
-    if (common->config_path && of_config_load_file(cfg, common->config_path, err, errlen) != 0) {
-        of_config_free(cfg);
-        /* A file we cannot open is an input problem, not a configuration one. */
-        return strstr(err, "cannot open") ? EX_NOINPUT : EX_CONFIG;
+    if (common->config_path) {
+        FILE *file = of_config_open_file(common->config_path, err, errlen);
+        if (!file) {
+            /* A file we cannot open is an input problem, not a configuration one. */
+            of_config_free(cfg);
+            return EX_NOINPUT;
+        }
+        if (of_config_load_stream(cfg, file, common->config_path, err, errlen) != 0)
+            goto config_error;
     }
     if (of_config_apply_env(cfg, err, errlen) != 0) goto config_error;
     if (common->brokers && of_config_set_brokers(cfg, common->brokers, err, errlen) != 0)

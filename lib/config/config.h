@@ -1,8 +1,8 @@
-/* Configuration (SPEC section 6): defaults < libconfig file < environment
+/* Configuration (docs/operations.md, "Configuration"): defaults < libconfig file < environment
  * (ORDERFLOW_BROKERS) < command line. Any librdkafka property passes through
  * kafka.properties or of_config_set_property(). */
-#ifndef ORDERFLOW_CONFIG_H
-#define ORDERFLOW_CONFIG_H
+#ifndef OF_CONFIG_H
+#define OF_CONFIG_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@ typedef struct of_config {
     size_t dedup_window;    /* 100000 idempotency keys remembered per partition */
     int commit_interval_ms; /* 1000: offset commit / transaction interval */
 
-    of_limits limits; /* SPEC section 3 defaults */
+    of_limits limits; /* defaults: docs/envelope.md, "Limits" */
 
     char *brokers_origin; /* where brokers was set, like of_property.origin */
 } of_config;
@@ -53,9 +53,18 @@ void of_config_free(of_config *cfg);
  * updated (callers exit). Groups: kafka, topics, producer, consumer, limits.
  * An unreadable file fails with "FILE: cannot open: REASON".
  * libconfig itself cannot parse quoted setting names, so property names may be
- * quoted as SPEC section 6 shows ("compression.type" = "lz4"); @include is
+ * quoted as docs/operations.md shows ("compression.type" = "lz4"); @include is
  * rejected. */
 int of_config_load_file(of_config *cfg, const char *path, char *err, size_t errlen);
+
+/* of_config_load_file in two steps, for a caller that treats a file it
+ * cannot open (a missing input, EX_NOINPUT) apart from a file it cannot
+ * use (EX_CONFIG) without reading the message: of_config_open_file returns
+ * the open file, or NULL with "FILE: cannot open: REASON" (also for a
+ * directory); of_config_load_stream reads f, closes it, and loads it over
+ * cfg like of_config_load_file, naming it path in messages. */
+FILE *of_config_open_file(const char *path, char *err, size_t errlen);
+int of_config_load_stream(of_config *cfg, FILE *f, const char *path, char *err, size_t errlen);
 
 /* Applies ORDERFLOW_BROKERS if set and non-empty. Returns 0 or -1 with err. */
 int of_config_apply_env(of_config *cfg, char *err, size_t errlen);

@@ -1,14 +1,15 @@
-/* Options every executable shares (SPEC section 5, kcat's letters):
+/* Options the producer and the consumer commands share (docs/operations.md,
+ * "Command line"; kcat's letters):
  * -b/--brokers, -c/--config, -X/--property, -t/--topic, -q, -v, -h, -V,
  * and building the effective configuration in precedence order:
  * defaults < config file < ORDERFLOW_BROKERS < command line. */
-#ifndef ORDERFLOW_CLI_H
-#define ORDERFLOW_CLI_H
+#ifndef OF_CLI_H
+#define OF_CLI_H
 
 #include <getopt.h>
 #include <stddef.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 
 #define OF_CLI_COMMON_SHORT "b:c:X:t:qvhV"
 #define OF_CLI_COMMON_LONG                                                                         \

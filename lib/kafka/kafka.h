@@ -1,15 +1,15 @@
 /* librdkafka glue shared by the executables: configuration from of_config,
  * client lifetime with error tracking, metadata checks, error classification.
  * Knows nothing about orders or envelopes. */
-#ifndef ORDERFLOW_KAFKA_H
-#define ORDERFLOW_KAFKA_H
+#ifndef OF_KAFKA_H
+#define OF_KAFKA_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
-#include <orderflow/config.h>
+#include "config/config.h"
 
 typedef struct of_kafka_setting {
     const char *key;
@@ -66,12 +66,12 @@ typedef struct of_topic_info {
 
 /* Asks the cluster for the given topics' partition counts, waiting at most
  * timeout_ms. Fails fast (well before the timeout) when every broker refuses
- * connections. Returns 0; or -1 with err and *exit_code set to EX_UNAVAILABLE
- * (no broker reachable: names the brokers) or EX_SOFTWARE. A topic that does
- * not exist is not an error here: its partition_count is 0. */
+ * connections. Returns 0; or, with err, EX_UNAVAILABLE (no broker reachable:
+ * names the brokers) or what of_kafka_exit_code says of librdkafka's error.
+ * A topic that does not exist is not an error here: its partition_count is
+ * 0. */
 int of_kafka_describe_topics(of_kafka *kafka, const char *brokers, of_topic_info *topics,
-                             size_t topic_count, int timeout_ms, int *exit_code, char *err,
-                             size_t errlen);
+                             size_t topic_count, int timeout_ms, char *err, size_t errlen);
 
 /* sysexits status for a librdkafka error: broker/transport/timeout -> 69
  * (EX_UNAVAILABLE), authentication/authorization/config -> 78 (EX_CONFIG),

@@ -1,0 +1,192 @@
+/* The librdkafka glue: a user property that contradicts a setting the
+ * delivery guarantees depend on is refused with its origin, and the
+ * executables exit 78 (EX_CONFIG) for it before contacting any broker;
+ * librdkafka errors map to exit statuses as documented. */
+#include <check.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "kafka/kafka.h"
+
+#include "../../check_run.h"
+
+extern char **environ;
+
+static const of_kafka_setting producer_forced[] = {
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+    {NULL, NULL},
+};
+
+/* cfg with the defaults and one user property key=value from origin. */
+static void config_with(of_config *cfg, const char *key, const char *value, const char *origin)
+{
+    char err[256];
+    ck_assert_int_eq(of_config_init(cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(of_config_set_property(cfg, key, value, origin, err, sizeof(err)), 0);
+}
+
+static void assert_conf_value(rd_kafka_conf_t *conf, const char *key, const char *expected)
+{
+    char value[64];
+    size_t len = sizeof(value);
+    ck_assert_int_eq(rd_kafka_conf_get(conf, key, value, &len), RD_KAFKA_CONF_OK);
+    ck_assert_str_eq(value, expected);
+}
+
+START_TEST(contradicting_a_forced_setting_is_refused)
+{
+    of_config cfg;
+    char err[512];
+    config_with(&cfg, "enable.idempotence", "false", "-X");
+    ck_assert_ptr_null(of_kafka_conf_new(&cfg, NULL, producer_forced, err, sizeof(err)));
+    ck_assert_str_eq(err, "-X: librdkafka property 'enable.idempotence=false' cannot be changed: "
+                          "this program needs 'enable.idempotence=true' for its delivery "
+                          "guarantees; remove the setting");
+    of_config_free(&cfg);
+
+    config_with(&cfg, "acks", "1", "/etc/orderflow/orderflow.conf:7");
+    ck_assert_ptr_null(of_kafka_conf_new(&cfg, NULL, producer_forced, err, sizeof(err)));
+    ck_assert_str_eq(err, "/etc/orderflow/orderflow.conf:7: librdkafka property 'acks=1' cannot "
+                          "be changed: this program needs 'acks=all' for its delivery "
+                          "guarantees; remove the setting");
+    of_config_free(&cfg);
+}
+END_TEST
+
+/* The conf of_kafka_conf_new builds for cfg; fails the test if refused. */
+static rd_kafka_conf_t *accepted_conf(const of_config *cfg, const of_kafka_setting *defaults)
+{
+    char err[512] = "";
+    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, producer_forced, err, sizeof(err));
+    ck_assert_msg(conf != NULL, "refused: %s", err);
+    return conf;
+}
+
+START_TEST(agreeing_spellings_of_a_forced_setting_are_accepted)
+{
+    of_config cfg;
+    char err[512] = "";
+    config_with(&cfg, "acks", "-1", "-X");
+    ck_assert_int_eq(
+        of_config_set_property(&cfg, "enable.idempotence", "1", "-X", err, sizeof(err)), 0);
+    rd_kafka_conf_t *conf = accepted_conf(&cfg, NULL);
+    assert_conf_value(conf, "enable.idempotence", "true");
+    rd_kafka_conf_destroy(conf);
+    of_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(user_properties_win_over_defaults)
+{
+    of_config cfg;
+    config_with(&cfg, "linger.ms", "20", "-X");
+    const of_kafka_setting defaults[] = {
+        {"linger.ms", "5"}, {"batch.num.messages", "777"}, {NULL, NULL}};
+    rd_kafka_conf_t *conf = accepted_conf(&cfg, defaults);
+    assert_conf_value(conf, "linger.ms", "20");
+    assert_conf_value(conf, "batch.num.messages", "777");
+    assert_conf_value(conf, "bootstrap.servers", "localhost:9092");
+    rd_kafka_conf_destroy(conf);
+    of_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(exit_codes_of_librdkafka_errors)
+{
+    static const struct {
+        rd_kafka_resp_err_t err;
+        int status;
+    } cases[] = {
+        {RD_KAFKA_RESP_ERR__TRANSPORT, EX_UNAVAILABLE},
+        {RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, EX_UNAVAILABLE},
+        {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, EX_UNAVAILABLE},
+        {RD_KAFKA_RESP_ERR__RESOLVE, EX_UNAVAILABLE},
+        {RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, EX_UNAVAILABLE},
+        {RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, EX_UNAVAILABLE},
+        {RD_KAFKA_RESP_ERR__AUTHENTICATION, EX_CONFIG},
+        {RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED, EX_CONFIG},
+        {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, EX_CONFIG},
+        {RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, EX_CONFIG},
+        {RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, EX_CONFIG},
+        {RD_KAFKA_RESP_ERR__FATAL, EX_SOFTWARE},
+        {RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, EX_SOFTWARE},
+        {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, EX_SOFTWARE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(of_kafka_exit_code(cases[i].err) == cases[i].status, "%s: %d, expected %d",
+                      rd_kafka_err2name(cases[i].err), of_kafka_exit_code(cases[i].err),
+                      cases[i].status);
+}
+END_TEST
+
+/* Runs the executable named by environment variable program_env with args,
+ * its stderr into a buffer; returns its exit status. */
+static int run(const char *program_env, const char *const args[], char *err_text, size_t size)
+{
+    const char *program = getenv(program_env);
+    ck_assert_msg(program != NULL, "%s is not set", program_env);
+    char path[] = "/tmp/orderflow-test-kafka.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fd, STDERR_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    char *argv[16];
+    size_t n = 0;
+    argv[n++] = (char *)program;
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, program, &actions, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    int wstatus;
+    ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+    ssize_t got = pread(fd, err_text, size - 1, 0);
+    err_text[got > 0 ? got : 0] = '\0';
+    close(fd);
+    ck_assert(WIFEXITED(wstatus));
+    return WEXITSTATUS(wstatus);
+}
+
+START_TEST(executables_exit_78_for_a_contradicting_property)
+{
+    char err[4096];
+    /* No broker listens on port 9: the refusal must come first. */
+    const char *producer_args[] = {"-b", "127.0.0.1:9", "-X", "enable.idempotence=false",
+                                   "-g", "1",           "-q", NULL};
+    ck_assert_int_eq(run("ORDERFLOW_PRODUCER", producer_args, err, sizeof(err)), EX_CONFIG);
+    ck_assert_msg(strstr(err, "orderflow-producer: -X: librdkafka property "
+                              "'enable.idempotence=false' cannot be changed") != NULL,
+                  "stderr: %s", err);
+
+    const char *processor_args[] = {"process", "-b", "127.0.0.1:9", "-X", "enable.auto.commit=true",
+                                    "-q",      NULL};
+    ck_assert_int_eq(run("ORDERFLOW_CONSUMER", processor_args, err, sizeof(err)), EX_CONFIG);
+    ck_assert_msg(strstr(err, "orderflow-consumer process: -X: librdkafka property "
+                              "'enable.auto.commit=true' cannot be changed") != NULL,
+                  "stderr: %s", err);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {
+        contradicting_a_forced_setting_is_refused,
+        agreeing_spellings_of_a_forced_setting_are_accepted,
+        user_properties_win_over_defaults,
+        exit_codes_of_librdkafka_errors,
+        executables_exit_78_for_a_contradicting_property,
+        NULL,
+    };
+    return check_run_tests("kafka", tests, 60);
+}
