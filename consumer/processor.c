@@ -476,14 +476,15 @@ static int open_clients(processor *p, char *err, size_t errlen)
     };
     size_t defaults_used = 4;
     if (p->eos) {
-        /* The timeout must outlast a broker failover (the broker session
+        /* Long enough to outlast a broker failover (the broker session
          * timeout, 9 s, then leader and coordinator elections): at 10 s, a
          * transaction open across a broker's kill -9 was aborted by its
          * coordinator and the processor fenced (chaos on a 3-node Apache
-         * Kafka, docs/reliability.md). The cost: a crashed instance's open
-         * transaction holds read_committed readers back for up to this
-         * long. */
-        producer_defaults[defaults_used++] = (of_kafka_setting){"transaction.timeout.ms", "60000"};
+         * Kafka, docs/architecture.md). Short because a crashed instance's
+         * open transaction holds read_committed readers back this long, and
+         * librdkafka 2.0.2's epoch bump after an aborted sequence gap waits
+         * for it too (60 s stalled the processor for 60 s). */
+        producer_defaults[defaults_used++] = (of_kafka_setting){"transaction.timeout.ms", "30000"};
         producer_defaults[defaults_used++] =
             (of_kafka_setting){"transactional.id", transactional_id};
     } else {
