@@ -95,15 +95,21 @@ def leaders(brokers, topic):
     return 0
 
 
-def add_partitions(brokers, topic, count):
-    admin = client(brokers)
-    for future in admin.create_partitions([NewPartitions(topic, int(count))]).values():
+def settle(futures, what):
+    """0 when every future of an admin call succeeded; else says why, 1."""
+    status = 0
+    for name, future in futures.items():
         try:
             future.result()
         except KafkaException as e:
-            print(f"admin: {topic}: {e.args[0].str()}", file=sys.stderr)
-            return 1
-    return 0
+            print(f"admin: {what} {name}: {e.args[0].str()}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def add_partitions(brokers, topic, count):
+    admin = client(brokers)  # referenced until the futures are done
+    return settle(admin.create_partitions([NewPartitions(topic, int(count))]), "add partitions to")
 
 
 def wait_isr(brokers, seconds):
@@ -128,13 +134,7 @@ def wait_isr(brokers, seconds):
 def set_config(brokers, topic, settings):
     resource = ConfigResource("topic", topic, set_config=dict(s.split("=", 1) for s in settings))
     admin = client(brokers)  # referenced until the futures are done
-    for future in admin.alter_configs([resource]).values():
-        try:
-            future.result()
-        except KafkaException as e:
-            print(f"admin: {topic}: {e.args[0].str()}", file=sys.stderr)
-            return 1
-    return 0
+    return settle(admin.alter_configs([resource]), "configure")
 
 
 if __name__ == "__main__":

@@ -156,3 +156,24 @@ kafka_create_topics() {
   "$PY" "$KAFKA_ADMIN" create "$BROKERS" "$partitions" "$replication" "$@" ||
     fail "cannot create topics $*"
 }
+
+# check_envelopes TOPIC N: reads TOPIC with kcat, as a third-party client
+# would, and checks it holds exactly N valid order_created envelopes with N
+# distinct idempotency keys (tests/e2e/check_envelopes.py).
+check_envelopes() {
+  local here result
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  kcat -b "$BROKERS" -C -t "$1" -e -o beginning -q \
+    -f '%k\t%h\t%s\n' >"$WORK/records.tsv" 2>"$WORK/kcat.err"
+  # kcat prints headers as "name=value,name=value": keep the idempotency-key one.
+  sed -E 's/\t[^\t]*idempotency-key=([^,\t]*)[^\t]*\t/\t\1\t/' "$WORK/records.tsv" >"$WORK/checked.tsv"
+  result=$("$PY" "$here/check_envelopes.py" <"$WORK/checked.tsv") || fail "invalid envelope in $1"
+  [ "$result" = "records=$2 distinct_keys=$2" ] ||
+    fail "$1 read back: $result (expected records=$2 distinct_keys=$2)"
+}
+
+# committed_count: data_processed events a read_committed reader sees (the
+# high watermark also counts records of open or aborted transactions).
+committed_count() {
+  "$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --raw -q --json | wc -l
+}

@@ -16,10 +16,6 @@ FIRST=4000 SECOND=16000
 KILLS=${KILLS:-3}
 N=$((FIRST + SECOND))
 
-# committed_count: data_processed events a read_committed reader sees.
-committed_count() {
-  "$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --raw -q --json | wc -l
-}
 # wait_committed N SECONDS
 wait_committed() {
   local deadline=$((SECONDS + $2))
