@@ -48,8 +48,48 @@ within_time() { [ $SECONDS -lt $deadline ] || fail "over the ${TIMEOUT}s time bo
 start_broker --partitions "$PARTITIONS" --inject "$INJECT"
 log "broker $BROKERS, $PARTITIONS partitions, injecting $INJECT"
 
+# librdkafka 2.0.2's mock cluster can abort on a JoinGroup it did not expect
+# ("rdkafka_mock_cgrp.c:567: rd_kafka_mock_cgrp_member_add: Assertion
+# `!member->resp' failed", about one short run in five here): the broker and
+# all its data are gone, so nothing can be judged. The run is then reported
+# skipped with that reason, never passed; the same faults and more are judged
+# on Apache Kafka by kafka_chaos.sh.
+skip_if_mock_aborted() {
+  if grep -q 'rdkafka_mock.*Assertion' "$WORK/broker.err" 2>/dev/null; then
+    echo "SKIP: orderflow-broker (librdkafka's mock) aborted: $(grep -m1 'Assertion' "$WORK/broker.err")" >&2
+    exit 77
+  fi
+}
+fail() {
+  skip_if_mock_aborted
+  echo "FAIL: $*" >&2
+  exit 1
+}
+# Also when a read of the topics fails because the broker is gone.
+set -E
+trap skip_if_mock_aborted ERR
+
 declare -A proc
 start_member() { start_processor "$1"; proc[$1]=$LAST_PID; }
+# A processor started during one of the broker's down spells exits 69 at
+# once ("no Kafka broker reachable", by design): start it again, as its
+# supervisor would. Any other exit fails the run.
+restarts=0
+ensure_members() {
+  local m status
+  for m in a b; do
+    kill -0 "${proc[$m]}" 2>/dev/null && continue
+    status=0
+    wait "${proc[$m]}" || status=$?
+    if [ $status = 69 ] && grep -q 'no Kafka broker reachable' "$WORK/$m.err"; then
+      restarts=$((restarts + 1))
+      log "processor $m exited 69 at start (the broker was down); started again"
+      start_member "$m"
+    else
+      fail "processor $m exited on its own (status $status): $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+    fi
+  done
+}
 start_member a
 start_member b
 "$ORDERFLOW_PRODUCER" -b "$BROKERS" --generate "$N" --rate "$RATE" --seed 7 \
@@ -63,10 +103,7 @@ while kill -0 "$producer" 2>/dev/null; do
   sleep "$INTERVAL"
   within_time
   kill -0 "$producer" 2>/dev/null || break
-  for m in a b; do
-    kill -0 "${proc[$m]}" 2>/dev/null ||
-      fail "processor $m exited on its own: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
-  done
+  ensure_members
   victim=$([ $((turn % 2)) = 0 ] && echo a || echo b)
   if [ $((turn % 3)) != 2 ]; then
     kill -9 "${proc[$victim]}" 2>/dev/null || true
@@ -92,6 +129,8 @@ grep -E ": $N delivered, 0 failed" "$WORK/producer.err" >/dev/null ||
 wait_for_count data-processed "$N" $((deadline - SECONDS))
 # Let the group settle, then stop both members gracefully.
 sleep 3
+ensure_members
+sleep 3
 for m in a b; do
   kill -TERM "${proc[$m]}"
   wait "${proc[$m]}" || fail "processor $m exit $? after SIGTERM: $(tail -3 "$WORK/$m.err")"
@@ -108,5 +147,6 @@ kill -TERM "$BROKER_PID" 2>/dev/null || true
 wait "$BROKER_PID" 2>/dev/null || true
 faults=$(sed -n 's/^orderflow-broker: faults injected: //p' "$WORK/broker.err")
 echo "chaos: orders $N at $RATE/s in $((SECONDS - started)) s; kills survived $kills;" \
-  "stops past session timeout $stops; faults injected: ${faults:-none}"
+  "stops past session timeout $stops; restarts after a down broker $restarts;" \
+  "faults injected: ${faults:-none}"
 echo "chaos: ok"
