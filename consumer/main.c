@@ -7,6 +7,7 @@
 
 #include "cli/log.h"
 
+#include "lag.h"
 #include "process.h"
 #include "tail.h"
 
@@ -17,6 +18,7 @@ static void usage(FILE *out)
                  "Commands:\n"
                  "  process       turn order_created events into data_processed events\n"
                  "  tail [TOPIC]  follow data-processed (or TOPIC), once per idempotency key\n"
+                 "  lag           a consumer group's committed offsets, log end and lag\n"
                  "\n"
                  "'orderflow-consumer COMMAND --help' shows a command's options.\n"
                  "Example: orderflow-consumer tail --from-beginning -e\n");
@@ -32,6 +34,7 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     if (strcmp(command, "process") == 0) return process_main(argc - 1, argv + 1);
     if (strcmp(command, "tail") == 0) return tail_main(argc - 1, argv + 1);
+    if (strcmp(command, "lag") == 0) return lag_main(argc - 1, argv + 1);
     if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0) {
         usage(stdout);
         return EX_OK;
@@ -40,7 +43,7 @@ int main(int argc, char **argv)
         of_cli_print_version("orderflow-consumer");
         return EX_OK;
     }
-    of_warn("unknown command '%s'; expected process or tail", command);
+    of_warn("unknown command '%s'; expected process, tail or lag", command);
     usage(stderr);
     return EX_USAGE;
 }
