@@ -157,7 +157,19 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     char partition[16], offset[24];
     snprintf(partition, sizeof(partition), "%" PRId32, msg->partition);
     snprintf(offset, sizeof(offset), "%" PRId64, msg->offset);
-    rd_kafka_headers_t *headers = rd_kafka_headers_new(4);
+    /* The input's own headers go along (orderflow-consumer redrive puts
+     * them back), with this stage's four replacing any earlier ones. */
+    rd_kafka_headers_t *input_headers = NULL, *headers = NULL;
+    if (rd_kafka_message_headers(msg, &input_headers) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        headers = rd_kafka_headers_copy(input_headers);
+    if (headers) {
+        rd_kafka_header_remove(headers, OF_DEAD_LETTER_ERROR_HEADER);
+        rd_kafka_header_remove(headers, OF_SOURCE_TOPIC_HEADER);
+        rd_kafka_header_remove(headers, OF_SOURCE_PARTITION_HEADER);
+        rd_kafka_header_remove(headers, OF_SOURCE_OFFSET_HEADER);
+    } else {
+        headers = rd_kafka_headers_new(4);
+    }
     of_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, reason, strlen(reason));
     of_kafka_header_add(headers, OF_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
                         strlen(p->cfg->topic_order_created));
