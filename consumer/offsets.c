@@ -60,7 +60,8 @@ void offsets_tick(offset_committer *oc, int64_t now_ms)
         offsets_store(oc);
         oc->last_store_ms = now_ms;
     }
-    if (oc->uncommitted && now_ms - oc->last_commit_ms >= oc->commit_interval_ms)
+    if (oc->uncommitted && now_ms - oc->last_commit_ms >= oc->commit_interval_ms &&
+        !(oc->member && of_kafka_group_rebalancing(oc->member)))
         commit_stored(oc, now_ms);
 }
 

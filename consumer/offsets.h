@@ -27,6 +27,9 @@ typedef struct offset_committer {
     int64_t last_store_ms;
     int64_t last_commit_ms;
     int uncommitted; /* offsets stored since the last commit */
+    /* The consumer's of_kafka when made by of_kafka_new_member (else NULL):
+     * no periodic commit while its group rebalances (kafka/kafka.h says why). */
+    of_kafka *member;
 } offset_committer;
 
 /* Starts with nothing stored. states (partition_count entries) stays the
@@ -41,7 +44,8 @@ int offsets_store(offset_committer *oc);
 
 /* Call from the loop with of_monotonic_ms(): stores every
  * OFFSETS_STORE_INTERVAL_MS and, when something was stored, starts an
- * asynchronous commit every commit_interval_ms. */
+ * asynchronous commit every commit_interval_ms, except while the member's
+ * group rebalances (the commit then waits until the rebalance is over). */
 void offsets_tick(offset_committer *oc, int64_t now_ms);
 
 /* Waits until the producer has nothing in flight (at most timeout_ms, less

@@ -30,6 +30,9 @@
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
+/* exactly_once: the longest a rebalance holds the transaction's commit back
+ * (transaction.timeout.ms is 10000). */
+#define TXN_HOLD_MAX_MS 5000
 #define MAX_PARTITIONS 100000
 
 typedef struct processor {
@@ -302,6 +305,24 @@ static void release_partitions(processor *p, const rd_kafka_topic_partition_list
     }
 }
 
+/* "1,3,5" (cut with "..." when long), for -v. */
+static const char *partition_list(const rd_kafka_topic_partition_list_t *parts, char *out,
+                                  size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < parts->cnt; i++) {
+        int n = snprintf(out + used, outlen - used, "%s%" PRId32, i ? "," : "",
+                         parts->elems[i].partition);
+        if (n < 0 || (size_t)n >= outlen - used) {
+            snprintf(out + (outlen > 4 ? outlen - 4 : 0), outlen > 4 ? 4 : outlen, "...");
+            break;
+        }
+        used += (size_t)n;
+    }
+    return out;
+}
+
 static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *parts)
 {
     partition_state **fresh = calloc((size_t)parts->cnt + 1, sizeof(*fresh));
@@ -337,9 +358,12 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     for (size_t i = 0; i < count; i++)
         keys += of_dedup_count(fresh[i]->emitted);
     p->c.restored_keys += keys;
-    if (p->opts->verbose)
-        of_warn("assigned %zu partitions; restored %zu keys from %zu records in %" PRId64 " ms",
-                count, keys, p->restore.records_read - before, of_monotonic_ms() - start);
+    if (p->opts->verbose && count > 0) {
+        char list[256];
+        of_warn("assigned partitions %s; restored %zu keys from %zu records in %" PRId64 " ms",
+                partition_list(parts, list, sizeof(list)), keys, p->restore.records_read - before,
+                of_monotonic_ms() - start);
+    }
     free(fresh);
     return 0;
 }
@@ -390,6 +414,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
      * commit, which the coordinator could only refuse. */
     int lost = rd_kafka_assignment_lost(rk);
     int aborted = 0;
+    if (p->opts->verbose && parts->cnt > 0) {
+        char list[256];
+        of_warn("%s partitions %s", lost ? "lost" : "revoked",
+                partition_list(parts, list, sizeof(list)));
+    }
     if (p->eos && lost) {
         aborted = p->txn.open && transaction_abort(&p->txn) == 0;
     } else if (p->eos) {
@@ -412,6 +441,29 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         transaction_rewind_assigned(&p->txn, p->consumer.rk);
         restore_assigned(p);
     }
+}
+
+/* exactly_once: the input is part of the open transaction (unless the
+ * transaction must abort, when it is read again). */
+static void note_processed(processor *p, const rd_kafka_message_t *msg)
+{
+    if (msg->err || p->txn.needs_abort || msg->partition < 0 ||
+        msg->partition >= p->partition_count)
+        return;
+    partition_state *ps = p->states[msg->partition];
+    if (ps) ps->processed = msg->offset + 1;
+}
+
+/* transaction.processed: the input offsets the open transaction stands for. */
+static rd_kafka_topic_partition_list_t *processed_offsets(void *opaque)
+{
+    processor *p = opaque;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+    for (int32_t i = 0; i < p->partition_count; i++)
+        if (p->states[i] && p->states[i]->processed >= 0)
+            rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, i)->offset =
+                p->states[i]->processed;
+    return list;
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -522,7 +574,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
 
     char commit_interval[24];
     snprintf(commit_interval, sizeof(commit_interval), "%d", cfg->commit_interval_ms);
-    const of_kafka_setting consumer_defaults[] = {
+    of_kafka_setting consumer_defaults[10] = {
         {"group.id", cfg->consumer_group},
         {"auto.offset.reset", "earliest"},
         {"session.timeout.ms", "10000"},
@@ -533,8 +585,13 @@ static int open_clients(processor *p, char *err, size_t errlen)
          * events/s (50 MB RSS), 32 MB 95,000/s (90 MB), 64 MB 158,000/s
          * (117 MB) in bench/run's 200,000-event stage run. */
         {"queued.max.messages.kbytes", "32768"},
-        {NULL, NULL},
+        /* A member joining or leaving moves only the partitions that change
+         * owner; the others keep being processed (docs/operations.md,
+         * "Rebalances"). */
+        {"partition.assignment.strategy", "cooperative-sticky"},
     };
+    size_t consumer_defaults_used = 7;
+    consumer_defaults[consumer_defaults_used] = (of_kafka_setting){NULL, NULL};
     /* at_least_once: we store an offset only when every output before it is
      * delivered, and commit the stored offsets every auto.commit.interval.ms
      * (offsets.c says why not librdkafka's own timer).
@@ -560,8 +617,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
         RD_KAFKA_CONF_OK)
         p->commit_interval_ms = atoi(interval);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    if (of_kafka_new(&p->consumer, RD_KAFKA_CONSUMER, conf, p, err, errlen) != 0)
-        return EX_SOFTWARE;
+    if (of_kafka_new_member(&p->consumer, conf, p, err, errlen) != 0) return EX_SOFTWARE;
     if (restorer_open(&p->restore, cfg, err, errlen) != 0) return EX_CONFIG;
     return 0;
 }
@@ -586,8 +642,11 @@ static int setup(processor *p, char *err, size_t errlen)
     snprintf(p->source, sizeof(p->source), "orderflow-consumer/%s", p->cfg->consumer_group);
     offsets_init(&p->alo, p->consumer.rk, p->cfg->topic_order_created, p->states,
                  p->partition_count, p->commit_interval_ms);
+    p->alo.member = &p->consumer;
     if (p->eos && transaction_init(&p->txn, &p->producer, p->cfg, err, errlen) != 0)
         return EX_UNAVAILABLE;
+    p->txn.processed = processed_offsets;
+    p->txn.processed_opaque = p;
 
     rd_kafka_poll_set_consumer(p->consumer.rk);
     p->queue = rd_kafka_queue_get_consumer(p->consumer.rk);
@@ -622,7 +681,12 @@ static void housekeeping(processor *p)
         fail(p, of_kafka_exit_code(p->consumer.last_error), "consumer: %s",
              p->consumer.last_error_text);
     if (p->eos) {
-        transaction_maybe_commit(&p->txn, p->consumer.rk, now);
+        /* Not while the group rebalances: the offsets would carry a stale
+         * generation, and the refusal aborts the transaction (of_kafka.h);
+         * a long rebalance still commits before transaction.timeout.ms. */
+        if (!of_kafka_group_rebalancing(&p->consumer) || p->txn.started_ms < 0 ||
+            now - p->txn.started_ms >= TXN_HOLD_MAX_MS)
+            transaction_maybe_commit(&p->txn, p->consumer.rk, now);
         if (p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
     } else {
         offsets_tick(&p->alo, now);
@@ -664,7 +728,13 @@ static int loop(processor *p)
             n = 1 + (more > 0 ? more : 0);
         }
         for (ssize_t i = 0; i < n; i++) {
-            if (!p->fatal_status) process_message(p, batch[i]);
+            if (!p->fatal_status) {
+                /* A rebalance callback served while this batch was fetched
+                 * may have committed the transaction. */
+                if (p->eos) transaction_begin_if_needed(&p->txn);
+                process_message(p, batch[i]);
+                if (p->eos) note_processed(p, batch[i]);
+            }
             rd_kafka_message_destroy(batch[i]);
         }
         /* One write per batch: readers of a pipe see events as they happen. */
