@@ -91,6 +91,7 @@ void offsets_leave_assignment(offset_committer *oc, int timeout_ms)
         if (done) rd_kafka_event_destroy(done);
     }
     rd_kafka_queue_destroy(results);
+    if (oc->static_member) return;
     if (rd_kafka_unsubscribe(rk) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     /* Monotonic: a wall-clock step must not cut the wait short or stretch it. */
     int64_t deadline = of_monotonic_ms() + timeout_ms;

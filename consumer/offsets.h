@@ -30,6 +30,9 @@ typedef struct offset_committer {
     /* The consumer's of_kafka when made by of_kafka_new_member (else NULL):
      * no periodic commit while its group rebalances (kafka/kafka.h says why). */
     of_kafka *member;
+    /* group.instance.id is set: leaving the assignment must not leave the
+     * group, so that a restart within session.timeout.ms rebalances nothing. */
+    int static_member;
 } offset_committer;
 
 /* Starts with nothing stored. states (partition_count entries) stays the
@@ -63,6 +66,10 @@ rd_kafka_resp_err_t offsets_commit_on_revoke(offset_committer *oc, int lost);
 /* Leaves the assignment the way a rebalance does before the close: commit
  * and wait (at most timeout_ms) for the coordinator's answer, unsubscribe,
  * and serve the revoke until nothing is assigned (at most timeout_ms more).
+ * A static member only commits: librdkafka 2.0.2 sends LeaveGroup on an
+ * unsubscribe even for a static member (rdkafka_cgrp.c,
+ * rd_kafka_cgrp_leave_maybe spares only a terminating one), and the close
+ * that follows revokes without leaving.
  * The close then has no commit or partition stop to wait for; a close that
  * waits for one can abort in librdkafka 2.0.2 (rdkafka_cgrp.c:2583). */
 void offsets_leave_assignment(offset_committer *oc, int timeout_ms);

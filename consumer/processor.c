@@ -47,6 +47,7 @@ typedef struct processor {
     transaction txn;      /* exactly_once */
     offset_committer alo; /* at_least_once */
     int eos;
+    int static_member; /* group.instance.id set */
 
     partition_state **states; /* by partition number; NULL when not assigned */
     int32_t partition_count;
@@ -591,6 +592,9 @@ static int open_clients(processor *p, char *err, size_t errlen)
         {"partition.assignment.strategy", "cooperative-sticky"},
     };
     size_t consumer_defaults_used = 7;
+    if (cfg->consumer_instance_id)
+        consumer_defaults[consumer_defaults_used++] =
+            (of_kafka_setting){"group.instance.id", cfg->consumer_instance_id};
     consumer_defaults[consumer_defaults_used] = (of_kafka_setting){NULL, NULL};
     /* at_least_once: we store an offset only when every output before it is
      * delivered, and commit the stored offsets every auto.commit.interval.ms
@@ -616,6 +620,11 @@ static int open_clients(processor *p, char *err, size_t errlen)
     if (rd_kafka_conf_get(conf, "auto.commit.interval.ms", interval, &interval_len) ==
         RD_KAFKA_CONF_OK)
         p->commit_interval_ms = atoi(interval);
+    char instance[256];
+    size_t instance_len = sizeof(instance);
+    p->static_member =
+        rd_kafka_conf_get(conf, "group.instance.id", instance, &instance_len) == RD_KAFKA_CONF_OK &&
+        instance[0] != '\0';
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     if (of_kafka_new_member(&p->consumer, conf, p, err, errlen) != 0) return EX_SOFTWARE;
     if (restorer_open(&p->restore, cfg, err, errlen) != 0) return EX_CONFIG;
@@ -643,6 +652,7 @@ static int setup(processor *p, char *err, size_t errlen)
     offsets_init(&p->alo, p->consumer.rk, p->cfg->topic_order_created, p->states,
                  p->partition_count, p->commit_interval_ms);
     p->alo.member = &p->consumer;
+    p->alo.static_member = p->static_member;
     if (p->eos && transaction_init(&p->txn, &p->producer, p->cfg, err, errlen) != 0)
         return EX_UNAVAILABLE;
     p->txn.processed = processed_offsets;
