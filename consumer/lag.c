@@ -16,6 +16,7 @@
 #include "kafka/kafka.h"
 
 #include "lag.h"
+#include "subcommand.h"
 
 typedef struct lag_options {
     of_cli_common common;
@@ -211,27 +212,12 @@ int lag_main(int argc, char **argv)
     of_log_set_program("orderflow-consumer lag");
     lag_options opts;
     char err[1024];
-    if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        of_warn("%s\nTry 'orderflow-consumer lag --help'.", err);
-        return EX_USAGE;
-    }
-    if (opts.common.help) {
-        usage(stdout);
-        return EX_OK;
-    }
-    if (opts.common.version) {
-        of_cli_print_version("orderflow-consumer");
-        return EX_OK;
-    }
+    int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
     of_config cfg;
-    int status = of_cli_build_config(&opts.common, &cfg, err, sizeof(err));
-    if (status) {
-        of_warn("%s", err);
-        return status;
-    }
+    int status = subcommand_start("lag", parsed, err, &opts.common, usage, &cfg);
+    if (status >= 0) return status;
     const char *group = opts.group ? opts.group : cfg.consumer_group;
     const char *topic = opts.common.topic ? opts.common.topic : cfg.topic_order_created;
-    if (opts.common.verbose) of_config_print(&cfg, stderr);
 
     /* group.id only names whose offsets to read: no subscribe, no commit. */
     const of_kafka_setting forced[] = {

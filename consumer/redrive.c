@@ -26,6 +26,7 @@
 #include "redrive.h"
 #include "restore.h"
 #include "signals.h"
+#include "subcommand.h"
 
 #define DEFAULT_GROUP "orderflow-redrive"
 #define DEFAULT_MAX_REDRIVES 3
@@ -832,27 +833,13 @@ int redrive_main(int argc, char **argv)
     of_log_set_program("orderflow-consumer redrive");
     redrive_options opts;
     char err[1024];
-    if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        of_warn("%s\nTry 'orderflow-consumer redrive --help'.", err);
-        if (opts.has_reason) regfree(&opts.reason);
-        return EX_USAGE;
-    }
-    if (opts.common.help || opts.common.version) {
-        if (opts.common.help)
-            usage(stdout);
-        else
-            of_cli_print_version("orderflow-consumer");
-        if (opts.has_reason) regfree(&opts.reason);
-        return EX_OK;
-    }
+    int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
     of_config cfg;
-    int status = of_cli_build_config(&opts.common, &cfg, err, sizeof(err));
-    if (status) {
-        of_warn("%s", err);
+    int status = subcommand_start("redrive", parsed, err, &opts.common, usage, &cfg);
+    if (status >= 0) {
         if (opts.has_reason) regfree(&opts.reason);
         return status;
     }
-    if (opts.common.verbose) of_config_print(&cfg, stderr);
     redrive *r = calloc(1, sizeof(*r));
     if (!r) {
         of_warn("out of memory");

@@ -29,18 +29,12 @@ b=$LAST_PID
 producer=$!
 PIDS+=("$producer")
 # Both members at work before the third joins.
-for _ in $(seq 300); do
-  grep -q accepted "$WORK/a.out" 2>/dev/null && grep -q accepted "$WORK/b.out" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q accepted "$WORK/a.out" && grep -q accepted "$WORK/b.out" ||
-  fail "a and b did not both get partitions: $(tail -2 "$WORK/a.err" "$WORK/b.err")"
+wait_for_output 30 a b
 sleep 2
 join_ms=$(date +%s%3N)
 start_processor c --json -v "${extra[@]}"
 c=$LAST_PID
-for _ in $(seq 300); do grep -q accepted "$WORK/c.out" 2>/dev/null && break; sleep 0.1; done
-grep -q accepted "$WORK/c.out" || fail "c got no partitions: $(tail -3 "$WORK/c.err")"
+wait_for_output 30 c
 kill -0 "$producer" 2>/dev/null || fail "the input ended before c was at work: lower RATE or raise N"
 wait "$producer" || fail "producer exit $?: $(cat "$WORK/producer.err")"
 end_ms=$(date +%s%3N)

@@ -21,19 +21,13 @@ b=$LAST_PID
   2>"$WORK/producer.err" &
 producer=$!
 PIDS+=("$producer")
-for _ in $(seq 300); do
-  grep -q accepted "$WORK/a.out" 2>/dev/null && grep -q accepted "$WORK/b.out" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q accepted "$WORK/a.out" && grep -q accepted "$WORK/b.out" ||
-  fail "a and b did not both get partitions: $(tail -2 "$WORK/a.err" "$WORK/b.err")"
+wait_for_output 30 a b
 sleep 1
 kill -TERM "$b"
 wait "$b" || fail "b exit $? after SIGTERM: $(tail -3 "$WORK/b.err")"
 start_processor b2 --json -v --instance-id processor-b "${session[@]}"
 b2=$LAST_PID
-for _ in $(seq 600); do grep -q accepted "$WORK/b2.out" 2>/dev/null && break; sleep 0.1; done
-grep -q accepted "$WORK/b2.out" || fail "the restarted b got no partitions: $(tail -3 "$WORK/b2.err")"
+wait_for_output 60 b2
 wait "$producer" || fail "producer exit $?: $(cat "$WORK/producer.err")"
 wait_for_count data-processed "$N" 120
 # a's log up to here: the assignment it had all along.
