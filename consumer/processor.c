@@ -31,7 +31,7 @@
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
 /* exactly_once: the longest a rebalance holds the transaction's commit back
- * (transaction.timeout.ms is 10000). */
+ * (transaction.timeout.ms is 60000: well within it). */
 #define TXN_HOLD_MAX_MS 5000
 #define MAX_PARTITIONS 100000
 
