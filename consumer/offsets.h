@@ -17,6 +17,10 @@
 
 /* How often the committable offsets are handed to librdkafka. */
 #define OFFSETS_STORE_INTERVAL_MS 100
+/* The longest a rebalance holds the periodic commit back: a group that
+ * does not settle (seen on librdkafka's mock cluster under load: 20 s)
+ * must not stop committing altogether. */
+#define OFFSETS_REBALANCE_HOLD_MAX_MS 10000
 
 typedef struct offset_committer {
     rd_kafka_t *consumer;
@@ -30,6 +34,7 @@ typedef struct offset_committer {
     /* The consumer's of_kafka when made by of_kafka_new_member (else NULL):
      * no periodic commit while its group rebalances (kafka/kafka.h says why). */
     of_kafka *member;
+    int64_t held_since_ms; /* when a rebalance began holding the commit back, -1: none */
     /* group.instance.id is set: leaving the assignment must not leave the
      * group, so that a restart within session.timeout.ms rebalances nothing. */
     int static_member;
@@ -48,7 +53,8 @@ int offsets_store(offset_committer *oc);
 /* Call from the loop with of_monotonic_ms(): stores every
  * OFFSETS_STORE_INTERVAL_MS and, when something was stored, starts an
  * asynchronous commit every commit_interval_ms, except while the member's
- * group rebalances (the commit then waits until the rebalance is over). */
+ * group rebalances (the commit then waits until the rebalance is over, at
+ * most OFFSETS_REBALANCE_HOLD_MAX_MS). */
 void offsets_tick(offset_committer *oc, int64_t now_ms);
 
 /* Waits until the producer has nothing in flight (at most timeout_ms, less

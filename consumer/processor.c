@@ -47,7 +47,9 @@ typedef struct processor {
     transaction txn;      /* exactly_once */
     offset_committer alo; /* at_least_once */
     int eos;
-    int static_member; /* group.instance.id set */
+    int rebalancing;              /* of_kafka_group_rebalancing at the last housekeeping */
+    int64_t rebalancing_since_ms; /* when that changed */
+    int static_member;            /* group.instance.id set */
 
     partition_state **states; /* by partition number; NULL when not assigned */
     int32_t partition_count;
@@ -415,11 +417,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
      * commit, which the coordinator could only refuse. */
     int lost = rd_kafka_assignment_lost(rk);
     int aborted = 0;
-    if (p->opts->verbose && parts->cnt > 0) {
-        char list[256];
-        of_warn("%s partitions %s", lost ? "lost" : "revoked",
-                partition_list(parts, list, sizeof(list)));
-    }
+    int64_t start = of_monotonic_ms();
     if (p->eos && lost) {
         aborted = p->txn.open && transaction_abort(&p->txn) == 0;
     } else if (p->eos) {
@@ -441,6 +439,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * (cooperative protocol): read those inputs again. */
         transaction_rewind_assigned(&p->txn, p->consumer.rk);
         restore_assigned(p);
+    }
+    if (p->opts->verbose && parts->cnt > 0) {
+        char list[256];
+        of_warn("%s partitions %s; settled in %" PRId64 " ms", lost ? "lost" : "revoked",
+                partition_list(parts, list, sizeof(list)), of_monotonic_ms() - start);
     }
 }
 
@@ -690,6 +693,15 @@ static void housekeeping(processor *p)
     if (p->consumer.fatal)
         fail(p, of_kafka_exit_code(p->consumer.last_error), "consumer: %s",
              p->consumer.last_error_text);
+    int rebalancing = of_kafka_group_rebalancing(&p->consumer);
+    if (rebalancing != p->rebalancing) {
+        if (p->opts->verbose && rebalancing)
+            of_warn("group rebalancing: offset commits wait");
+        else if (p->opts->verbose)
+            of_warn("group stable again after %" PRId64 " ms", now - p->rebalancing_since_ms);
+        p->rebalancing = rebalancing;
+        p->rebalancing_since_ms = now;
+    }
     if (p->eos) {
         /* Not while the group rebalances: the offsets would carry a stale
          * generation, and the refusal aborts the transaction (of_kafka.h);

@@ -2,7 +2,7 @@
 # Cooperative rebalancing (the processor's default): two processors share
 # the partitions under a steady input and a third joins. Only the
 # partitions that move to it pause; no event of a partition that stays with
-# the first two waits longer than PAUSE_BOUND_MS (1000 ms) from its
+# the first two waits longer than PAUSE_BOUND_MS (1500 ms) from its
 # production to its output while the third joins (docs/operations.md,
 # "Rebalances"). Nothing is lost or emitted twice. GUARANTEE=exactly_once
 # runs it with transactions (the real-Kafka suite does). ASSIGNOR=range
@@ -10,9 +10,9 @@
 # breaks the bound.
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-N=${N:-9000}
+N=${N:-15000}
 RATE=${RATE:-300}
-PAUSE_BOUND_MS=${PAUSE_BOUND_MS:-1000}
+PAUSE_BOUND_MS=${PAUSE_BOUND_MS:-1500}
 # fetch.wait.max.ms=100: librdkafka 2.0.2's mock cluster answers a fetch
 # only when the wait is over (500 ms by default), which would add up to
 # 500 ms to every event and hide what the rebalance costs.
