@@ -171,7 +171,7 @@ START_TEST(no_periodic_commit_while_the_group_rebalances)
 
     partition_state_push(f.states[0], 1, 1);
     atomic_store(&member.group_rebalancing, 0); /* settled: the hold starts over */
-    offsets_tick(&f.oc, 20000);
+    offsets_tick(&f.oc, 1000 + OFFSETS_REBALANCE_HOLD_MAX_MS + 1000);
     ck_assert_int_eq(f.oc.uncommitted, 0);
     ck_assert_int_eq(f.oc.held_since_ms, -1);
     ck_assert_int_eq(committed_after_wait(&f, 0, 2), 2);
