@@ -422,6 +422,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         aborted = p->txn.open && transaction_abort(&p->txn) == 0;
     } else if (p->eos) {
         transaction_commit(&p->txn, p->consumer.rk);
+        /* Refused: abort, then read the partitions we keep again. */
+        if (p->txn.needs_abort) aborted = transaction_abort(&p->txn) == 0;
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms);
         rd_kafka_resp_err_t rc = offsets_commit_on_revoke(&p->alo, lost);
@@ -774,6 +776,9 @@ static void shutdown_stage(processor *p)
 {
     if (p->eos) {
         if (!p->fatal_status) transaction_commit(&p->txn, p->consumer.rk);
+        /* Refused: the outputs must not become visible; the next owner reads
+         * their inputs again from the committed offsets. */
+        if (p->txn.needs_abort) transaction_abort(&p->txn);
     } else if (offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms) != 0) {
         of_warn("%d outputs undelivered at shutdown; their inputs stay uncommitted and will be "
                 "re-processed",

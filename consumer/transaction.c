@@ -82,11 +82,7 @@ void transaction_mark_failed(transaction *txn, rd_kafka_resp_err_t err)
 
 void transaction_commit(transaction *txn, rd_kafka_t *consumer)
 {
-    if (!txn->open || txn->fatal) return;
-    if (txn->needs_abort) {
-        transaction_abort_and_rewind(txn, consumer);
-        return;
-    }
+    if (!txn->open || txn->fatal || txn->needs_abort) return;
     rd_kafka_topic_partition_list_t *positions = NULL;
     rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (txn->processed) {
@@ -103,7 +99,6 @@ void transaction_commit(transaction *txn, rd_kafka_t *consumer)
         if (error) {
             note_error(txn, "send_offsets_to_transaction", error);
             rd_kafka_topic_partition_list_destroy(positions);
-            if (txn->needs_abort) transaction_abort_and_rewind(txn, consumer);
             return;
         }
     }
@@ -120,9 +115,7 @@ void transaction_commit(transaction *txn, rd_kafka_t *consumer)
         note_error(txn, "commit_transaction", error);
         if (!retriable) break;
     }
-    if (txn->needs_abort)
-        transaction_abort_and_rewind(txn, consumer);
-    else if (!txn->fatal) {
+    if (!txn->needs_abort && !txn->fatal) {
         txn->fatal = 1;
         snprintf(txn->error_text, sizeof(txn->error_text), "commit_transaction kept failing");
     }

@@ -47,7 +47,10 @@ void transaction_count(transaction *txn);
 void transaction_mark_failed(transaction *txn, rd_kafka_resp_err_t err);
 /* Commits when the interval has passed or enough outputs are pending. */
 void transaction_maybe_commit(transaction *txn, rd_kafka_t *consumer, int64_t now_ms);
-/* Sends the input offsets (txn->processed) and commits the open transaction. */
+/* Sends the input offsets (txn->processed) and commits the open transaction.
+ * When it cannot (an output failed, or the commit was refused), needs_abort
+ * is set and the caller aborts: the processor must also rebuild the
+ * emitted sets and input positions the aborted outputs stood for. */
 void transaction_commit(transaction *txn, rd_kafka_t *consumer);
 /* Aborts the open transaction: its outputs are never visible to
  * read_committed readers. With none open (an output was refused because a
