@@ -31,8 +31,8 @@
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
 /* exactly_once: the longest a rebalance holds the transaction's commit back
- * (half of transaction.timeout.ms, 60000; see OFFSETS_REBALANCE_HOLD_MAX_MS). */
-#define TXN_HOLD_MAX_MS 30000
+ * (half of transaction.timeout.ms, 30000; see OFFSETS_REBALANCE_HOLD_MAX_MS). */
+#define TXN_HOLD_MAX_MS 15000
 #define MAX_PARTITIONS 100000
 
 typedef struct processor {
