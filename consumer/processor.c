@@ -50,6 +50,8 @@ typedef struct processor {
     int rebalancing;              /* of_kafka_group_rebalancing at the last housekeeping */
     int64_t rebalancing_since_ms; /* when that changed */
     int static_member;            /* group.instance.id set */
+    int sticky;                   /* partition.assignment.strategy has cooperative-sticky */
+    int assigned_once;            /* the rebalance callback has assigned (maybe nothing) */
 
     partition_state **states; /* by partition number; NULL when not assigned */
     int32_t partition_count;
@@ -391,6 +393,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     p->c.rebalances++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        p->assigned_once = 1;
         if (take_partitions(p, parts) != 0) {
             /* Without restored state processing could emit twice: take nothing. */
             release_partitions(p, parts);
@@ -630,6 +633,11 @@ static int open_clients(processor *p, char *err, size_t errlen)
     p->static_member =
         rd_kafka_conf_get(conf, "group.instance.id", instance, &instance_len) == RD_KAFKA_CONF_OK &&
         instance[0] != '\0';
+    char strategy[256];
+    size_t strategy_len = sizeof(strategy);
+    p->sticky = rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &strategy_len) ==
+                    RD_KAFKA_CONF_OK &&
+                strstr(strategy, "cooperative-sticky") != NULL;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     if (of_kafka_new_member(&p->consumer, conf, p, err, errlen) != 0) return EX_SOFTWARE;
     if (restorer_open(&p->restore, cfg, err, errlen) != 0) return EX_CONFIG;
@@ -800,6 +808,16 @@ static void teardown(processor *p)
     restorer_close(&p->restore);
     if (p->output_topic) rd_kafka_topic_destroy(p->output_topic);
     if (p->dead_letter_topic) rd_kafka_topic_destroy(p->dead_letter_topic);
+    if (p->sticky && !p->assigned_once) {
+        /* librdkafka 2.0.2 aborts when it destroys a cooperative-sticky
+         * consumer that joined but was never assigned (the assignor's state
+         * is set by the first assignment; librdkafka issue #4381, fixed in
+         * 2.2.1): seen when a processor stopped past its session was told to
+         * stop before it got partitions again. The consumer is closed
+         * (offsets committed, group left); the process exits now, so its
+         * handle is left to the exit. */
+        p->consumer.rk = NULL;
+    }
     of_kafka_destroy(&p->consumer);
     if (p->eos) transaction_close(&p->txn);
     of_kafka_destroy(&p->producer);
