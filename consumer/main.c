@@ -7,7 +7,9 @@
 
 #include "cli/log.h"
 
+#include "lag.h"
 #include "process.h"
+#include "redrive.h"
 #include "tail.h"
 
 static void usage(FILE *out)
@@ -17,6 +19,8 @@ static void usage(FILE *out)
                  "Commands:\n"
                  "  process       turn order_created events into data_processed events\n"
                  "  tail [TOPIC]  follow data-processed (or TOPIC), once per idempotency key\n"
+                 "  redrive       re-publish dead letters to their source topic\n"
+                 "  lag           a consumer group's committed offsets, log end and lag\n"
                  "\n"
                  "'orderflow-consumer COMMAND --help' shows a command's options.\n"
                  "Example: orderflow-consumer tail --from-beginning -e\n");
@@ -32,6 +36,8 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     if (strcmp(command, "process") == 0) return process_main(argc - 1, argv + 1);
     if (strcmp(command, "tail") == 0) return tail_main(argc - 1, argv + 1);
+    if (strcmp(command, "redrive") == 0) return redrive_main(argc - 1, argv + 1);
+    if (strcmp(command, "lag") == 0) return lag_main(argc - 1, argv + 1);
     if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0) {
         usage(stdout);
         return EX_OK;
@@ -40,7 +46,7 @@ int main(int argc, char **argv)
         of_cli_print_version("orderflow-consumer");
         return EX_OK;
     }
-    of_warn("unknown command '%s'; expected process or tail", command);
+    of_warn("unknown command '%s'; expected process, tail, redrive or lag", command);
     usage(stderr);
     return EX_USAGE;
 }

@@ -13,6 +13,7 @@ void offsets_init(offset_committer *oc, rd_kafka_t *consumer, const char *topic,
         .states = states,
         .partition_count = partition_count,
         .commit_interval_ms = commit_interval_ms,
+        .held_since_ms = -1,
     };
 }
 
@@ -60,7 +61,14 @@ void offsets_tick(offset_committer *oc, int64_t now_ms)
         offsets_store(oc);
         oc->last_store_ms = now_ms;
     }
-    if (oc->uncommitted && now_ms - oc->last_commit_ms >= oc->commit_interval_ms)
+    int hold = oc->member && of_kafka_group_rebalancing(oc->member);
+    if (!hold)
+        oc->held_since_ms = -1;
+    else if (oc->held_since_ms < 0)
+        oc->held_since_ms = now_ms;
+    else if (now_ms - oc->held_since_ms >= OFFSETS_REBALANCE_HOLD_MAX_MS)
+        hold = 0;
+    if (oc->uncommitted && now_ms - oc->last_commit_ms >= oc->commit_interval_ms && !hold)
         commit_stored(oc, now_ms);
 }
 
@@ -90,6 +98,7 @@ void offsets_leave_assignment(offset_committer *oc, int timeout_ms)
         if (done) rd_kafka_event_destroy(done);
     }
     rd_kafka_queue_destroy(results);
+    if (oc->static_member) return;
     if (rd_kafka_unsubscribe(rk) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     /* Monotonic: a wall-clock step must not cut the wait short or stretch it. */
     int64_t deadline = of_monotonic_ms() + timeout_ms;

@@ -17,6 +17,12 @@
 
 /* How often the committable offsets are handed to librdkafka. */
 #define OFFSETS_STORE_INTERVAL_MS 100
+/* The longest a rebalance holds the periodic commit back: a group that
+ * does not settle must not stop committing altogether, though a commit
+ * then may lose the assignment. Rebalances on Kafka settled in 1-2 s, on
+ * librdkafka's mock cluster with both cores busy in up to 20 s (a 10 s cap
+ * lost an assignment there). */
+#define OFFSETS_REBALANCE_HOLD_MAX_MS 60000
 
 typedef struct offset_committer {
     rd_kafka_t *consumer;
@@ -27,6 +33,13 @@ typedef struct offset_committer {
     int64_t last_store_ms;
     int64_t last_commit_ms;
     int uncommitted; /* offsets stored since the last commit */
+    /* The consumer's of_kafka when made by of_kafka_new_member (else NULL):
+     * no periodic commit while its group rebalances (kafka/kafka.h says why). */
+    of_kafka *member;
+    int64_t held_since_ms; /* when a rebalance began holding the commit back, -1: none */
+    /* group.instance.id is set: leaving the assignment must not leave the
+     * group, so that a restart within session.timeout.ms rebalances nothing. */
+    int static_member;
 } offset_committer;
 
 /* Starts with nothing stored. states (partition_count entries) stays the
@@ -41,7 +54,9 @@ int offsets_store(offset_committer *oc);
 
 /* Call from the loop with of_monotonic_ms(): stores every
  * OFFSETS_STORE_INTERVAL_MS and, when something was stored, starts an
- * asynchronous commit every commit_interval_ms. */
+ * asynchronous commit every commit_interval_ms, except while the member's
+ * group rebalances (the commit then waits until the rebalance is over, at
+ * most OFFSETS_REBALANCE_HOLD_MAX_MS). */
 void offsets_tick(offset_committer *oc, int64_t now_ms);
 
 /* Waits until the producer has nothing in flight (at most timeout_ms, less
@@ -59,6 +74,10 @@ rd_kafka_resp_err_t offsets_commit_on_revoke(offset_committer *oc, int lost);
 /* Leaves the assignment the way a rebalance does before the close: commit
  * and wait (at most timeout_ms) for the coordinator's answer, unsubscribe,
  * and serve the revoke until nothing is assigned (at most timeout_ms more).
+ * A static member only commits: librdkafka 2.0.2 sends LeaveGroup on an
+ * unsubscribe even for a static member (rdkafka_cgrp.c,
+ * rd_kafka_cgrp_leave_maybe spares only a terminating one), and the close
+ * that follows revokes without leaving.
  * The close then has no commit or partition stop to wait for; a close that
  * waits for one can abort in librdkafka 2.0.2 (rdkafka_cgrp.c:2583). */
 void offsets_leave_assignment(offset_committer *oc, int timeout_ms);

@@ -21,6 +21,7 @@ typedef struct partition_state {
     uint64_t tail;       /* sequence the next entry gets */
     int64_t committable; /* next offset to commit, -1 if nothing finished yet */
     int64_t stored;      /* last committable passed to librdkafka */
+    int64_t processed;   /* exactly_once: offset after the last input processed, -1 none */
 } partition_state;
 
 /* NULL when out of memory. Sequences start at first_sequence: give each new

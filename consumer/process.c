@@ -22,6 +22,8 @@ static void usage(FILE *out)
                  "  -X, --property KEY=VALUE   any librdkafka property (repeatable)\n"
                  "  -t, --topic NAME           input topic (default order-created)\n"
                  "  -G, --group ID             consumer group (default orderflow-processor)\n"
+                 "      --instance-id ID       static member ID (group.instance.id), one per\n"
+                 "                             instance: a restart keeps its partitions\n"
                  "      --guarantee G          at_least_once (default) or exactly_once\n"
                  "      --json                 JSON lines on stdout (default: text)\n"
                  "  -q, --quiet                no per-event lines\n"
@@ -37,7 +39,7 @@ static void usage(FILE *out)
                  "Example: orderflow-consumer process -b localhost:9092 -v\n");
 }
 
-enum { OPT_GUARANTEE = 1000, OPT_JSON };
+enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID };
 
 int process_main(int argc, char **argv)
 {
@@ -47,10 +49,11 @@ int process_main(int argc, char **argv)
         {"group", required_argument, NULL, 'G'},
         {"guarantee", required_argument, NULL, OPT_GUARANTEE},
         {"json", no_argument, NULL, OPT_JSON},
+        {"instance-id", required_argument, NULL, OPT_INSTANCE_ID},
         {NULL, 0, NULL, 0},
     };
     of_cli_common common = {0};
-    const char *group = NULL, *guarantee = NULL;
+    const char *group = NULL, *guarantee = NULL, *instance_id = NULL;
     int json = 0, opt;
     char err[1024];
     opterr = 0;
@@ -69,6 +72,13 @@ int process_main(int argc, char **argv)
                 goto usage_error;
             }
             guarantee = optarg;
+            break;
+        case OPT_INSTANCE_ID:
+            if (!*optarg) {
+                snprintf(err, sizeof(err), "--instance-id: expected a non-empty ID");
+                goto usage_error;
+            }
+            instance_id = optarg;
             break;
         case OPT_JSON:
             json = 1;
@@ -105,9 +115,14 @@ int process_main(int argc, char **argv)
         free(cfg.consumer_group);
         cfg.consumer_group = strdup(group);
     }
+    if (instance_id) {
+        free(cfg.consumer_instance_id);
+        cfg.consumer_instance_id = strdup(instance_id);
+    }
     if (guarantee)
         cfg.guarantee = strcmp(guarantee, "exactly_once") == 0 ? OF_EXACTLY_ONCE : OF_AT_LEAST_ONCE;
-    if (!cfg.topic_order_created || !cfg.consumer_group) {
+    if (!cfg.topic_order_created || !cfg.consumer_group ||
+        (instance_id && !cfg.consumer_instance_id)) {
         of_warn("out of memory");
         of_config_free(&cfg);
         return EX_OSERR;

@@ -30,6 +30,9 @@
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
+/* exactly_once: the longest a rebalance holds the transaction's commit back
+ * (half of transaction.timeout.ms, 30000; see OFFSETS_REBALANCE_HOLD_MAX_MS). */
+#define TXN_HOLD_MAX_MS 15000
 #define MAX_PARTITIONS 100000
 
 typedef struct processor {
@@ -44,6 +47,11 @@ typedef struct processor {
     transaction txn;      /* exactly_once */
     offset_committer alo; /* at_least_once */
     int eos;
+    int rebalancing;              /* of_kafka_group_rebalancing at the last housekeeping */
+    int64_t rebalancing_since_ms; /* when that changed */
+    int static_member;            /* group.instance.id set */
+    int sticky;                   /* partition.assignment.strategy has cooperative-sticky */
+    int assigned_once;            /* the rebalance callback has assigned (maybe nothing) */
 
     partition_state **states; /* by partition number; NULL when not assigned */
     int32_t partition_count;
@@ -157,7 +165,19 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     char partition[16], offset[24];
     snprintf(partition, sizeof(partition), "%" PRId32, msg->partition);
     snprintf(offset, sizeof(offset), "%" PRId64, msg->offset);
-    rd_kafka_headers_t *headers = rd_kafka_headers_new(4);
+    /* The input's own headers go along (orderflow-consumer redrive puts
+     * them back), with this stage's four replacing any earlier ones. */
+    rd_kafka_headers_t *input_headers = NULL, *headers = NULL;
+    if (rd_kafka_message_headers(msg, &input_headers) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        headers = rd_kafka_headers_copy(input_headers);
+    if (headers) {
+        rd_kafka_header_remove(headers, OF_DEAD_LETTER_ERROR_HEADER);
+        rd_kafka_header_remove(headers, OF_SOURCE_TOPIC_HEADER);
+        rd_kafka_header_remove(headers, OF_SOURCE_PARTITION_HEADER);
+        rd_kafka_header_remove(headers, OF_SOURCE_OFFSET_HEADER);
+    } else {
+        headers = rd_kafka_headers_new(4);
+    }
     of_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, reason, strlen(reason));
     of_kafka_header_add(headers, OF_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
                         strlen(p->cfg->topic_order_created));
@@ -290,6 +310,24 @@ static void release_partitions(processor *p, const rd_kafka_topic_partition_list
     }
 }
 
+/* "1,3,5" (cut with "..." when long), for -v. */
+static const char *partition_list(const rd_kafka_topic_partition_list_t *parts, char *out,
+                                  size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < parts->cnt; i++) {
+        int n = snprintf(out + used, outlen - used, "%s%" PRId32, i ? "," : "",
+                         parts->elems[i].partition);
+        if (n < 0 || (size_t)n >= outlen - used) {
+            snprintf(out + (outlen > 4 ? outlen - 4 : 0), outlen > 4 ? 4 : outlen, "...");
+            break;
+        }
+        used += (size_t)n;
+    }
+    return out;
+}
+
 static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *parts)
 {
     partition_state **fresh = calloc((size_t)parts->cnt + 1, sizeof(*fresh));
@@ -325,9 +363,12 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     for (size_t i = 0; i < count; i++)
         keys += of_dedup_count(fresh[i]->emitted);
     p->c.restored_keys += keys;
-    if (p->opts->verbose)
-        of_warn("assigned %zu partitions; restored %zu keys from %zu records in %" PRId64 " ms",
-                count, keys, p->restore.records_read - before, of_monotonic_ms() - start);
+    if (p->opts->verbose && count > 0) {
+        char list[256];
+        of_warn("assigned partitions %s; restored %zu keys from %zu records in %" PRId64 " ms",
+                partition_list(parts, list, sizeof(list)), keys, p->restore.records_read - before,
+                of_monotonic_ms() - start);
+    }
     free(fresh);
     return 0;
 }
@@ -352,6 +393,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     p->c.rebalances++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        p->assigned_once = 1;
         if (take_partitions(p, parts) != 0) {
             /* Without restored state processing could emit twice: take nothing. */
             release_partitions(p, parts);
@@ -378,10 +420,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
      * commit, which the coordinator could only refuse. */
     int lost = rd_kafka_assignment_lost(rk);
     int aborted = 0;
+    int64_t start = of_monotonic_ms();
     if (p->eos && lost) {
         aborted = p->txn.open && transaction_abort(&p->txn) == 0;
     } else if (p->eos) {
         transaction_commit(&p->txn, p->consumer.rk);
+        /* Refused: abort, then read the partitions we keep again. */
+        if (p->txn.needs_abort) aborted = transaction_abort(&p->txn) == 0;
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms);
         rd_kafka_resp_err_t rc = offsets_commit_on_revoke(&p->alo, lost);
@@ -400,6 +445,34 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         transaction_rewind_assigned(&p->txn, p->consumer.rk);
         restore_assigned(p);
     }
+    if (p->opts->verbose && parts->cnt > 0) {
+        char list[256];
+        of_warn("%s partitions %s; settled in %" PRId64 " ms", lost ? "lost" : "revoked",
+                partition_list(parts, list, sizeof(list)), of_monotonic_ms() - start);
+    }
+}
+
+/* exactly_once: the input is part of the open transaction (unless the
+ * transaction must abort, when it is read again). */
+static void note_processed(processor *p, const rd_kafka_message_t *msg)
+{
+    if (msg->err || p->txn.needs_abort || msg->partition < 0 ||
+        msg->partition >= p->partition_count)
+        return;
+    partition_state *ps = p->states[msg->partition];
+    if (ps) ps->processed = msg->offset + 1;
+}
+
+/* transaction.processed: the input offsets the open transaction stands for. */
+static rd_kafka_topic_partition_list_t *processed_offsets(void *opaque)
+{
+    processor *p = opaque;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+    for (int32_t i = 0; i < p->partition_count; i++)
+        if (p->states[i] && p->states[i]->processed >= 0)
+            rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, i)->offset =
+                p->states[i]->processed;
+    return list;
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -510,7 +583,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
 
     char commit_interval[24];
     snprintf(commit_interval, sizeof(commit_interval), "%d", cfg->commit_interval_ms);
-    const of_kafka_setting consumer_defaults[] = {
+    of_kafka_setting consumer_defaults[10] = {
         {"group.id", cfg->consumer_group},
         {"auto.offset.reset", "earliest"},
         {"session.timeout.ms", "10000"},
@@ -521,8 +594,16 @@ static int open_clients(processor *p, char *err, size_t errlen)
          * events/s (50 MB RSS), 32 MB 95,000/s (90 MB), 64 MB 158,000/s
          * (117 MB) in bench/run's 200,000-event stage run. */
         {"queued.max.messages.kbytes", "32768"},
-        {NULL, NULL},
+        /* A member joining or leaving moves only the partitions that change
+         * owner; the others keep being processed (docs/operations.md,
+         * "Rebalances"). */
+        {"partition.assignment.strategy", "cooperative-sticky"},
     };
+    size_t consumer_defaults_used = 7;
+    if (cfg->consumer_instance_id)
+        consumer_defaults[consumer_defaults_used++] =
+            (of_kafka_setting){"group.instance.id", cfg->consumer_instance_id};
+    consumer_defaults[consumer_defaults_used] = (of_kafka_setting){NULL, NULL};
     /* at_least_once: we store an offset only when every output before it is
      * delivered, and commit the stored offsets every auto.commit.interval.ms
      * (offsets.c says why not librdkafka's own timer).
@@ -547,9 +628,18 @@ static int open_clients(processor *p, char *err, size_t errlen)
     if (rd_kafka_conf_get(conf, "auto.commit.interval.ms", interval, &interval_len) ==
         RD_KAFKA_CONF_OK)
         p->commit_interval_ms = atoi(interval);
+    char instance[256];
+    size_t instance_len = sizeof(instance);
+    p->static_member =
+        rd_kafka_conf_get(conf, "group.instance.id", instance, &instance_len) == RD_KAFKA_CONF_OK &&
+        instance[0] != '\0';
+    char strategy[256];
+    size_t strategy_len = sizeof(strategy);
+    p->sticky = rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &strategy_len) ==
+                    RD_KAFKA_CONF_OK &&
+                strstr(strategy, "cooperative-sticky") != NULL;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    if (of_kafka_new(&p->consumer, RD_KAFKA_CONSUMER, conf, p, err, errlen) != 0)
-        return EX_SOFTWARE;
+    if (of_kafka_new_member(&p->consumer, conf, p, err, errlen) != 0) return EX_SOFTWARE;
     if (restorer_open(&p->restore, cfg, err, errlen) != 0) return EX_CONFIG;
     return 0;
 }
@@ -574,8 +664,12 @@ static int setup(processor *p, char *err, size_t errlen)
     snprintf(p->source, sizeof(p->source), "orderflow-consumer/%s", p->cfg->consumer_group);
     offsets_init(&p->alo, p->consumer.rk, p->cfg->topic_order_created, p->states,
                  p->partition_count, p->commit_interval_ms);
+    p->alo.member = &p->consumer;
+    p->alo.static_member = p->static_member;
     if (p->eos && transaction_init(&p->txn, &p->producer, p->cfg, err, errlen) != 0)
         return EX_UNAVAILABLE;
+    p->txn.processed = processed_offsets;
+    p->txn.processed_opaque = p;
 
     rd_kafka_poll_set_consumer(p->consumer.rk);
     p->queue = rd_kafka_queue_get_consumer(p->consumer.rk);
@@ -609,8 +703,22 @@ static void housekeeping(processor *p)
     if (p->consumer.fatal)
         fail(p, of_kafka_exit_code(p->consumer.last_error), "consumer: %s",
              p->consumer.last_error_text);
+    int rebalancing = of_kafka_group_rebalancing(&p->consumer);
+    if (rebalancing != p->rebalancing) {
+        if (p->opts->verbose && rebalancing)
+            of_warn("group rebalancing: offset commits wait");
+        else if (p->opts->verbose)
+            of_warn("group stable again after %" PRId64 " ms", now - p->rebalancing_since_ms);
+        p->rebalancing = rebalancing;
+        p->rebalancing_since_ms = now;
+    }
     if (p->eos) {
-        transaction_maybe_commit(&p->txn, p->consumer.rk, now);
+        /* Not while the group rebalances: the offsets would carry a stale
+         * generation, and the refusal aborts the transaction (of_kafka.h);
+         * a long rebalance still commits before transaction.timeout.ms. */
+        if (!of_kafka_group_rebalancing(&p->consumer) || p->txn.started_ms < 0 ||
+            now - p->txn.started_ms >= TXN_HOLD_MAX_MS)
+            transaction_maybe_commit(&p->txn, p->consumer.rk, now);
         if (p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
     } else {
         offsets_tick(&p->alo, now);
@@ -652,7 +760,13 @@ static int loop(processor *p)
             n = 1 + (more > 0 ? more : 0);
         }
         for (ssize_t i = 0; i < n; i++) {
-            if (!p->fatal_status) process_message(p, batch[i]);
+            if (!p->fatal_status) {
+                /* A rebalance callback served while this batch was fetched
+                 * may have committed the transaction. */
+                if (p->eos) transaction_begin_if_needed(&p->txn);
+                process_message(p, batch[i]);
+                if (p->eos) note_processed(p, batch[i]);
+            }
             rd_kafka_message_destroy(batch[i]);
         }
         /* One write per batch: readers of a pipe see events as they happen. */
@@ -670,6 +784,9 @@ static void shutdown_stage(processor *p)
 {
     if (p->eos) {
         if (!p->fatal_status) transaction_commit(&p->txn, p->consumer.rk);
+        /* Refused: the outputs must not become visible; the next owner reads
+         * their inputs again from the committed offsets. */
+        if (p->txn.needs_abort) transaction_abort(&p->txn);
     } else if (offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms) != 0) {
         of_warn("%d outputs undelivered at shutdown; their inputs stay uncommitted and will be "
                 "re-processed",
@@ -691,6 +808,16 @@ static void teardown(processor *p)
     restorer_close(&p->restore);
     if (p->output_topic) rd_kafka_topic_destroy(p->output_topic);
     if (p->dead_letter_topic) rd_kafka_topic_destroy(p->dead_letter_topic);
+    if (p->sticky && !p->assigned_once) {
+        /* librdkafka 2.0.2 aborts when it destroys a cooperative-sticky
+         * consumer that joined but was never assigned (the assignor's state
+         * is set by the first assignment; librdkafka issue #4381, fixed in
+         * 2.2.1): seen when a processor stopped past its session was told to
+         * stop before it got partitions again. The consumer is closed
+         * (offsets committed, group left); the process exits now, so its
+         * handle is left to the exit. */
+        p->consumer.rk = NULL;
+    }
     of_kafka_destroy(&p->consumer);
     if (p->eos) transaction_close(&p->txn);
     of_kafka_destroy(&p->producer);

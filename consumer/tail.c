@@ -14,6 +14,7 @@
 
 #include "restore.h"
 #include "signals.h"
+#include "subcommand.h"
 #include "tail.h"
 
 #define DEFAULT_WINDOW 1000000
@@ -285,26 +286,11 @@ int tail_main(int argc, char **argv)
     of_log_set_program("orderflow-consumer tail");
     tail_options opts;
     char err[1024];
-    if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        of_warn("%s\nTry 'orderflow-consumer tail --help'.", err);
-        return EX_USAGE;
-    }
-    if (opts.common.help) {
-        usage(stdout);
-        return EX_OK;
-    }
-    if (opts.common.version) {
-        of_cli_print_version("orderflow-consumer");
-        return EX_OK;
-    }
+    int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
     of_config cfg;
-    int status = of_cli_build_config(&opts.common, &cfg, err, sizeof(err));
-    if (status) {
-        of_warn("%s", err);
-        return status;
-    }
+    int status = subcommand_start("tail", parsed, err, &opts.common, usage, &cfg);
+    if (status >= 0) return status;
     if (!opts.topic) opts.topic = cfg.topic_data_processed;
-    if (opts.common.verbose) of_config_print(&cfg, stderr);
 
     /* No group membership and no commits: a tail never disturbs the stage. */
     const of_kafka_setting forced[] = {

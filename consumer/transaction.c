@@ -82,15 +82,16 @@ void transaction_mark_failed(transaction *txn, rd_kafka_resp_err_t err)
 
 void transaction_commit(transaction *txn, rd_kafka_t *consumer)
 {
-    if (!txn->open || txn->fatal) return;
-    if (txn->needs_abort) {
-        transaction_abort_and_rewind(txn, consumer);
-        return;
-    }
+    if (!txn->open || txn->fatal || txn->needs_abort) return;
     rd_kafka_topic_partition_list_t *positions = NULL;
-    rd_kafka_resp_err_t rc = rd_kafka_assignment(consumer, &positions);
-    if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && positions->cnt > 0) {
-        rd_kafka_position(consumer, positions);
+    rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (txn->processed) {
+        positions = txn->processed(txn->processed_opaque);
+    } else {
+        rc = rd_kafka_assignment(consumer, &positions);
+        if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_position(consumer, positions);
+    }
+    if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && positions && positions->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *group = rd_kafka_consumer_group_metadata(consumer);
         rd_kafka_error_t *error = rd_kafka_send_offsets_to_transaction(txn->producer->rk, positions,
                                                                        group, TXN_REMAINING_TIME);
@@ -98,7 +99,6 @@ void transaction_commit(transaction *txn, rd_kafka_t *consumer)
         if (error) {
             note_error(txn, "send_offsets_to_transaction", error);
             rd_kafka_topic_partition_list_destroy(positions);
-            if (txn->needs_abort) transaction_abort_and_rewind(txn, consumer);
             return;
         }
     }
@@ -115,9 +115,7 @@ void transaction_commit(transaction *txn, rd_kafka_t *consumer)
         note_error(txn, "commit_transaction", error);
         if (!retriable) break;
     }
-    if (txn->needs_abort)
-        transaction_abort_and_rewind(txn, consumer);
-    else if (!txn->fatal) {
+    if (!txn->needs_abort && !txn->fatal) {
         txn->fatal = 1;
         snprintf(txn->error_text, sizeof(txn->error_text), "commit_transaction kept failing");
     }
@@ -151,6 +149,10 @@ void transaction_rewind_to_committed(transaction *txn, rd_kafka_t *consumer,
 
 int transaction_abort(transaction *txn)
 {
+    if (!txn->open) {
+        txn->needs_abort = 0;
+        return 0;
+    }
     rd_kafka_error_t *error = rd_kafka_abort_transaction(txn->producer->rk, TXN_REMAINING_TIME);
     if (error) {
         note_error(txn, "abort_transaction", error);

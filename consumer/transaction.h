@@ -19,6 +19,14 @@ typedef struct transaction {
     uint64_t commits;
     uint64_t aborts;
     char error_text[512];
+    /* The input offsets the open transaction stands for: a new list of the
+     * offset after the last input processed in each partition (set by the
+     * processor; NULL: the consumer's positions). Not the positions: a
+     * batch of messages is returned (and the positions advanced) before
+     * they are processed, and librdkafka can serve a rebalance callback,
+     * which commits, in the middle of fetching that batch. */
+    rd_kafka_topic_partition_list_t *(*processed)(void *opaque);
+    void *processed_opaque;
 } transaction;
 
 /* init_transactions: registers the producer's transactional.id with the
@@ -39,11 +47,15 @@ void transaction_count(transaction *txn);
 void transaction_mark_failed(transaction *txn, rd_kafka_resp_err_t err);
 /* Commits when the interval has passed or enough outputs are pending. */
 void transaction_maybe_commit(transaction *txn, rd_kafka_t *consumer, int64_t now_ms);
-/* Sends the consumer's positions and commits the open transaction. */
+/* Sends the input offsets (txn->processed) and commits the open transaction.
+ * When it cannot (an output failed, or the commit was refused), needs_abort
+ * is set and the caller aborts: the processor must also rebuild the
+ * emitted sets and input positions the aborted outputs stood for. */
 void transaction_commit(transaction *txn, rd_kafka_t *consumer);
 /* Aborts the open transaction: its outputs are never visible to
- * read_committed readers. Returns 0, or -1 (logged; the transaction state is
- * then fatal). */
+ * read_committed readers. With none open (an output was refused because a
+ * rebalance callback had just committed the last one) there is nothing to
+ * abort. Returns 0, or -1 (logged; the transaction state is then fatal). */
 int transaction_abort(transaction *txn);
 /* Seeks every assigned partition back to its committed offset, so inputs
  * whose outputs were aborted are read again. */

@@ -67,6 +67,7 @@ void of_config_free(of_config *cfg)
     free(cfg->topic_dead_letter);
     free(cfg->producer_source);
     free(cfg->consumer_group);
+    free(cfg->consumer_instance_id);
     /* A second free (or a free after a failed init) must be harmless. */
     memset(cfg, 0, sizeof(*cfg));
 }

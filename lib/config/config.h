@@ -34,10 +34,11 @@ typedef struct of_config {
     char *producer_source;   /* "orderflow-producer" */
     int producer_timeout_ms; /* 30000: delivery (message.timeout.ms) and flush bound */
 
-    char *consumer_group;   /* "orderflow-processor" */
-    of_guarantee guarantee; /* at_least_once */
-    size_t dedup_window;    /* 100000 idempotency keys remembered per partition */
-    int commit_interval_ms; /* 1000: offset commit / transaction interval */
+    char *consumer_group;       /* "orderflow-processor" */
+    char *consumer_instance_id; /* group.instance.id (static membership), NULL: none */
+    of_guarantee guarantee;     /* at_least_once */
+    size_t dedup_window;        /* 100000 idempotency keys remembered per partition */
+    int commit_interval_ms;     /* 1000: offset commit / transaction interval */
 
     of_limits limits; /* defaults: docs/envelope.md, "Limits" */
 

@@ -62,6 +62,8 @@ static const setting_def settings[] = {
     {"producer", "timeout_ms", KIND_INT, offsetof(of_config, producer_timeout_ms), TARGET_INT, 1,
      INT_MAX},
     {"consumer", "group", KIND_STRING, offsetof(of_config, consumer_group), TARGET_INT, 0, 0},
+    {"consumer", "instance_id", KIND_STRING, offsetof(of_config, consumer_instance_id), TARGET_INT,
+     0, 0},
     {"consumer", "guarantee", KIND_GUARANTEE, offsetof(of_config, guarantee), TARGET_INT, 0, 0},
     {"consumer", "dedup_window", KIND_INT, offsetof(of_config, dedup_window), TARGET_SIZE, 1,
      10000000},

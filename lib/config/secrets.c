@@ -106,6 +106,7 @@ void of_config_print(const of_config *cfg, FILE *out)
     fprintf(out, "    timeout_ms = %d;\n", cfg->producer_timeout_ms);
     fputs("};\n\nconsumer:\n{\n", out);
     print_setting(out, "group", cfg->consumer_group);
+    if (cfg->consumer_instance_id) print_setting(out, "instance_id", cfg->consumer_instance_id);
     print_setting(out, "guarantee",
                   cfg->guarantee == OF_EXACTLY_ONCE ? "exactly_once" : "at_least_once");
     fprintf(out, "    dedup_window = %zu;\n", cfg->dedup_window);

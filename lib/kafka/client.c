@@ -33,6 +33,18 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
  * rather than once per attempt and handle. */
 static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *message)
 {
+    of_kafka *kafka = rd_kafka_opaque(rk);
+    if (kafka && kafka->track_group && strcmp(facility, "CGRPJOINSTATE") == 0) {
+        /* Group "NAME" changed join state FROM -> TO (state S) */
+        const char *to = strstr(message, " changed join state ");
+        to = to ? strstr(to, " -> ") : NULL;
+        if (to) {
+            to += 4;
+            int steady = strncmp(to, "steady ", 7) == 0 || strncmp(to, "init ", 5) == 0;
+            atomic_store(&kafka->group_rebalancing, !steady);
+        }
+    }
+    if (kafka && kafka->hide_debug && level >= 7) return;
     if (strcmp(facility, "CONFWARN") == 0 && strstr(message, "will be ignored by this")) return;
     if (strcmp(facility, "FAIL") == 0) return;
     struct timespec now;
@@ -41,11 +53,14 @@ static void on_log(const rd_kafka_t *rk, int level, const char *facility, const 
             now.tv_nsec / 1000000, facility, rd_kafka_name(rk), message);
 }
 
-int of_kafka_new(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
-                 char *err, size_t errlen)
+static int create(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
+                  int track_group, int hide_debug, char *err, size_t errlen)
 {
     memset(kafka, 0, sizeof(*kafka));
     kafka->app_opaque = app_opaque;
+    kafka->track_group = track_group;
+    kafka->hide_debug = hide_debug;
+    atomic_init(&kafka->group_rebalancing, 0);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, kafka);
@@ -59,6 +74,37 @@ int of_kafka_new(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, v
         return -1;
     }
     return 0;
+}
+
+int of_kafka_new(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
+                 char *err, size_t errlen)
+{
+    return create(kafka, type, conf, app_opaque, 0, 0, err, errlen);
+}
+
+int of_kafka_new_member(of_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaque, char *err,
+                        size_t errlen)
+{
+    char debug[512];
+    size_t len = sizeof(debug);
+    if (rd_kafka_conf_get(conf, "debug", debug, &len) != RD_KAFKA_CONF_OK) debug[0] = '\0';
+    int hide = debug[0] == '\0';
+    if (!strstr(debug, "cgrp") && !strstr(debug, "all")) {
+        char value[600], why[256];
+        snprintf(value, sizeof(value), "%s%scgrp", debug, debug[0] ? "," : "");
+        if (rd_kafka_conf_set(conf, "debug", value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            snprintf(err, errlen, "cannot follow the consumer group's state (debug=%s): %s", value,
+                     why);
+            return -1;
+        }
+    }
+    return create(kafka, RD_KAFKA_CONSUMER, conf, app_opaque, 1, hide, err, errlen);
+}
+
+int of_kafka_group_rebalancing(of_kafka *kafka)
+{
+    return atomic_load(&kafka->group_rebalancing);
 }
 
 void of_kafka_destroy(of_kafka *kafka)

@@ -4,6 +4,7 @@
 #ifndef OF_KAFKA_H
 #define OF_KAFKA_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,11 @@ typedef struct of_kafka {
     uint64_t connection_errors; /* refused, unresolvable or all brokers down */
     int fatal;                  /* librdkafka raised a fatal error: the handle is unusable */
     void *app_opaque;           /* for the program's own callbacks */
+    /* of_kafka_new_member only. The log callback runs on librdkafka's own
+     * threads, hence the atomic. */
+    int track_group;              /* follow the group's join state */
+    int hide_debug;               /* debug lines: asked for by this glue, not the user */
+    atomic_int group_rebalancing; /* the join state is not steady */
 } of_kafka;
 
 /* Creates the client (producer or consumer per type) from conf, which it takes
@@ -47,6 +53,19 @@ typedef struct of_kafka {
  * with err. */
 int of_kafka_new(of_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
                  char *err, size_t errlen);
+/* of_kafka_new for a consumer that joins a group, following the group's
+ * join state for of_kafka_group_rebalancing. librdkafka tells that state
+ * only in its cgrp debug lines: "cgrp" is added to the debug property, and
+ * unless the user asked for debug output those lines are not printed. */
+int of_kafka_new_member(of_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaque, char *err,
+                        size_t errlen);
+/* 1 while the group of an of_kafka_new_member consumer is rebalancing (its
+ * join state is not steady), else 0. librdkafka before 2.10 takes an offset
+ * commit refused with ILLEGAL_GENERATION during a rebalance for a lost
+ * assignment and revokes every partition (librdkafka issue #4059, fixed by
+ * #4908): a commit sent while the member waits for its JoinGroup reaches the
+ * coordinator after the generation changed. Commit only when this is 0. */
+int of_kafka_group_rebalancing(of_kafka *kafka);
 /* Destroys the handle (no flush: callers flush/close first). */
 void of_kafka_destroy(of_kafka *kafka);
 /* 1 when every broker has been down since the last time this returned 1 and

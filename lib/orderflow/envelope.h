@@ -30,6 +30,9 @@ OF_BEGIN_DECLS
 #define OF_SOURCE_TOPIC_HEADER "orderflow-source-topic"
 #define OF_SOURCE_PARTITION_HEADER "orderflow-source-partition"
 #define OF_SOURCE_OFFSET_HEADER "orderflow-source-offset"
+/* Set by orderflow-consumer redrive: how often the record was re-published
+ * (docs/operations.md, "Redriving dead letters"). */
+#define OF_REDRIVE_COUNT_HEADER "orderflow-redrive-count"
 
 typedef struct of_str {
     const char *ptr; /* NULL when absent */

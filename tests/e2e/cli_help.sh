@@ -22,6 +22,8 @@ check_help producer "$ORDERFLOW_PRODUCER"
 check_help consumer "$ORDERFLOW_CONSUMER"
 check_help process "$ORDERFLOW_CONSUMER" process
 check_help tail "$ORDERFLOW_CONSUMER" tail
+check_help redrive "$ORDERFLOW_CONSUMER" redrive
+check_help lag "$ORDERFLOW_CONSUMER" lag
 check_help broker "$ORDERFLOW_BROKER"
 for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER" "$ORDERFLOW_BROKER"; do
   "$exe" --version | grep "0\.[0-9]" >/dev/null || fail "$exe --version"

@@ -84,6 +84,21 @@ start_processor() {
   PIDS+=("$LAST_PID")
 }
 
+# wait_for_output SECONDS NAME...: until each processor started as NAME has
+# processed an event (an "accepted" line in $WORK/NAME.out).
+wait_for_output() {
+  local seconds=$1 name
+  shift
+  for name in "$@"; do
+    for _ in $(seq $((seconds * 10))); do
+      grep -q accepted "$WORK/$name.out" 2>/dev/null && break
+      sleep 0.1
+    done
+    grep -q accepted "$WORK/$name.out" 2>/dev/null ||
+      fail "processor $name processed nothing in $seconds s: $(tail -3 "$WORK/$name.err")"
+  done
+}
+
 # topic_count TOPIC [low]: records in TOPIC (sum of high watermarks), or with
 # "low" how many the broker has dropped (sum of low watermarks). Retries for
 # up to 30 s while the broker is away (the chaos run takes it down).

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Prints every record of a topic as one JSON line: partition, offset, key,
-value (text), headers (object). Usage: read_topic.py BROKERS TOPIC"""
+value (text), headers (object), timestamp (ms). Usage: read_topic.py BROKERS TOPIC"""
 import json
 import sys
 
@@ -27,5 +27,6 @@ while left:
         "value": m.value().decode("utf-8", "replace") if m.value() is not None else None,
         "value_len": len(m.value() or b""),
         "headers": {k: v.decode("utf-8", "replace") for k, v in (m.headers() or [])},
+        "timestamp": m.timestamp()[1],
     }))
 c.close()

@@ -264,8 +264,8 @@ static const error_case error_cases[] = {
     {"consumer: {\n timeout_ms = 5; };\n", 2,
      "unknown setting 'consumer.timeout_ms'; did you mean 'producer.timeout_ms'?"},
     {"consumer: { zzzzzzzzz = 1; };\n", 1,
-     "unknown setting 'consumer.zzzzzzzzz' (known in consumer: group, guarantee, dedup_window, "
-     "commit_interval_ms)"},
+     "unknown setting 'consumer.zzzzzzzzz' (known in consumer: group, instance_id, guarantee, "
+     "dedup_window, commit_interval_ms)"},
     {"\nbrokers = \"a:1\";\n", 2, "unknown setting 'brokers'; did you mean 'kafka.brokers'?"},
     {"consumer: { commit_interval = 5; };\n", 1,
      "unknown setting 'consumer.commit_interval'; did you mean 'consumer.commit_interval_ms'?"},
@@ -535,6 +535,8 @@ START_TEST(test_print_round_trip)
     cfg.topic_dead_letter = strdup("dlq");
     ck_assert_ptr_nonnull(cfg.topic_dead_letter);
     cfg.guarantee = OF_EXACTLY_ONCE;
+    cfg.consumer_instance_id = strdup("host-7");
+    ck_assert_ptr_nonnull(cfg.consumer_instance_id);
     cfg.producer_timeout_ms = 1234;
     cfg.dedup_window = 77;
     cfg.commit_interval_ms = 99;
@@ -556,6 +558,7 @@ START_TEST(test_print_round_trip)
     ck_assert_str_eq(back.topic_order_created, "order-created");
     ck_assert_str_eq(back.topic_dead_letter, "dlq");
     ck_assert_int_eq(back.guarantee, OF_EXACTLY_ONCE);
+    ck_assert_str_eq(back.consumer_instance_id, "host-7");
     ck_assert_int_eq(back.producer_timeout_ms, 1234);
     ck_assert_uint_eq(back.dedup_window, 77);
     ck_assert_int_eq(back.commit_interval_ms, 99);

@@ -149,12 +149,43 @@ START_TEST(a_lost_assignment_commits_nothing)
 }
 END_TEST
 
+/* While the member's group rebalances the periodic commit waits (a commit
+ * refused with ILLEGAL_GENERATION would lose the assignment in librdkafka
+ * 2.0.2), at most OFFSETS_REBALANCE_HOLD_MAX_MS. */
+START_TEST(no_periodic_commit_while_the_group_rebalances)
+{
+    fixture f;
+    fixture_start(&f, 1000);
+    of_kafka member = {0};
+    atomic_init(&member.group_rebalancing, 1);
+    f.oc.member = &member;
+    partition_state_push(f.states[0], 0, 1);
+    offsets_tick(&f.oc, 1000);
+    ck_assert_int_eq(f.states[0]->stored, 1);
+    ck_assert_int_eq(f.oc.uncommitted, 1); /* held */
+    offsets_tick(&f.oc, 1000 + OFFSETS_REBALANCE_HOLD_MAX_MS - 1);
+    ck_assert_int_eq(f.oc.uncommitted, 1);
+    offsets_tick(&f.oc, 1000 + OFFSETS_REBALANCE_HOLD_MAX_MS);
+    ck_assert_int_eq(f.oc.uncommitted, 0); /* a group that does not settle */
+    ck_assert_int_eq(committed_after_wait(&f, 0, 1), 1);
+
+    partition_state_push(f.states[0], 1, 1);
+    atomic_store(&member.group_rebalancing, 0); /* settled: the hold starts over */
+    offsets_tick(&f.oc, 1000 + OFFSETS_REBALANCE_HOLD_MAX_MS + 1000);
+    ck_assert_int_eq(f.oc.uncommitted, 0);
+    ck_assert_int_eq(f.oc.held_since_ms, -1);
+    ck_assert_int_eq(committed_after_wait(&f, 0, 2), 2);
+    fixture_stop(&f);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
         stores_only_what_moved,
         commits_on_the_interval_behind_delivered_outputs,
         a_lost_assignment_commits_nothing,
+        no_periodic_commit_while_the_group_rebalances,
         NULL,
     };
     return check_run_tests("offsets", tests, 60);

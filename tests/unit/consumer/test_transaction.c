@@ -124,6 +124,9 @@ START_TEST(a_failed_delivery_aborts_instead_of_committing)
     ck_assert_str_eq(f.txn.error_text, "output not delivered: Local: Message timed out");
     transaction_begin_if_needed(&f.txn); /* refused until aborted */
     transaction_commit(&f.txn, f.consumer);
+    assert_state(&f.txn, 1, 0, 0); /* not committed: the caller aborts */
+    ck_assert_int_eq(f.txn.needs_abort, 1);
+    transaction_abort_and_rewind(&f.txn, f.consumer);
     assert_state(&f.txn, 0, 0, 1);
     ck_assert_int_eq(f.txn.needs_abort, 0);
     transaction_begin_if_needed(&f.txn);
