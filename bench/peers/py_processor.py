@@ -4,7 +4,7 @@ order-created in a group, decode and validate, apply the rules, produce
 data_processed to the same partition with the same headers, and store an
 input offset only once its output is delivered (auto-commit of stored
 offsets), as orderflow-consumer process does. Stops on SIGTERM.
-usage: py_processor.py BROKERS"""
+usage: py_processor.py BROKERS [GROUP]"""
 import json
 import signal
 import sys
@@ -16,7 +16,8 @@ from envelope import data_processed, process, validate
 brokers = sys.argv[1]
 running = [True]
 signal.signal(signal.SIGTERM, lambda *_: running.__setitem__(0, False))
-c = Consumer({"bootstrap.servers": brokers, "group.id": "py-processor",
+group = sys.argv[2] if len(sys.argv) > 2 else "py-processor"
+c = Consumer({"bootstrap.servers": brokers, "group.id": group,
               "auto.offset.reset": "earliest", "enable.auto.offset.store": False,
               "enable.partition.eof": False})
 p = Producer({"bootstrap.servers": brokers, "enable.idempotence": True, "acks": "all",
