@@ -91,26 +91,6 @@ static void absorb(restorer *r, rd_kafka_message_t *msg, partition_state *ps, in
     of_dedup_insert(ps->emitted, key, key_len);
 }
 
-/* librdkafka 2.0.2 stops fetching a partition while the prefetch queue is
- * over queued.max.messages.kbytes and looks again only when its broker
- * thread wakes up: at the next response or request, else after 1 s. A
- * restore reads faster than it absorbs, so it hit that wall every 8 MB and
- * spent most of its time asleep (12 x 100,000 records: 27 s, 26 of them
- * waiting). A request to that broker (a watermark query, one round trip)
- * wakes the thread as soon as we have emptied the queue. 2.2.0 has
- * fetch.queue.backoff.ms for this. */
-static void wake_fetcher(restorer *r, const rd_kafka_topic_partition_list_t *list,
-                         const uint8_t *at_end)
-{
-    for (int i = 0; i < list->cnt; i++) {
-        if (at_end[i]) continue;
-        int64_t low, high;
-        rd_kafka_query_watermark_offsets(r->kafka.rk, list->elems[i].topic,
-                                         list->elems[i].partition, &low, &high, 1000);
-        return;
-    }
-}
-
 int restorer_restore(restorer *r, partition_state **states, size_t count,
                      volatile sig_atomic_t *stop, int timeout_ms, char *err, size_t errlen)
 {
@@ -137,6 +117,7 @@ int restorer_restore(restorer *r, partition_state **states, size_t count,
     uint8_t *at_end = calloc((size_t)list->cnt, 1);
     int64_t deadline = of_monotonic_ms() + timeout_ms;
     int status = 0;
+    unsigned wake_cursor = 0;
     while (remaining > 0) {
         if (*stop) {
             snprintf(err, errlen, "restore interrupted");
@@ -154,7 +135,9 @@ int restorer_restore(restorer *r, partition_state **states, size_t count,
         }
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(r->kafka.rk, 10);
         if (!msg) {
-            wake_fetcher(r, list, at_end);
+            /* A restore reads faster than it absorbs: without this it spent
+             * most of its time waiting (see of_kafka_wake_fetcher). */
+            of_kafka_wake_fetcher(r->kafka.rk, &wake_cursor);
             continue;
         }
         int is_output = strcmp(rd_kafka_topic_name(msg->rkt), output) == 0;
