@@ -24,6 +24,7 @@
 #define RING_CAPACITY (1u << 16)
 /* Stop taking input while this many outputs wait for the broker. */
 #define OUTQ_HIGH_WATER 10000
+#define WAKE_AFTER 4096 /* a backlog, not a trickle: see loop() */
 #define STORE_INTERVAL_MS 100
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
@@ -695,7 +696,7 @@ static int loop(processor *p)
 {
     rd_kafka_message_t *batch[BATCH_SIZE];
     unsigned wake_cursor = 0; /* bench tuning: see of_kafka_wake_fetcher */
-    int fetched = 0;
+    size_t drained = 0;       /* events since the queue was last empty */
     while (!*p->opts->stop && !p->fatal_status) {
         if (rd_kafka_outq_len(p->producer.rk) > OUTQ_HIGH_WATER) {
             /* Backpressure: the broker is behind; let it catch up. */
@@ -708,12 +709,13 @@ static int loop(processor *p)
          * waiting: rd_kafka_consume_batch_queue alone holds a part batch
          * back until its timeout, which a low rate pays as latency. */
         ssize_t n = 0;
-        batch[0] = rd_kafka_consume_queue(p->queue, fetched ? 10 : 100);
-        if (!batch[0] && fetched) of_kafka_wake_fetcher(p->consumer.rk, &wake_cursor);
-        fetched = batch[0] != NULL;
+        batch[0] = rd_kafka_consume_queue(p->queue, drained >= WAKE_AFTER ? 10 : 100);
+        if (!batch[0] && drained >= WAKE_AFTER) of_kafka_wake_fetcher(p->consumer.rk, &wake_cursor);
+        if (!batch[0]) drained = 0;
         if (batch[0]) {
             ssize_t more = rd_kafka_consume_batch_queue(p->queue, 0, batch + 1, BATCH_SIZE - 1);
             n = 1 + (more > 0 ? more : 0);
+            drained += (size_t)n;
         }
         for (ssize_t i = 0; i < n; i++) {
             if (!p->fatal_status) process_message(p, batch[i]);
