@@ -41,15 +41,16 @@ import org.apache.kafka.streams.state.Stores;
  * -source-topic, -source-partition and -source-offset headers. Input whose
  * idempotency key was already processed is skipped: the emitted keys live in a
  * logged (changelog-backed) in-memory store, restored on assignment, the
- * Streams way of keeping that state in Kafka.
+ * Streams way of keeping that state in Kafka. Outputs carry the time they
+ * were emitted (as a librdkafka producer stamps them), not the input's.
  *
- * usage: StreamsStage BROKERS APPLICATION_ID at_least_once|exactly_once_v2
+ * usage: StreamsStage BROKERS APPLICATION_ID at_least_once|exactly_once_v2 [IN OUT DLQ]
  * Runs until SIGTERM, then closes cleanly.
  */
 public final class StreamsStage {
-    static final String IN = "order-created";
-    static final String OUT = "data-processed";
-    static final String DLQ = "order-created.dlq";
+    static String IN = "order-created";
+    static String OUT = "data-processed";
+    static String DLQ = "order-created.dlq";
     static final String STORE = "emitted-keys";
     static final long INT64_MAX = Long.MAX_VALUE;
     static final byte[] CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
@@ -126,7 +127,7 @@ public final class StreamsStage {
                 h.add("orderflow-source-offset",
                         Long.toString(md.offset()).getBytes(StandardCharsets.UTF_8));
                 context.forward(new Record<>(record.key(), new Out(record.value(), partition),
-                        record.timestamp(), h), "dlq");
+                        System.currentTimeMillis(), h), "dlq");
                 return;
             }
             String key = "data_processed:" + ev.get("idempotencykey").asText();
@@ -142,7 +143,7 @@ public final class StreamsStage {
             h.add("content-type", CONTENT_TYPE);
             h.add("idempotency-key", key.getBytes(StandardCharsets.UTF_8));
             context.forward(new Record<>(record.key(), new Out(value, partition),
-                    record.timestamp(), h), "out");
+                    System.currentTimeMillis(), h), "out");
         }
 
         /** The rules of lib/processing/rules.c, in the same order, same reasons. */
@@ -283,9 +284,15 @@ public final class StreamsStage {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: StreamsStage BROKERS APPLICATION_ID at_least_once|exactly_once_v2");
+        if (args.length != 3 && args.length != 6) {
+            System.err.println("usage: StreamsStage BROKERS APPLICATION_ID "
+                    + "at_least_once|exactly_once_v2 [IN OUT DLQ]");
             System.exit(64);
+        }
+        if (args.length == 6) {
+            IN = args[3];
+            OUT = args[4];
+            DLQ = args[5];
         }
         String applicationId = args[1];
         Properties props = new Properties();
