@@ -117,6 +117,7 @@ int restorer_restore(restorer *r, partition_state **states, size_t count,
     uint8_t *at_end = calloc((size_t)list->cnt, 1);
     int64_t deadline = of_monotonic_ms() + timeout_ms;
     int status = 0;
+    unsigned wake_cursor = 0;
     while (remaining > 0) {
         if (*stop) {
             snprintf(err, errlen, "restore interrupted");
@@ -132,8 +133,13 @@ int restorer_restore(restorer *r, partition_state **states, size_t count,
             status = -1;
             break;
         }
-        rd_kafka_message_t *msg = rd_kafka_consumer_poll(r->kafka.rk, 100);
-        if (!msg) continue;
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(r->kafka.rk, 10);
+        if (!msg) {
+            /* A restore reads faster than it absorbs: without this it spent
+             * most of its time waiting (see of_kafka_wake_fetcher). */
+            of_kafka_wake_fetcher(r->kafka.rk, &wake_cursor);
+            continue;
+        }
         int is_output = strcmp(rd_kafka_topic_name(msg->rkt), output) == 0;
         partition_state *ps = state_for(states, count, msg->partition);
         if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

@@ -253,6 +253,10 @@ static int follow(tail_state *t)
             continue;
         }
         if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            /* A partition caught up: show what we have (on a busy topic
+             * there is always some event or end-of-partition to poll, and
+             * the flush above would wait for a full buffer). */
+            fflush(stdout);
             if (msg->partition >= 0 && msg->partition < t->partition_count &&
                 !t->at_end[msg->partition]) {
                 t->at_end[msg->partition] = 1;

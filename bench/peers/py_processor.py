@@ -4,7 +4,7 @@ order-created in a group, decode and validate, apply the rules, produce
 data_processed to the same partition with the same headers, and store an
 input offset only once its output is delivered (auto-commit of stored
 offsets), as orderflow-consumer process does. Stops on SIGTERM.
-usage: py_processor.py BROKERS"""
+usage: py_processor.py BROKERS [GROUP [IN OUT DLQ]]"""
 import json
 import signal
 import sys
@@ -16,12 +16,15 @@ from envelope import data_processed, process, validate
 brokers = sys.argv[1]
 running = [True]
 signal.signal(signal.SIGTERM, lambda *_: running.__setitem__(0, False))
-c = Consumer({"bootstrap.servers": brokers, "group.id": "py-processor",
+group = sys.argv[2] if len(sys.argv) > 2 else "py-processor"
+IN, OUT, DLQ = sys.argv[3:6] if len(sys.argv) > 5 else ("order-created", "data-processed",
+                                                         "order-created.dlq")
+c = Consumer({"bootstrap.servers": brokers, "group.id": group,
               "auto.offset.reset": "earliest", "enable.auto.offset.store": False,
               "enable.partition.eof": False})
 p = Producer({"bootstrap.servers": brokers, "enable.idempotence": True, "acks": "all",
               "queue.buffering.max.messages": 1000000})
-c.subscribe(["order-created"])
+c.subscribe([IN])
 
 
 def stored_after_delivery(msg_in):
@@ -42,14 +45,14 @@ while running[0]:
             ev = None
         reason = validate(ev)
         if reason:
-            p.produce("order-created.dlq", m.value(), key=m.key(), partition=m.partition(),
+            p.produce(DLQ, m.value(), key=m.key(), partition=m.partition(),
                       headers=[("orderflow-error", reason.encode())],
                       on_delivery=stored_after_delivery(m))
             continue
         out = data_processed(ev, process(ev["data"]))
         while True:
             try:
-                p.produce("data-processed", json.dumps(out, separators=(",", ":")),
+                p.produce(OUT, json.dumps(out, separators=(",", ":")),
                           key=m.key(), partition=m.partition(),
                           headers=[("content-type", b"application/cloudevents+json; charset=utf-8"),
                                    ("idempotency-key", out["idempotencykey"].encode())],

@@ -127,3 +127,16 @@ void *of_kafka_app_opaque(void *rk_opaque)
 {
     return rk_opaque ? ((of_kafka *)rk_opaque)->app_opaque : NULL;
 }
+
+void of_kafka_wake_fetcher(rd_kafka_t *rk, unsigned *cursor)
+{
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR || !assigned) return;
+    if (assigned->cnt > 0) {
+        const rd_kafka_topic_partition_t *tp = &assigned->elems[*cursor % (unsigned)assigned->cnt];
+        int64_t low, high;
+        rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &low, &high, 100);
+        (*cursor)++;
+    }
+    rd_kafka_topic_partition_list_destroy(assigned);
+}

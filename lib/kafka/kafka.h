@@ -75,6 +75,16 @@ void of_kafka_destroy(of_kafka *kafka);
  * Clears the condition it reports. */
 int of_kafka_unreachable_due(of_kafka *kafka, int64_t now_ms, int64_t interval_ms);
 
+/* librdkafka 2.0.2 stops fetching while a consumer's prefetch queue is over
+ * queued.max.messages.kbytes and looks again only when the broker thread
+ * wakes up: at its next response or request, else after 1 s (2.2.0 added
+ * fetch.queue.backoff.ms for this). A consumer that has just emptied its
+ * queue calls this: a watermark query (one round trip, at most 100 ms) to
+ * the leader of one assigned partition wakes the thread fetching it; cursor
+ * (caller's, start at 0) moves on to the next partition each call, so with
+ * several brokers successive calls reach each in turn. */
+void of_kafka_wake_fetcher(rd_kafka_t *rk, unsigned *cursor);
+
 /* The app_opaque given to of_kafka_new, from a callback's rk opaque argument. */
 void *of_kafka_app_opaque(void *rk_opaque);
 
