@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# exactly_once on real Kafka, 20,000 orders in two phases.
-# 1. 4,000 orders at 400/s; a transaction is aborted on purpose by a delivery failure
-#    (data-processed's max.message.bytes lowered below one output for 3 s, so
-#    the outputs of the open transaction are refused and the processor aborts
-#    it and re-reads its inputs); the processor finishes the batch.
-# 2. 16,000 orders at 200/s; the processor is kill -9'd three times
-#    mid-transaction and restarted (the broker aborts the dead instance's
-#    open transaction when it times out).
+# exactly_once on real Kafka, 20,000 orders in five batches of 4,000.
+# 1. Batch 1 at 400/s; a transaction is aborted on purpose by a delivery
+#    failure (data-processed's max.message.bytes lowered below one output for
+#    3 s, so the outputs of the open transaction are refused and the
+#    processor aborts it and re-reads its inputs); the processor finishes the
+#    batch.
+# 2. Batches 2 to 5 at 400/s: while each of batches 2 to 4 flows, the
+#    processor is kill -9'd mid-transaction and restarted (the broker aborts
+#    the dead instance's open transaction when it times out). Each batch
+#    starts only once the processor has caught up with the ones before, so a
+#    slow restart cannot make the orders run out before the kill: every kill
+#    meets a live processor with input still arriving.
 # Afterwards a read_committed reader sees exactly one data_processed per
 # input and no raw duplicate, while a read_uncommitted reader sees more
 # records than that: the aborted transactions' outputs, which the broker
 # really wrote and really hid.
 source "$(dirname "$0")/../e2e/lib.sh"
-FIRST=4000 SECOND=16000
-KILLS=${KILLS:-3}
-N=$((FIRST + SECOND))
+BATCH=4000 BATCHES=5 RATE=400
+KILLS=$((BATCHES - 2))
+N=$((BATCH * BATCHES))
 
 # wait_committed N SECONDS
 wait_committed() {
@@ -25,44 +29,59 @@ wait_committed() {
   done
 }
 
+# produce_batch K: batch K (seed 12+K: keys G<12+K>-1..4000) in the background.
+produce_batch() {
+  "$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --generate "$BATCH" --rate "$RATE" --seed $((12 + $1)) \
+    2>"$WORK/producer$1.err" &
+  producer=$!
+  PIDS+=("$producer")
+}
+
 start_broker
-"$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --generate "$FIRST" --rate 400 --seed 13 \
-  2>"$WORK/producer1.err" &
-producer=$!
-PIDS+=("$producer")
 start_processor p --guarantee exactly_once -v
+# The processor owns the partitions before the first order, so the refused
+# outputs below fall inside batch 1.
+for _ in $(seq 600); do
+  grep -q 'assigned partitions' "$WORK/p.err" && break
+  kill -0 "$LAST_PID" 2>/dev/null || fail "processor exited: $(tail -3 "$WORK/p.err")"
+  sleep 0.1
+done
+grep -q 'assigned partitions' "$WORK/p.err" || fail "processor assigned nothing in 60 s: $(tail -3 "$WORK/p.err")"
+produce_batch 1
 wait_for_count data-processed 300 90
-kill -0 "$producer" 2>/dev/null || fail "the first orders ran out before the refused outputs"
+kill -0 "$producer" 2>/dev/null || fail "batch 1 ran out before the refused outputs"
 "$PY" "$KAFKA_ADMIN" set-config "$BROKERS" data-processed max.message.bytes=200 ||
   fail "cannot lower data-processed's max.message.bytes"
 sleep 3
 "$PY" "$KAFKA_ADMIN" set-config "$BROKERS" data-processed max.message.bytes=1048588 ||
   fail "cannot restore data-processed's max.message.bytes"
 wait "$producer" || fail "producer exit $?: $(cat "$WORK/producer1.err")"
-wait_committed "$FIRST" 180
+wait_committed "$BATCH" 180
 kill -TERM "$LAST_PID"
 wait "$LAST_PID" || fail "processor exit $? after SIGTERM: $(tail -5 "$WORK/p.err")"
 aborts=$(sed -n 's/.*: [0-9]* transactions committed, \([0-9]*\) aborted$/\1/p' "$WORK/p.err" | tail -1)
 [ "${aborts:-0}" -ge 1 ] || fail "no transaction aborted on the refused outputs: $(grep -v '^%' "$WORK/p.err" | tail -3)"
 
-"$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --generate "$SECOND" --rate 200 --seed 14 \
-  2>"$WORK/producer2.err" &
-producer=$!
-PIDS+=("$producer")
 start_processor p --guarantee exactly_once -v
-for k in $(seq "$KILLS"); do
-  # Only once this instance is mid-stream: it has written outputs (the high
-  # watermark counts uncommitted records and transaction markers too).
+for k in $(seq 2 "$BATCHES"); do
+  # The processor is live: it has processed every batch before this one
+  # (a restarted one waits out its predecessor's open transaction first).
+  wait_committed $((BATCH * (k - 1))) 240
   before=$(topic_count data-processed)
-  wait_for_count data-processed $((before + 300)) 90
-  kill -0 "$producer" 2>/dev/null || fail "the orders ran out before kill -9 #$k: nothing is mid-stream"
-  sleep 0.$((RANDOM % 9 + 1))
-  kill -9 "$LAST_PID"
-  wait "$LAST_PID" 2>/dev/null || true
-  echo "kill -9 #$k at high watermark $(topic_count data-processed)" >&2
-  start_processor p --guarantee exactly_once -v
+  produce_batch "$k"
+  if [ "$k" -lt "$BATCHES" ]; then
+    # Mid-stream: outputs of this batch written (the high watermark counts
+    # uncommitted records and transaction markers too), orders still coming.
+    wait_for_count data-processed $((before + 300)) 90
+    kill -0 "$producer" 2>/dev/null || fail "batch $k ran out before kill -9 #$((k - 1)): nothing is mid-stream"
+    sleep 0.$((RANDOM % 9 + 1))
+    kill -9 "$LAST_PID"
+    wait "$LAST_PID" 2>/dev/null || true
+    echo "kill -9 #$((k - 1)) at high watermark $(topic_count data-processed)" >&2
+    start_processor p --guarantee exactly_once -v
+  fi
+  wait "$producer" || fail "producer exit $?: $(cat "$WORK/producer$k.err")"
 done
-wait "$producer" || fail "producer exit $?: $(cat "$WORK/producer2.err")"
 wait_committed "$N" 240
 kill -TERM "$LAST_PID"
 wait "$LAST_PID" || fail "processor exit $? after SIGTERM: $(tail -5 "$WORK/p.err")"
@@ -74,8 +93,9 @@ committed=$(wc -l <"$WORK/committed.jsonl")
 uncommitted=$(wc -l <"$WORK/uncommitted.jsonl")
 [ "$committed" -eq "$N" ] || fail "read_committed: $committed records for $N inputs"
 jq -r '.idempotencykey' "$WORK/committed.jsonl" | sort >"$WORK/out-keys"
-{ seq "$FIRST" | sed "s/^/data_processed:order_created:G13-/"
-  seq "$SECOND" | sed "s/^/data_processed:order_created:G14-/"; } | sort >"$WORK/want-keys"
+for k in $(seq "$BATCHES"); do
+  seq "$BATCH" | sed "s/^/data_processed:order_created:G$((12 + k))-/"
+done | sort >"$WORK/want-keys"
 cmp -s "$WORK/out-keys" "$WORK/want-keys" ||
   fail "read_committed keys differ: missing $(comm -13 "$WORK/out-keys" "$WORK/want-keys" | wc -l), extra $(comm -23 "$WORK/out-keys" "$WORK/want-keys" | wc -l)"
 # The aborted records: outputs of the same inputs, hidden from read_committed.
