@@ -24,7 +24,10 @@ N=$((BATCH * BATCHES))
 wait_committed() {
   local deadline=$((SECONDS + $2))
   while [ "$(committed_count)" -lt "$1" ]; do
-    [ $SECONDS -lt $deadline ] || fail "read_committed sees $(committed_count) of $1 outputs after $2 s"
+    kill -0 "$LAST_PID" 2>/dev/null ||
+      fail "the processor exited before read_committed saw $1 outputs: $(grep -v '^%' "$WORK/p.err" | tail -5)"
+    [ $SECONDS -lt $deadline ] ||
+      fail "read_committed sees $(committed_count) of $1 outputs after $2 s; processor: $(grep -v '^%' "$WORK/p.err" | tail -5)"
     sleep 2
   done
 }
