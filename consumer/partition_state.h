@@ -22,7 +22,7 @@ typedef struct partition_state {
     int64_t committable; /* next offset to commit, -1 if nothing finished yet */
     int64_t stored;      /* last committable passed to librdkafka */
     int64_t processed;   /* exactly_once: offset after the last input processed, -1 none */
-    int64_t *event_ms;   /* metrics on: each entry's input event time (ms since epoch), -1 none */
+    int64_t *event_ms;   /* metrics on: each entry's input event time (ms since epoch), 0 none */
 } partition_state;
 
 /* NULL when out of memory. Sequences start at first_sequence: give each new

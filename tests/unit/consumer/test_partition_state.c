@@ -91,6 +91,9 @@ START_TEST(event_time_of_rfc3339)
     ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-11-24T10:00:00.123456-02:00")),
                      1795521600123);
     ck_assert_int_eq(stage_event_time_ms(of_str_c("yesterday")), -1);
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-11-24T12:00:00.123")), -1); /* no zone */
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-13-24T12:00:00Z")), -1);
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("1969-12-31T23:59:59Z")), -1000);
     ck_assert_int_eq(stage_event_time_ms((of_str){NULL, 0}), -1);
 }
 END_TEST
