@@ -22,6 +22,7 @@ typedef struct partition_state {
     int64_t committable; /* next offset to commit, -1 if nothing finished yet */
     int64_t stored;      /* last committable passed to librdkafka */
     int64_t processed;   /* exactly_once: offset after the last input processed, -1 none */
+    int64_t *event_ms;   /* metrics on: each entry's input event time (ms since epoch), 0 none */
 } partition_state;
 
 /* NULL when out of memory. Sequences start at first_sequence: give each new
@@ -39,6 +40,12 @@ int partition_state_has_room(const partition_state *ps);
 uint64_t partition_state_push(partition_state *ps, int64_t offset, int done);
 /* Marks the entry done and advances committable past every finished prefix. */
 void partition_state_complete(partition_state *ps, uint64_t sequence);
+/* Metrics: keeps an event time per entry from now on. Returns 0 or -1 (ENOMEM). */
+int partition_state_track_times(partition_state *ps);
+/* Sets, or reads (-1: not kept, or the sequence is not in the ring), the
+ * event time of an entry. */
+void partition_state_set_time(partition_state *ps, uint64_t sequence, int64_t event_ms);
+int64_t partition_state_time(const partition_state *ps, uint64_t sequence);
 /* Entries not yet finished. */
 uint64_t partition_state_pending(const partition_state *ps);
 

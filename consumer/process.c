@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 
 #include "cli/log.h"
+#include "cli/metrics.h"
 
 #include "process.h"
 #include "processor.h"
@@ -26,6 +27,8 @@ static void usage(FILE *out)
                  "                             instance: a restart keeps its partitions\n"
                  "      --guarantee G          at_least_once (default) or exactly_once\n"
                  "      --json                 JSON lines on stdout (default: text)\n"
+                 "      --metrics ADDR:PORT    serve /metrics, /healthz, /readyz over HTTP\n"
+                 "                             (:PORT alone: loopback; default: off)\n"
                  "  -q, --quiet                no per-event lines\n"
                  "  -v, --verbose              configuration, assignments, counters every 5 s\n"
                  "  -h, --help                 this help;  -V, --version  versions\n"
@@ -34,12 +37,12 @@ static void usage(FILE *out)
                  "poison records to order-created.dlq. SIGINT/SIGTERM: finish in-flight\n"
                  "events, commit, leave the group, exit 0; a second signal exits at once.\n"
                  "Exit: 0 ok, 64 usage, 69 broker unavailable, 70 internal, 78 configuration\n"
-                 "(e.g. topics not co-partitioned).\n"
+                 "(e.g. topics not co-partitioned, --metrics port in use).\n"
                  "\n"
                  "Example: orderflow-consumer process -b localhost:9092 -v\n");
 }
 
-enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID };
+enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID, OPT_METRICS };
 
 int process_main(int argc, char **argv)
 {
@@ -50,10 +53,11 @@ int process_main(int argc, char **argv)
         {"guarantee", required_argument, NULL, OPT_GUARANTEE},
         {"json", no_argument, NULL, OPT_JSON},
         {"instance-id", required_argument, NULL, OPT_INSTANCE_ID},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {NULL, 0, NULL, 0},
     };
     of_cli_common common = {0};
-    const char *group = NULL, *guarantee = NULL, *instance_id = NULL;
+    const char *group = NULL, *guarantee = NULL, *instance_id = NULL, *metrics = NULL;
     int json = 0, opt;
     char err[1024];
     opterr = 0;
@@ -82,6 +86,11 @@ int process_main(int argc, char **argv)
             break;
         case OPT_JSON:
             json = 1;
+            break;
+        case OPT_METRICS:
+            if (of_listen_parse("--metrics", optarg, NULL, NULL, err, sizeof(err)) != 0)
+                goto usage_error;
+            metrics = optarg;
             break;
         default:
             snprintf(err, sizeof(err), "option '%s' is unknown or needs a value", argv[optind - 1]);
@@ -119,16 +128,28 @@ int process_main(int argc, char **argv)
         free(cfg.consumer_instance_id);
         cfg.consumer_instance_id = strdup(instance_id);
     }
+    if (metrics) {
+        free(cfg.metrics_listen);
+        cfg.metrics_listen = strdup(metrics);
+    }
     if (guarantee)
         cfg.guarantee = strcmp(guarantee, "exactly_once") == 0 ? OF_EXACTLY_ONCE : OF_AT_LEAST_ONCE;
     if (!cfg.topic_order_created || !cfg.consumer_group ||
-        (instance_id && !cfg.consumer_instance_id)) {
+        (instance_id && !cfg.consumer_instance_id) || (metrics && !cfg.metrics_listen)) {
         of_warn("out of memory");
         of_config_free(&cfg);
         return EX_OSERR;
     }
     if (common.verbose) of_config_print(&cfg, stderr);
 
+    of_cli_metrics endpoint;
+    status = of_cli_metrics_start(&endpoint, &cfg, metrics ? "--metrics" : "metrics.listen",
+                                  "starting: checking topics", err, sizeof(err));
+    if (status) {
+        of_warn("%s", err);
+        of_config_free(&cfg);
+        return status;
+    }
     install_stop_handlers();
     static char stdout_buffer[1 << 16];
     setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(stdout_buffer));
@@ -141,6 +162,8 @@ int process_main(int argc, char **argv)
         .verbose = common.verbose,
         .stats_interval_ms = 5000,
         .stop = &stop_requested,
+        .metrics = endpoint.registry,
+        .health = &endpoint.health,
     };
     processor_counters counters;
     status = processor_run(&opts, &counters);
@@ -154,6 +177,7 @@ int process_main(int argc, char **argv)
         of_warn("%llu transactions committed, %llu aborted",
                 (unsigned long long)counters.transactions_committed,
                 (unsigned long long)counters.transactions_aborted);
+    of_cli_metrics_stop(&endpoint);
     of_config_free(&cfg);
     return status;
 

@@ -21,6 +21,7 @@
 #include "processor.h"
 #include "report.h"
 #include "restore.h"
+#include "stage_metrics.h"
 #include "transaction.h"
 
 #define BATCH_SIZE 1000
@@ -35,6 +36,9 @@
  * (half of transaction.timeout.ms, 30000; see OFFSETS_REBALANCE_HOLD_MAX_MS). */
 #define TXN_HOLD_MAX_MS 15000
 #define MAX_PARTITIONS 100000
+/* With metrics on: lag and broker state come from librdkafka's statistics
+ * this often (readiness follows a broker outage within about this). */
+#define STATISTICS_INTERVAL "1000"
 
 typedef struct processor {
     const processor_options *opts;
@@ -67,6 +71,10 @@ typedef struct processor {
     size_t max_message_bytes; /* the producer's message.max.bytes */
     int commit_interval_ms;   /* the consumer's auto.commit.interval.ms */
     processor_counters c;
+    stage_metrics sm;
+    stage_metrics *m; /* &sm when metrics are on, else NULL: one branch per update */
+    int restoring;    /* take_partitions is reading emitted keys back */
+    int32_t assigned_count;
     int fatal_status;
     int64_t last_stats_ms;
     int64_t last_unavailable_report_ms;
@@ -84,12 +92,51 @@ __attribute__((format(printf, 3, 4))) static void fail(processor *p, int status,
     va_end(args);
 }
 
+/* ---- metrics ------------------------------------------------------------ */
+
+/* /readyz (docs/operations.md, "Monitoring"): joined, restored, broker up. */
+static void publish_readiness(processor *p)
+{
+    if (!p->m) return;
+    const char *reason = NULL;
+    if (!p->assigned_once)
+        reason = "not yet joined the consumer group";
+    else if (p->restoring)
+        reason = "restoring the emitted keys of assigned partitions";
+    else if (!p->m->brokers_up)
+        reason = "no broker reachable";
+    of_health_set_unready(p->m->health, reason);
+}
+
+/* Served on the loop's thread (the consumer's queue), every STATISTICS_INTERVAL. */
+static int on_statistics(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    processor *p = of_kafka_app_opaque(opaque);
+    if (p && p->m) {
+        stage_metrics_statistics(p->m, json, len);
+        publish_readiness(p);
+    }
+    return 0; /* librdkafka frees json */
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    (void)offsets;
+    processor *p = of_kafka_app_opaque(opaque);
+    if (p && p->m && err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        of_metric_add(p->m->commit_failures, 1);
+}
+
 /* ---- delivery of outputs ---------------------------------------------- */
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
     processor *p = of_kafka_app_opaque(opaque);
+    if (msg->err && p->m) stage_metrics_delivery_error(p->m, msg->err);
     if (msg->err) {
         if (p->eos) {
             /* The transaction will abort and the inputs be re-read. */
@@ -107,8 +154,19 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         return;
     }
     p->c.delivered++;
-    if (msg->partition >= 0 && msg->partition < p->partition_count && p->states[msg->partition])
-        partition_state_complete(p->states[msg->partition], (uint64_t)(uintptr_t)msg->_private);
+    if (p->m)
+        of_metric_add(
+            msg->rkt == p->output_topic ? p->m->produced_output : p->m->produced_dead_letter, 1);
+    if (msg->partition >= 0 && msg->partition < p->partition_count && p->states[msg->partition]) {
+        partition_state *ps = p->states[msg->partition];
+        uint64_t sequence = (uint64_t)(uintptr_t)msg->_private;
+        if (p->m) {
+            int64_t event_ms = partition_state_time(ps, sequence);
+            if (event_ms >= 0)
+                of_metric_observe(p->m->latency, (double)((int64_t)of_now_ms() - event_ms) / 1000);
+        }
+        partition_state_complete(ps, sequence);
+    }
 }
 
 /* ---- per-event output --------------------------------------------------- */
@@ -160,6 +218,7 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
         /* Dead-lettered before a crash or rebalance: do not do it twice. */
         partition_state_push(ps, msg->offset, 1);
         p->c.duplicates++;
+        if (p->m) of_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
         report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL, "already dead-lettered");
         return;
     }
@@ -207,6 +266,7 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     }
     of_dedup_insert(ps->emitted, key, key_len);
     p->c.dead_lettered++;
+    if (p->m) of_metric_add(p->m->outcomes[STAGE_DEAD_LETTERED], 1);
     report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
 }
 
@@ -227,6 +287,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         rd_kafka_poll(p->producer.rk, 10);
     if (p->fatal_status) return;
     p->c.consumed++;
+    if (p->m) of_metric_add(p->m->consumed, 1);
 
     of_event ev;
     char why[512];
@@ -246,6 +307,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     if (of_dedup_contains(ps->emitted, key, key_len)) {
         partition_state_push(ps, msg->offset, 1);
         p->c.duplicates++;
+        if (p->m) of_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
         report_line(p, msg, "duplicate", ev.subject, NULL, NULL);
         return;
     }
@@ -284,6 +346,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
                         sizeof(OF_CONTENT_TYPE_VALUE) - 1);
     of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key, key_len);
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
+    if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(ev.time));
     if (produce(p, p->output_topic, msg->partition, ev.subject.ptr, ev.subject.len, value,
                 value_len, headers, sequence) != 0)
         return;
@@ -291,9 +354,11 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     if (p->eos) transaction_count(&p->txn);
     if (result.status == OF_STATUS_ACCEPTED) {
         p->c.accepted++;
+        if (p->m) of_metric_add(p->m->outcomes[STAGE_ACCEPTED], 1);
         report_line(p, msg, "accepted", ev.subject, &result, NULL);
     } else {
         p->c.rejected++;
+        if (p->m) of_metric_add(p->m->outcomes[STAGE_REJECTED], 1);
         report_line(p, msg, "rejected", ev.subject, &result, reason);
     }
 }
@@ -305,10 +370,12 @@ static void release_partitions(processor *p, const rd_kafka_topic_partition_list
     for (int i = 0; i < parts->cnt; i++) {
         int32_t n = parts->elems[i].partition;
         if (n >= 0 && n < p->partition_count) {
+            if (p->states[n]) p->assigned_count--;
             partition_state_free(p->states[n]);
             p->states[n] = NULL;
         }
     }
+    if (p->m) of_metric_set(p->m->assigned, p->assigned_count);
 }
 
 /* "1,3,5" (cut with "..." when long), for -v. */
@@ -337,15 +404,18 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     for (int i = 0; i < parts->cnt && status == 0; i++) {
         int32_t n = parts->elems[i].partition;
         if (n < 0 || n >= p->partition_count) continue;
+        if (p->states[n]) p->assigned_count--;
         partition_state_free(p->states[n]);
         /* 2^40 sequences per state: more inputs than one assignment sees. */
         p->states[n] =
             partition_state_new(n, p->cfg->dedup_window, RING_CAPACITY, ++p->states_created << 40);
-        if (!p->states[n])
+        if (p->states[n]) p->assigned_count++;
+        if (!p->states[n] || (p->m && partition_state_track_times(p->states[n]) != 0))
             status = -1;
         else
             fresh[count++] = p->states[n];
     }
+    if (p->m) of_metric_set(p->m->assigned, p->assigned_count);
     if (status != 0) {
         fail(p, EX_OSERR, "out of memory for partition state");
         free(fresh);
@@ -354,8 +424,12 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     size_t before = p->restore.records_read;
     char err[512];
     int64_t start = of_monotonic_ms();
-    if (restorer_restore(&p->restore, fresh, count, p->opts->stop, RESTORE_TIMEOUT_MS, err,
-                         sizeof(err)) != 0) {
+    p->restoring = 1;
+    publish_readiness(p);
+    int restored = restorer_restore(&p->restore, fresh, count, p->opts->stop, RESTORE_TIMEOUT_MS,
+                                    err, sizeof(err));
+    p->restoring = 0;
+    if (restored != 0) {
         if (!*p->opts->stop) fail(p, EX_UNAVAILABLE, "%s", err);
         free(fresh);
         return -1;
@@ -364,6 +438,10 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     for (size_t i = 0; i < count; i++)
         keys += of_dedup_count(fresh[i]->emitted);
     p->c.restored_keys += keys;
+    if (p->m) {
+        of_metric_set(p->m->restore_seconds, (double)(of_monotonic_ms() - start) / 1000);
+        of_metric_set(p->m->restore_keys, (double)keys);
+    }
     if (p->opts->verbose && count > 0) {
         char list[256];
         of_warn("assigned partitions %s; restored %zu keys from %zu records in %" PRId64 " ms",
@@ -393,13 +471,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     processor *p = of_kafka_app_opaque(opaque);
     int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     p->c.rebalances++;
+    if (p->m) of_metric_add(p->m->rebalances, 1);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        p->assigned_once = 1;
         if (take_partitions(p, parts) != 0) {
             /* Without restored state processing could emit twice: take nothing. */
             release_partitions(p, parts);
+            p->assigned_once = 1;
             return;
         }
+        p->assigned_once = 1;
+        publish_readiness(p);
         if (p->eos) transaction_rewind_to_committed(&p->txn, p->consumer.rk, parts);
         rd_kafka_error_t *error = NULL;
         rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -604,6 +685,9 @@ static int open_clients(processor *p, char *err, size_t errlen)
     if (cfg->consumer_instance_id)
         consumer_defaults[consumer_defaults_used++] =
             (of_kafka_setting){"group.instance.id", cfg->consumer_instance_id};
+    if (p->m)
+        consumer_defaults[consumer_defaults_used++] =
+            (of_kafka_setting){"statistics.interval.ms", STATISTICS_INTERVAL};
     consumer_defaults[consumer_defaults_used] = (of_kafka_setting){NULL, NULL};
     /* at_least_once: we store an offset only when every output before it is
      * delivered, and commit the stored offsets every auto.commit.interval.ms
@@ -640,6 +724,10 @@ static int open_clients(processor *p, char *err, size_t errlen)
                     RD_KAFKA_CONF_OK &&
                 strstr(strategy, "cooperative-sticky") != NULL;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    if (p->m) {
+        rd_kafka_conf_set_stats_cb(conf, on_statistics);
+        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    }
     if (of_kafka_new_member(&p->consumer, conf, p, err, errlen) != 0) return EX_SOFTWARE;
     if (restorer_open(&p->restore, cfg, err, errlen) != 0) return EX_CONFIG;
     return 0;
@@ -698,6 +786,14 @@ static void housekeeping(processor *p)
 {
     int64_t now = of_monotonic_ms();
     rd_kafka_poll(p->producer.rk, 0);
+    if (p->m) {
+        of_health_beat(p->m->health, now);
+        of_metric_set(p->m->in_flight, rd_kafka_outq_len(p->producer.rk));
+        /* exactly_once: a refused commit aborts the transaction. */
+        if (p->eos)
+            atomic_store_explicit(&p->m->commit_failures->value, p->txn.aborts,
+                                  memory_order_relaxed);
+    }
     if (p->producer.fatal)
         fail(p, of_kafka_exit_code(p->producer.last_error), "producer: %s",
              p->producer.last_error_text);
@@ -839,7 +935,15 @@ int processor_run(const processor_options *opts, processor_counters *counters)
 {
     processor p = {.opts = opts, .cfg = opts->cfg, .eos = opts->cfg->guarantee == OF_EXACTLY_ONCE};
     char err[1024];
-    int status = setup(&p, err, sizeof(err));
+    int status = 0;
+    if (opts->metrics) {
+        if (stage_metrics_init(&p.sm, opts->metrics, opts->health, opts->cfg, err, sizeof(err)) !=
+            0)
+            status = EX_OSERR;
+        p.m = &p.sm;
+    }
+    if (!status) status = setup(&p, err, sizeof(err));
+    publish_readiness(&p);
     if (status) {
         of_warn("%s", err);
     } else {
@@ -849,6 +953,7 @@ int processor_run(const processor_options *opts, processor_counters *counters)
                     opts->cfg->topic_order_created, opts->cfg->topic_data_processed,
                     opts->cfg->topic_dead_letter, p.partition_count);
         status = loop(&p);
+        if (p.m) of_health_set_unready(opts->health, "shutting down");
         shutdown_stage(&p);
         if (!status) status = p.fatal_status;
         if (opts->verbose) print_stats(&p, stderr);

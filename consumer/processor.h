@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "metrics/metrics.h"
+#include "metrics/server.h"
 
 typedef enum processor_output {
     PROCESSOR_OUTPUT_NONE,  /* -q */
@@ -37,6 +39,8 @@ typedef struct processor_options {
     int verbose;
     int stats_interval_ms;       /* -v: counters on stderr this often */
     volatile sig_atomic_t *stop; /* set by a signal handler */
+    of_metrics *metrics;         /* NULL: metrics off; else the series are added here */
+    of_health *health;           /* with metrics: heartbeat and readiness to publish */
 } processor_options;
 
 /* Runs until *opts->stop or a fatal error, then delivers what is in flight,

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/log.h"
+#include "cli/metrics.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
 
@@ -54,6 +55,8 @@ static void usage(FILE *out)
                  "                             (default order_created:<order_id>)\n"
                  "      --failed FILE          write undelivered orders here (re-publishable)\n"
                  "      --strict               stop at the first bad input line (status 65)\n"
+                 "      --metrics ADDR:PORT    serve /metrics, /healthz, /readyz over HTTP\n"
+                 "                             (:PORT alone: loopback; default: off)\n"
                  "  -q, --quiet                no per-event lines, no summary\n"
                  "  -v, --verbose              print the effective configuration\n"
                  "  -h, --help                 this help;  -V, --version  versions\n"
@@ -78,12 +81,13 @@ typedef struct producer_options {
     long long rate;
     const char *idempotency_key;
     const char *failed_path;
+    const char *metrics;
     int strict;
     char **files;
     int file_count;
 } producer_options;
 
-enum { OPT_ORDER = 1000, OPT_SEED, OPT_RATE, OPT_KEY, OPT_FAILED, OPT_STRICT };
+enum { OPT_ORDER = 1000, OPT_SEED, OPT_RATE, OPT_KEY, OPT_FAILED, OPT_STRICT, OPT_METRICS };
 
 static int parse_options(int argc, char **argv, producer_options *opts, char *err, size_t errlen)
 {
@@ -96,6 +100,7 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
         {"idempotency-key", required_argument, NULL, OPT_KEY},
         {"failed", required_argument, NULL, OPT_FAILED},
         {"strict", no_argument, NULL, OPT_STRICT},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {NULL, 0, NULL, 0},
     };
     memset(opts, 0, sizeof(*opts));
@@ -132,6 +137,10 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
             break;
         case OPT_STRICT:
             opts->strict = 1;
+            break;
+        case OPT_METRICS:
+            if (of_listen_parse("--metrics", optarg, NULL, NULL, err, errlen) != 0) return -1;
+            opts->metrics = optarg;
             break;
         default:
             if (optopt)
@@ -184,6 +193,7 @@ static void progress(run_state *run, int final)
 static void bad_input(run_state *run, const char *input, uint64_t line, const char *why)
 {
     run->skipped++;
+    if (run->pub.metrics) of_metric_add(run->pub.metrics->skipped, 1);
     of_warn("%s:%llu: %s%s", input, (unsigned long long)line, why,
             run->opts->strict ? "" : " (line skipped)");
     if (run->opts->strict) run->bad_input_stop = 1;
@@ -239,8 +249,17 @@ static int publish_file(run_state *run, const char *path, size_t max_line)
     const char *line;
     size_t len;
     line_status ls;
-    while (!stop_requested && !run->bad_input_stop &&
-           (ls = line_reader_next(&reader, &line, &len)) != LINE_EOF) {
+    of_health *health = run->pub.metrics ? run->pub.metrics->health : NULL;
+    for (;;) {
+        if (stop_requested || run->bad_input_stop) break;
+        /* Blocked on input (stdin, a pipe) is waiting, not wedged. */
+        if (health) atomic_store_explicit(&health->idle, 1, memory_order_relaxed);
+        ls = line_reader_next(&reader, &line, &len);
+        if (health) {
+            atomic_store_explicit(&health->idle, 0, memory_order_relaxed);
+            of_health_beat(health, of_monotonic_ms());
+        }
+        if (ls == LINE_EOF) break;
         event_origin origin = {path, reader.line_number};
         if (ls == LINE_ERROR) {
             of_warn("%s: read error after line %llu: %s", path,
@@ -354,7 +373,29 @@ int main(int argc, char **argv)
         free(cfg.topic_order_created);
         cfg.topic_order_created = strdup(opts.common.topic);
     }
+    if (opts.metrics) {
+        free(cfg.metrics_listen);
+        if (!(cfg.metrics_listen = strdup(opts.metrics))) {
+            of_warn("out of memory");
+            of_config_free(&cfg);
+            return EX_OSERR;
+        }
+    }
     if (opts.common.verbose) of_config_print(&cfg, stderr);
+    of_cli_metrics endpoint;
+    producer_metrics metrics;
+    status = of_cli_metrics_start(&endpoint, &cfg, opts.metrics ? "--metrics" : "metrics.listen",
+                                  "starting: checking the topic", err, sizeof(err));
+    if (!status && endpoint.registry &&
+        producer_metrics_init(&metrics, endpoint.registry, &endpoint.health,
+                              cfg.topic_order_created, err, sizeof(err)) != 0)
+        status = EX_OSERR;
+    if (status) {
+        of_warn("%s", err);
+        of_cli_metrics_stop(&endpoint);
+        of_config_free(&cfg);
+        return status;
+    }
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -363,6 +404,7 @@ int main(int argc, char **argv)
     FILE *failed_file = NULL;
     if (opts.failed_path && !(failed_file = fopen(opts.failed_path, "w"))) {
         of_warn("--failed %s: cannot create: %s", opts.failed_path, strerror(errno));
+        of_cli_metrics_stop(&endpoint);
         of_config_free(&cfg);
         return EX_CANTCREAT;
     }
@@ -375,15 +417,18 @@ int main(int argc, char **argv)
     pacer_init(&run.pace, opts.rate);
     status = run.decoder ? 0 : EX_OSERR;
     if (!status)
-        status = publisher_open(&run.pub, &cfg, opts.common.quiet ? NULL : stdout, failed_file,
-                                opts.failed_path, err, sizeof(err));
+        status =
+            publisher_open(&run.pub, &cfg, opts.common.quiet ? NULL : stdout, failed_file,
+                           opts.failed_path, endpoint.registry ? &metrics : NULL, err, sizeof(err));
     if (status) {
         of_warn("%s", status == EX_OSERR && !run.decoder ? "out of memory" : err);
     } else {
+        if (endpoint.registry) of_health_set_unready(&endpoint.health, NULL);
         status = run_inputs(&run, &cfg);
         status = finish(&run, &cfg, status);
     }
     publisher_close(&run.pub);
+    of_cli_metrics_stop(&endpoint);
     of_decoder_free(run.decoder);
     if (failed_file) fclose(failed_file);
     of_config_free(&cfg);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "cli/log.h"
 
@@ -82,11 +83,33 @@ static void record_failure(publisher *pub, const rd_kafka_message_t *msg, const 
     }
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* Served by publisher_poll, on the caller's thread. */
+static int on_statistics(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    publisher *pub = of_kafka_app_opaque(opaque);
+    if (pub && pub->metrics) producer_metrics_statistics(pub->metrics, json, len);
+    return 0; /* librdkafka frees json */
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
     publisher *pub = of_kafka_app_opaque(opaque);
     inflight_slot *slot = msg->_private;
+    if (pub->metrics) {
+        producer_metrics *m = pub->metrics;
+        of_metric_add(msg->err ? m->failed : m->delivered, 1);
+        if (msg->err) producer_metrics_delivery_error(m, msg->err);
+        of_metric_observe(m->latency, (double)(monotonic_ns() - slot->enqueued_ns) / 1e9);
+    }
     if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         pub->delivered++;
         if (pub->report) write_report(pub, msg, slot);
@@ -98,9 +121,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 }
 
 int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *failed_file,
-                   const char *failed_path, char *err, size_t errlen)
+                   const char *failed_path, producer_metrics *metrics, char *err, size_t errlen)
 {
     memset(pub, 0, sizeof(*pub));
+    pub->metrics = metrics;
     pub->topic_name = cfg->topic_order_created;
     pub->source = cfg->producer_source;
     pub->report = report;
@@ -116,6 +140,8 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
          * 240 partitions, and was no faster. */
         {"queue.buffering.max.messages", "20000"},
         {"message.timeout.ms", timeout},
+        /* Metrics on: the broker state for orderflow_broker_up and /readyz. */
+        {metrics ? "statistics.interval.ms" : NULL, "1000"},
         {NULL, NULL},
     };
     /* docs/architecture.md, "Producer": every event lands once, and only when all in-sync replicas
@@ -128,6 +154,7 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (metrics) rd_kafka_conf_set_stats_cb(conf, on_statistics);
     if (of_kafka_new(&pub->kafka, RD_KAFKA_PRODUCER, conf, pub, err, errlen) != 0)
         return EX_SOFTWARE;
 
@@ -237,6 +264,7 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
         return rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? EX_DATAERR : of_kafka_exit_code(rc);
     }
     slot->origin = origin;
+    if (pub->metrics) slot->enqueued_ns = monotonic_ns();
     pub->free_slots = slot->next_free;
     pub->sent++;
     return 0;
@@ -245,6 +273,10 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
 void publisher_poll(publisher *pub, int timeout_ms)
 {
     rd_kafka_poll(pub->kafka.rk, timeout_ms);
+    if (pub->metrics) {
+        of_health_beat(pub->metrics->health, of_monotonic_ms());
+        of_metric_set(pub->metrics->queue, rd_kafka_outq_len(pub->kafka.rk));
+    }
     if (of_kafka_unreachable_due(&pub->kafka, of_monotonic_ms(), UNREACHABLE_REPORT_INTERVAL_MS))
         of_warn("brokers unreachable (%s); retrying, %d events waiting "
                 "(they fail after message.timeout.ms)",

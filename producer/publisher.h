@@ -13,6 +13,8 @@
 #include <orderflow/ids.h>
 #include "kafka/kafka.h"
 
+#include "producer_metrics.h"
+
 /* Where an event came from, for messages about it. */
 typedef struct event_origin {
     const char *input; /* file name, "-", "--order" or "--generate" */
@@ -22,6 +24,7 @@ typedef struct event_origin {
 typedef struct inflight_slot {
     char id[OF_UUID_LEN + 1];
     event_origin origin;
+    int64_t enqueued_ns; /* metrics on: when it was enqueued (monotonic) */
     struct inflight_slot *next_free;
 } inflight_slot;
 
@@ -46,12 +49,15 @@ typedef struct publisher {
     uint64_t delivered;
     uint64_t failed;
     rd_kafka_resp_err_t first_failure;
+    producer_metrics *metrics; /* NULL: metrics off */
 } publisher;
 
 /* Connects (waits for metadata; EX_UNAVAILABLE when no broker answers) and
- * checks the topic exists. Returns 0, or a sysexits status with err. */
+ * checks the topic exists. metrics (NULL: off) must outlive the publisher;
+ * with it, librdkafka's statistics are turned on for the broker state.
+ * Returns 0, or a sysexits status with err. */
 int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *failed_file,
-                   const char *failed_path, char *err, size_t errlen);
+                   const char *failed_path, producer_metrics *metrics, char *err, size_t errlen);
 
 /* Encodes and enqueues one order. key_override, when present, is the caller's
  * --idempotency-key. Returns 0; EX_DATAERR when this order cannot be

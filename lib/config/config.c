@@ -68,6 +68,7 @@ void of_config_free(of_config *cfg)
     free(cfg->producer_source);
     free(cfg->consumer_group);
     free(cfg->consumer_instance_id);
+    free(cfg->metrics_listen);
     /* A second free (or a free after a failed init) must be harmless. */
     memset(cfg, 0, sizeof(*cfg));
 }

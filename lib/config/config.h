@@ -42,6 +42,8 @@ typedef struct of_config {
 
     of_limits limits; /* defaults: docs/envelope.md, "Limits" */
 
+    char *metrics_listen; /* metrics.listen / --metrics ADDR:PORT; NULL: no endpoint (default) */
+
     char *brokers_origin; /* where brokers was set, like of_property.origin */
 } of_config;
 
@@ -51,7 +53,9 @@ void of_config_free(of_config *cfg);
 
 /* Reads a libconfig file over cfg. Unknown settings, wrong types and bad values
  * fail with "FILE:LINE: ..." in err and return -1; cfg may then be partly
- * updated (callers exit). Groups: kafka, topics, producer, consumer, limits.
+ * updated (callers exit). Groups: kafka, topics, producer, consumer, limits,
+ * metrics.
+ * metrics.listen is checked as of_listen_parse does (metrics/server.h).
  * An unreadable file fails with "FILE: cannot open: REASON".
  * libconfig itself cannot parse quoted setting names, so property names may be
  * quoted as docs/operations.md shows ("compression.type" = "lz4"); @include is

@@ -14,6 +14,7 @@
 #include <libconfig.h>
 
 #include "config_internal.h"
+#include "metrics/server.h"
 
 /* Far beyond any real configuration (inline PEM keys included), small enough
  * that a wrong -c (a log, a device) cannot eat the memory. */
@@ -29,6 +30,7 @@ typedef enum value_kind {
     KIND_TOPIC,
     KIND_GUARANTEE,
     KIND_INT,
+    KIND_LISTEN,
 } value_kind;
 
 typedef enum int_target {
@@ -47,7 +49,8 @@ typedef struct setting_def {
     long long max;
 } setting_def;
 
-static const char *const groups[] = {"kafka", "topics", "producer", "consumer", "limits"};
+static const char *const groups[] = {"kafka",    "topics", "producer",
+                                     "consumer", "limits", "metrics"};
 #define GROUP_COUNT (sizeof(groups) / sizeof(groups[0]))
 
 static const setting_def settings[] = {
@@ -77,6 +80,7 @@ static const setting_def settings[] = {
      TARGET_SIZE, 1, 16777216},
     {"limits", "max_items", KIND_INT, offsetof(of_config, limits.max_items), TARGET_SIZE, 1,
      10000000},
+    {"metrics", "listen", KIND_LISTEN, offsetof(of_config, metrics_listen), TARGET_INT, 0, 0},
 };
 #define SETTING_COUNT (sizeof(settings) / sizeof(settings[0]))
 
@@ -281,6 +285,12 @@ static int load_string(load_ctx *ctx, const setting_def *def, const config_setti
         if (problem)
             return fail_at(ctx, s, "'%s.%s' %s, got \"%s\"", def->group, def->name, problem, value);
         ctx->topic_line[topic_index(def)] = line_of(s);
+        break;
+    }
+    case KIND_LISTEN: {
+        char why[300];
+        if (of_listen_parse("'metrics.listen'", value, NULL, NULL, why, sizeof(why)) != 0)
+            return fail_at(ctx, s, "%s", why);
         break;
     }
     default:

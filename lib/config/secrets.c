@@ -117,4 +117,9 @@ void of_config_print(const of_config *cfg, FILE *out)
     fprintf(out, "    max_string_bytes = %zu;\n", cfg->limits.max_string_bytes);
     fprintf(out, "    max_items = %zu;\n", cfg->limits.max_items);
     fputs("};\n", out);
+    if (cfg->metrics_listen) {
+        fputs("\nmetrics:\n{\n", out);
+        print_setting(out, "listen", cfg->metrics_listen);
+        fputs("};\n", out);
+    }
 }

@@ -114,4 +114,15 @@ int of_kafka_header_add(rd_kafka_headers_t *headers, const char *name, const voi
  * (views into the message), or -1 when absent. */
 int of_kafka_header_get(rd_kafka_message_t *msg, const char *name, const void **value, size_t *len);
 
+/* Per-partition lag from a statistics JSON: consumer_lag_stored, else
+ * consumer_lag; -1 when librdkafka does not know it (a partition this
+ * member does not consume). */
+typedef void (*of_kafka_lag_fn)(void *opaque, const char *topic, int32_t partition, int64_t lag);
+/* Reads librdkafka's statistics JSON (the stats callback's json, len): calls
+ * on_lag (may be NULL) for each topic partition and sets *brokers_up (may be
+ * NULL) to the number of brokers whose connection is up. Returns 0, or -1
+ * with err when the JSON does not parse. */
+int of_kafka_stats_read(const char *json, size_t len, of_kafka_lag_fn on_lag, void *opaque,
+                        int *brokers_up, char *err, size_t errlen);
+
 #endif

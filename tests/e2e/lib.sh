@@ -192,3 +192,44 @@ check_envelopes() {
 committed_count() {
   "$ORDERFLOW_CONSUMER" tail -b "$BROKERS" -e --from-beginning --raw -q --json | wc -l
 }
+
+# The metrics endpoint (docs/operations.md, "Monitoring").
+# metrics_address NAME: the ADDR:PORT a program started as NAME (with
+# --metrics 127.0.0.1:0) said it serves on, waiting up to 10 s for the line.
+metrics_address() {
+  local address=
+  for _ in $(seq 100); do
+    address=$(sed -n 's|.*metrics on http://\([^/]*\)/metrics.*|\1|p' "$WORK/$1.err" 2>/dev/null)
+    [ -n "$address" ] && break
+    sleep 0.1
+  done
+  [ -n "$address" ] || fail "$1 did not say where it serves metrics: $(tail -3 "$WORK/$1.err")"
+  echo "$address"
+}
+
+# http_get ADDRESS PATH FILE: the body into FILE, prints the status (000:
+# no answer). curl when installed, else Python's urllib.
+http_get() {
+  if command -v curl >/dev/null; then
+    curl -s -m 5 -o "$3" -w '%{http_code}' "http://$1$2" || true
+  else
+    "$PY" - "http://$1$2" "$3" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+        body, code = r.read(), r.status
+except urllib.error.HTTPError as e:
+    body, code = e.read(), e.code
+except OSError:
+    body, code = b"", 0
+open(sys.argv[2], "wb").write(body)
+print(f"{code:03d}", end="")
+PY
+  fi
+}
+
+# metric FILE SERIES: the value of SERIES (name and labels exactly as
+# exposed) in a scrape, or "absent".
+metric() {
+  awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print "absent" }' "$1"
+}

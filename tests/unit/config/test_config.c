@@ -271,7 +271,14 @@ static const error_case error_cases[] = {
      "unknown setting 'consumer.commit_interval'; did you mean 'consumer.commit_interval_ms'?"},
     {"kafak: { brokers = \"a:1\"; };\n", 1, "unknown group 'kafak'; did you mean 'kafka'?"},
     {"\n\nmetrics: { port = 1; };\n", 3,
-     "unknown group 'metrics' (known groups: kafka, topics, producer, consumer, limits)"},
+     "unknown setting 'metrics.port' (known in metrics: listen)"},
+    {"\n\nmonitoring: { port = 1; };\n", 3,
+     "unknown group 'monitoring' (known groups: kafka, topics, producer, consumer, limits, "
+     "metrics)"},
+    {"metrics: { listen = \"localhost:x\"; };\n", 1,
+     "'metrics.listen': expected ADDR:PORT (an IP address, [IPv6]:PORT, or :PORT for loopback; "
+     "port 0..65535), got 'localhost:x'"},
+    {"metrics: { listen = 9100; };\n", 1, "'metrics.listen' must be a string, got an integer"},
     {"consumer = 5;\n", 1, "'consumer' must be a group (consumer = { ... };), got an integer"},
     {"limits = \"none\";\n", 1, "'limits' must be a group"},
     {"limits: {\n  max_depth = \"8\";\n};\n", 2,

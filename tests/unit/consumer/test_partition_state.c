@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "partition_state.h"
+#include "stage_metrics.h"
 
 #include "../../check_run.h"
 
@@ -62,13 +63,47 @@ START_TEST(ring_fills_and_wraps)
 }
 END_TEST
 
+/* Metrics on: each entry keeps its input's event time until it is finished,
+ * a pushed entry starts without one, and a stale sequence has none. */
+START_TEST(event_times_follow_the_ring)
+{
+    partition_state *ps = partition_state_new(0, 10, 4, 100);
+    ck_assert_int_eq(partition_state_time(ps, 100), -1); /* not kept yet */
+    ck_assert_int_eq(partition_state_track_times(ps), 0);
+    uint64_t a = partition_state_push(ps, 7, 0);
+    ck_assert_int_eq(partition_state_time(ps, a), -1);
+    partition_state_set_time(ps, a, 1700000000123);
+    uint64_t b = partition_state_push(ps, 8, 0);
+    ck_assert_int_eq(partition_state_time(ps, a), 1700000000123);
+    ck_assert_int_eq(partition_state_time(ps, b), -1);
+    partition_state_complete(ps, a);
+    ck_assert_int_eq(partition_state_time(ps, a), -1); /* finished: left the ring */
+    ck_assert_int_eq(partition_state_time(ps, 99), -1);
+    partition_state_free(ps);
+}
+END_TEST
+
+START_TEST(event_time_of_rfc3339)
+{
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-11-24T12:00:00.123Z")), 1795521600123);
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-11-24T12:00:00Z")), 1795521600000);
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-11-24T13:30:00.5+01:30")), 1795521600500);
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-11-24T10:00:00.123456-02:00")),
+                     1795521600123);
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("yesterday")), -1);
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-11-24T12:00:00.123")), -1); /* no zone */
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("2026-13-24T12:00:00Z")), -1);
+    ck_assert_int_eq(stage_event_time_ms(of_str_c("1969-12-31T23:59:59Z")), -1000);
+    ck_assert_int_eq(stage_event_time_ms((of_str){NULL, 0}), -1);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
-        commits_only_a_finished_prefix,
-        late_report_of_a_previous_assignment_is_ignored,
-        ring_fills_and_wraps,
-        NULL,
+        commits_only_a_finished_prefix, late_report_of_a_previous_assignment_is_ignored,
+        ring_fills_and_wraps,           event_times_follow_the_ring,
+        event_time_of_rfc3339,          NULL,
     };
     return check_run_tests("partition_state", tests, 30);
 }

@@ -1,0 +1,49 @@
+/* Starting and stopping the metrics endpoint for an executable. */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "cli/log.h"
+#include "cli/metrics.h"
+
+int of_cli_metrics_start(of_cli_metrics *m, const of_config *cfg, const char *option,
+                         const char *unready, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof(*m));
+    if (!cfg->metrics_listen) return 0;
+    m->registry = of_metrics_new();
+    if (!m->registry) {
+        snprintf(err, errlen, "out of memory for the metrics");
+        return EX_OSERR;
+    }
+    const char *labels[] = {"version", ORDERFLOW_VERSION, "librdkafka_version",
+                            rd_kafka_version_str(), NULL};
+    of_metric *info = of_metrics_series(m->registry, "orderflow_build_info",
+                                        "Versions this program was built with; always 1.",
+                                        OF_METRIC_GAUGE, labels, NULL, 0, err, errlen);
+    if (!info) {
+        of_cli_metrics_stop(m);
+        return EX_OSERR;
+    }
+    of_metric_set(info, 1);
+    of_health_init(&m->health, OF_CLI_HEALTH_STALE_MS, unready);
+    m->server =
+        of_metrics_server_start(option, cfg->metrics_listen, m->registry, &m->health, err, errlen);
+    if (!m->server) {
+        of_cli_metrics_stop(m);
+        return EX_CONFIG;
+    }
+    of_warn("metrics on http://%s/metrics (also /healthz, /readyz)",
+            of_metrics_server_address(m->server));
+    return 0;
+}
+
+void of_cli_metrics_stop(of_cli_metrics *m)
+{
+    of_metrics_server_stop(m->server);
+    m->server = NULL;
+    of_metrics_free(m->registry);
+    m->registry = NULL;
+}

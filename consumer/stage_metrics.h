@@ -1,0 +1,54 @@
+/* The processing stage's metrics (docs/operations.md, "Monitoring"): the
+ * series the loop updates, created once when metrics are on. Every update
+ * site checks one pointer, so metrics off costs a branch. */
+#ifndef OF_CONSUMER_STAGE_METRICS_H
+#define OF_CONSUMER_STAGE_METRICS_H
+
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+#include <orderflow/envelope.h>
+
+#include "config/config.h"
+#include "metrics/metrics.h"
+#include "metrics/server.h"
+
+typedef enum stage_outcome {
+    STAGE_ACCEPTED,
+    STAGE_REJECTED,
+    STAGE_DUPLICATE,
+    STAGE_DEAD_LETTERED,
+    STAGE_OUTCOMES
+} stage_outcome;
+
+typedef struct stage_metrics {
+    of_metrics *registry;
+    of_health *health;
+    const char *input_topic;
+    of_metric *consumed;
+    of_metric *outcomes[STAGE_OUTCOMES];
+    of_metric *produced_output;      /* delivered to data-processed */
+    of_metric *produced_dead_letter; /* delivered to the dead-letter topic */
+    of_metric *rebalances;
+    of_metric *commit_failures;
+    of_metric *assigned;
+    of_metric *restore_seconds;
+    of_metric *restore_keys;
+    of_metric *in_flight;
+    of_metric *broker_up;
+    of_metric *latency;
+    int brokers_up; /* from the last statistics; 1 until they tell */
+} stage_metrics;
+
+/* Creates the series in registry. Returns 0, or -1 with err. */
+int stage_metrics_init(stage_metrics *sm, of_metrics *registry, of_health *health,
+                       const of_config *cfg, char *err, size_t errlen);
+/* Counts a failed delivery under its error name (the series is made on
+ * first sight: error names are few and bounded). */
+void stage_metrics_delivery_error(stage_metrics *sm, rd_kafka_resp_err_t err);
+/* Takes lag and broker state from a statistics callback's JSON. */
+void stage_metrics_statistics(stage_metrics *sm, const char *json, size_t len);
+/* Milliseconds since the epoch of an event's RFC 3339 time, -1 if not one. */
+int64_t stage_event_time_ms(of_str time);
+
+#endif

@@ -1,0 +1,55 @@
+/* The metrics endpoint (docs/operations.md, "Monitoring"): GET /metrics,
+ * /healthz and /readyz served by libmicrohttpd from its own thread. The
+ * event loop shares state with it only through the registry's atomics and
+ * of_health, so a slow or stuck scraper never holds the loop up. */
+#ifndef OF_METRICS_SERVER_H
+#define OF_METRICS_SERVER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "metrics/metrics.h"
+
+/* Liveness and readiness as the loop publishes them. */
+typedef struct of_health {
+    _Atomic int64_t heartbeat_ms;  /* of_monotonic_ms() of the loop's last iteration */
+    _Atomic int idle;              /* 1: blocked waiting for input, which is not a wedge */
+    _Atomic(const char *) unready; /* NULL: ready; else a one-line reason (static string) */
+    int64_t stale_after_ms;        /* /healthz says 503 past this heartbeat age */
+} of_health;
+
+/* Starts with the heartbeat now and the given reason for not being ready. */
+void of_health_init(of_health *h, int64_t stale_after_ms, const char *unready);
+
+static inline void of_health_beat(of_health *h, int64_t now_ms)
+{
+    atomic_store_explicit(&h->heartbeat_ms, now_ms, memory_order_relaxed);
+}
+
+static inline void of_health_set_unready(of_health *h, const char *reason)
+{
+    atomic_store_explicit(&h->unready, reason, memory_order_relaxed);
+}
+
+/* Parses ADDR:PORT, [IPV6]:PORT, :PORT or PORT (loopback, 127.0.0.1), PORT
+ * 0..65535 (0: any free port). Returns 0, or -1 with err naming option
+ * ("--metrics: ..."). addr may be NULL to only check the text. */
+int of_listen_parse(const char *option, const char *text, struct sockaddr_storage *addr,
+                    socklen_t *addr_len, char *err, size_t errlen);
+
+typedef struct of_metrics_server of_metrics_server;
+
+/* Binds address (of_listen_parse syntax) and serves metrics and health from
+ * libmicrohttpd's thread until of_metrics_server_stop. Both must outlive the
+ * server. Returns NULL with err naming option and the address when it cannot
+ * listen (in use, no such address) or is out of memory. */
+of_metrics_server *of_metrics_server_start(const char *option, const char *address,
+                                           const of_metrics *metrics, of_health *health, char *err,
+                                           size_t errlen);
+/* The address actually bound ("127.0.0.1:41234"), port 0 resolved. */
+const char *of_metrics_server_address(const of_metrics_server *server);
+/* Stops the thread and closes the socket; NULL is allowed. */
+void of_metrics_server_stop(of_metrics_server *server);
+
+#endif

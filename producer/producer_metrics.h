@@ -1,0 +1,32 @@
+/* The producer's metrics (docs/operations.md, "Monitoring"): events by
+ * outcome, librdkafka's queue depth, delivery latency, broker state. The
+ * publisher updates them behind one pointer check, so metrics off costs a
+ * branch. */
+#ifndef OF_PRODUCER_METRICS_H
+#define OF_PRODUCER_METRICS_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "metrics/metrics.h"
+#include "metrics/server.h"
+
+typedef struct producer_metrics {
+    of_metrics *registry;
+    of_health *health;
+    of_metric *delivered, *failed, *skipped;
+    of_metric *queue;
+    of_metric *latency;
+    of_metric *broker_up;
+    int brokers_up; /* from the last statistics; 1 until they tell */
+} producer_metrics;
+
+/* Creates the series in registry. Returns 0, or -1 with err. */
+int producer_metrics_init(producer_metrics *pm, of_metrics *registry, of_health *health,
+                          const char *topic, char *err, size_t errlen);
+/* Counts a failed delivery under its librdkafka error name. */
+void producer_metrics_delivery_error(producer_metrics *pm, rd_kafka_resp_err_t err);
+/* Takes the broker state from a statistics callback's JSON and publishes
+ * readiness (ready while a broker is up). */
+void producer_metrics_statistics(producer_metrics *pm, const char *json, size_t len);
+
+#endif
