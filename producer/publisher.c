@@ -16,6 +16,12 @@
 #define FAILURES_PRINTED 20
 /* How often a run that cannot reach the cluster says so. */
 #define UNREACHABLE_REPORT_INTERVAL_MS 5000
+/* Re-sending (docs/architecture.md, "Producer"): at most this many times an
+ * event, and this many producers replaced after a fatal error in one run. */
+#define RESENDS_PER_EVENT 3
+#define REPLACEMENTS_MAX 5
+/* How long a fatally failed producer gets to hand back what it holds. */
+#define DRAIN_AFTER_FATAL_MS 10000
 
 static void write_report(publisher *pub, const rd_kafka_message_t *msg, const inflight_slot *slot)
 {
@@ -49,35 +55,36 @@ static void write_report(publisher *pub, const rd_kafka_message_t *msg, const in
 /* The order object inside one of our own envelopes: the encoder writes "data"
  * last and escapes every quote inside strings, so the last `,"data":` is the
  * attribute itself. Re-publishing this object derives the same key. */
-static int order_span(const rd_kafka_message_t *msg, const char **start, size_t *len)
+static int order_span(const char *value, size_t value_len, const char **start, size_t *len)
 {
     static const char marker[] = ",\"data\":";
-    const char *value = msg->payload;
-    if (!value || msg->len < sizeof(marker)) return -1;
-    for (size_t i = msg->len - sizeof(marker); i > 0; i--) {
+    if (!value || value_len < sizeof(marker)) return -1;
+    for (size_t i = value_len - sizeof(marker); i > 0; i--) {
         if (memcmp(value + i, marker, sizeof(marker) - 1) == 0) {
             *start = value + i + sizeof(marker) - 1;
-            *len = msg->len - (i + sizeof(marker) - 1) - 1; /* drop the envelope's '}' */
+            *len = value_len - (i + sizeof(marker) - 1) - 1; /* drop the envelope's '}' */
             return 0;
         }
     }
     return -1;
 }
 
-static void record_failure(publisher *pub, const rd_kafka_message_t *msg, const inflight_slot *slot)
+static void record_failure(publisher *pub, const inflight_slot *slot, const char *key,
+                           size_t key_len, const char *value, size_t value_len,
+                           rd_kafka_resp_err_t err)
 {
     pub->failed++;
-    if (pub->first_failure == RD_KAFKA_RESP_ERR_NO_ERROR) pub->first_failure = msg->err;
+    if (pub->metrics) of_metric_add(pub->metrics->failed, 1);
+    if (pub->first_failure == RD_KAFKA_RESP_ERR_NO_ERROR) pub->first_failure = err;
     if (pub->failed <= FAILURES_PRINTED)
         of_warn("%s:%llu: order '%.*s' not delivered: %s", slot->origin.input,
-                (unsigned long long)slot->origin.line, (int)msg->key_len, (const char *)msg->key,
-                rd_kafka_err2str(msg->err));
+                (unsigned long long)slot->origin.line, (int)key_len, key, rd_kafka_err2str(err));
     else if (pub->failed == FAILURES_PRINTED + 1)
         of_warn("further failures are counted in the summary%s",
                 pub->failed_file ? " and written to --failed" : "");
     const char *order;
     size_t len;
-    if (pub->failed_file && order_span(msg, &order, &len) == 0) {
+    if (pub->failed_file && order_span(value, value_len, &order, &len) == 0) {
         if (fwrite(order, 1, len, pub->failed_file) != len || fputc('\n', pub->failed_file) == EOF)
             pub->failed_write_error = errno ? errno : EIO;
     }
@@ -99,6 +106,113 @@ static int on_statistics(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* librdkafka frees json */
 }
 
+static void release_slot(publisher *pub, inflight_slot *slot)
+{
+    free(slot->held);
+    slot->held = NULL;
+    if (slot->held_headers) rd_kafka_headers_destroy(slot->held_headers);
+    slot->held_headers = NULL;
+    slot->resends = 0;
+    slot->next = pub->free_slots;
+    pub->free_slots = slot;
+}
+
+static int producer_failed_fatally(const publisher *pub)
+{
+    return pub->kafka.fatal || rd_kafka_fatal_error(pub->kafka.rk, NULL, 0);
+}
+
+/* The delivery failed because the producer's idempotence state broke, not
+ * because of the event. librdkafka 2.0.2 fails the batches in flight that it
+ * can no longer prove once-only after a sequence gap (an epoch bump: "out of
+ * order sequence number", possibly persisted), and everything it holds when
+ * it declares the producer unusable (a fatal error). A Kafka leader killed
+ * mid-request does both (docs/reliability.md, "Chaos on a Kafka cluster"). */
+static int worth_resending(const publisher *pub, const rd_kafka_message_t *msg,
+                           const inflight_slot *slot)
+{
+    if (slot->resends >= RESENDS_PER_EVENT) return 0;
+    int fatal = producer_failed_fatally(pub);
+    switch (msg->err) {
+    case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID:
+    case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+        return !fatal || pub->recoveries < REPLACEMENTS_MAX;
+    case RD_KAFKA_RESP_ERR__FATAL:
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+        return fatal && pub->recoveries < REPLACEMENTS_MAX;
+    default:
+        return 0;
+    }
+}
+
+/* Keeps a copy of the record in its slot, queued for re-sending. The failure
+ * path only: the copy is the one allocation an event gets here. */
+static int hold_for_resend(publisher *pub, const rd_kafka_message_t *msg, inflight_slot *slot)
+{
+    slot->held = malloc(msg->key_len + msg->len + 1);
+    if (!slot->held) return -1;
+    if (msg->key_len) memcpy(slot->held, msg->key, msg->key_len);
+    if (msg->len) memcpy(slot->held + msg->key_len, msg->payload, msg->len);
+    slot->key_len = msg->key_len;
+    slot->value_len = msg->len;
+    rd_kafka_headers_t *headers = NULL;
+    slot->held_headers = rd_kafka_message_headers(msg, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR
+                             ? rd_kafka_headers_copy(headers)
+                             : rd_kafka_headers_new(0);
+    slot->next = NULL;
+    if (pub->held_last)
+        pub->held_last->next = slot;
+    else
+        pub->held_first = slot;
+    pub->held_last = slot;
+    pub->held_count++;
+    return 0;
+}
+
+static inflight_slot *take_held(publisher *pub)
+{
+    inflight_slot *slot = pub->held_first;
+    pub->held_first = slot->next;
+    if (!pub->held_first) pub->held_last = NULL;
+    pub->held_count--;
+    return slot;
+}
+
+static void fail_held(publisher *pub, inflight_slot *slot, rd_kafka_resp_err_t err)
+{
+    record_failure(pub, slot, slot->held, slot->key_len, slot->held + slot->key_len,
+                   slot->value_len, err);
+    release_slot(pub, slot);
+}
+
+/* Hands the held records to librdkafka again, the same bytes (same id and
+ * idempotency key: a copy Kafka already had is a duplicate the processor
+ * skips), until its queue is full. */
+static void resend_held(publisher *pub)
+{
+    while (pub->held_first) {
+        inflight_slot *slot = pub->held_first;
+        rd_kafka_resp_err_t rc = rd_kafka_producev(
+            pub->kafka.rk, RD_KAFKA_V_RKT(pub->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(slot->held, slot->key_len),
+            RD_KAFKA_V_VALUE((slot->held + slot->key_len), slot->value_len),
+            RD_KAFKA_V_HEADERS(slot->held_headers), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
+        if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL || producer_failed_fatally(pub)) return;
+        take_held(pub);
+        if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fail_held(pub, slot, rc);
+            continue;
+        }
+        slot->held_headers = NULL; /* librdkafka's now */
+        free(slot->held);
+        slot->held = NULL;
+        slot->resends++;
+        pub->resent++;
+    }
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
@@ -106,18 +220,23 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     inflight_slot *slot = msg->_private;
     if (pub->metrics) {
         producer_metrics *m = pub->metrics;
-        of_metric_add(msg->err ? m->failed : m->delivered, 1);
-        if (msg->err) producer_metrics_delivery_error(m, msg->err);
+        /* An event re-sent after an error counts as failed only if it fails
+         * for good (record_failure); the error counts each time. */
+        if (msg->err)
+            producer_metrics_delivery_error(m, msg->err);
+        else
+            of_metric_add(m->delivered, 1);
         of_metric_observe(m->latency, (double)(monotonic_ns() - slot->enqueued_ns) / 1e9);
     }
     if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         pub->delivered++;
         if (pub->report) write_report(pub, msg, slot);
+    } else if (worth_resending(pub, msg, slot) && hold_for_resend(pub, msg, slot) == 0) {
+        return; /* the slot stays taken until the copy is delivered or fails */
     } else {
-        record_failure(pub, msg, slot);
+        record_failure(pub, slot, msg->key, msg->key_len, msg->payload, msg->len, msg->err);
     }
-    slot->next_free = pub->free_slots;
-    pub->free_slots = slot;
+    release_slot(pub, slot);
 }
 
 int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *failed_file,
@@ -155,6 +274,7 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     if (metrics) rd_kafka_conf_set_stats_cb(conf, on_statistics);
+    pub->conf_template = rd_kafka_conf_dup(conf);
     if (of_kafka_new(&pub->kafka, RD_KAFKA_PRODUCER, conf, pub, err, errlen) != 0)
         return EX_SOFTWARE;
 
@@ -166,7 +286,7 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
         return EX_OSERR;
     }
     for (size_t i = 0; i < INFLIGHT_MAX; i++) {
-        pub->slots[i].next_free = pub->free_slots;
+        pub->slots[i].next = pub->free_slots;
         pub->free_slots = &pub->slots[i];
     }
     if (of_idgen_init(&pub->ids, err, errlen) != 0) return EX_OSERR;
@@ -191,10 +311,55 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     return 0;
 }
 
-static int fatal_status(publisher *pub, char *err, size_t errlen)
+/* librdkafka declared the producer unusable (a fatal error; for an idempotent
+ * producer, a sequence it cannot reconcile with the broker's): takes back
+ * everything it holds, replaces it with a new producer (a new producer id)
+ * and re-sends. Returns 0, or a sysexits status with err. */
+static int replace_producer(publisher *pub, char *err, size_t errlen)
 {
-    snprintf(err, errlen, "the Kafka producer failed: %s", pub->kafka.last_error_text);
-    return of_kafka_exit_code(pub->kafka.last_error);
+    char why[256];
+    rd_kafka_resp_err_t cause = rd_kafka_fatal_error(pub->kafka.rk, why, sizeof(why));
+    if (!pub->kafka.fatal) {
+        pub->kafka.fatal = 1;
+        pub->kafka.last_error = cause;
+        snprintf(pub->kafka.last_error_text, sizeof(pub->kafka.last_error_text),
+                 "fatal: %s: %s", rd_kafka_err2name(cause), why);
+    }
+    if (pub->recoveries >= REPLACEMENTS_MAX) {
+        snprintf(err, errlen, "the Kafka producer failed %u times, the last: %s",
+                 pub->recoveries + 1, pub->kafka.last_error_text);
+        return of_kafka_exit_code(cause);
+    }
+    rd_kafka_purge(pub->kafka.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    int64_t deadline = of_monotonic_ms() + DRAIN_AFTER_FATAL_MS;
+    while (rd_kafka_outq_len(pub->kafka.rk) > 0 && of_monotonic_ms() < deadline)
+        rd_kafka_poll(pub->kafka.rk, 100);
+    if (rd_kafka_outq_len(pub->kafka.rk) > 0) {
+        snprintf(err, errlen, "the Kafka producer failed (%s) and did not hand back %d events",
+                 pub->kafka.last_error_text, rd_kafka_outq_len(pub->kafka.rk));
+        return of_kafka_exit_code(cause);
+    }
+    char text[sizeof(pub->kafka.last_error_text)];
+    snprintf(text, sizeof(text), "%s", pub->kafka.last_error_text);
+    rd_kafka_topic_destroy(pub->topic);
+    pub->topic = NULL;
+    of_kafka_destroy(&pub->kafka);
+    if (of_kafka_new(&pub->kafka, RD_KAFKA_PRODUCER, rd_kafka_conf_dup(pub->conf_template), pub,
+                     err, errlen) != 0)
+        return EX_SOFTWARE;
+    pub->topic = rd_kafka_topic_new(pub->kafka.rk, pub->topic_name, NULL);
+    if (!pub->topic) {
+        snprintf(err, errlen, "cannot use topic '%s': %s", pub->topic_name,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return EX_SOFTWARE;
+    }
+    pub->recoveries++;
+    of_warn("the Kafka producer failed (%s); a new producer re-sends the %zu events it had not "
+            "confirmed (same ids and idempotency keys: a copy Kafka already had is skipped by the "
+            "processor)",
+            text, pub->held_count);
+    resend_held(pub);
+    return 0;
 }
 
 int publisher_send(publisher *pub, const of_order *order, of_str key_override, event_origin origin,
@@ -216,7 +381,10 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
 
     while (!pub->free_slots) {
         publisher_poll(pub, 10);
-        if (pub->kafka.fatal) return fatal_status(pub, err, errlen);
+        if (producer_failed_fatally(pub)) {
+            int status = replace_producer(pub, err, errlen);
+            if (status) return status;
+        }
     }
     inflight_slot *slot = pub->free_slots;
 
@@ -258,14 +426,18 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
             publisher_poll(pub, 50);
             continue;
         }
-        if (pub->kafka.fatal) return fatal_status(pub, err, errlen);
+        if (producer_failed_fatally(pub)) {
+            int status = replace_producer(pub, err, errlen);
+            if (status) return status;
+            continue;
+        }
         snprintf(err, errlen, "cannot enqueue order '%.*s': %s", (int)order->order_id.len,
                  order->order_id.ptr, rd_kafka_err2str(rc));
         return rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? EX_DATAERR : of_kafka_exit_code(rc);
     }
     slot->origin = origin;
     if (pub->metrics) slot->enqueued_ns = monotonic_ns();
-    pub->free_slots = slot->next_free;
+    pub->free_slots = slot->next;
     pub->sent++;
     return 0;
 }
@@ -277,6 +449,7 @@ void publisher_poll(publisher *pub, int timeout_ms)
         of_health_beat(pub->metrics->health, of_monotonic_ms());
         of_metric_set(pub->metrics->queue, rd_kafka_outq_len(pub->kafka.rk));
     }
+    if (pub->held_first) resend_held(pub);
     if (of_kafka_unreachable_due(&pub->kafka, of_monotonic_ms(), UNREACHABLE_REPORT_INTERVAL_MS))
         of_warn("brokers unreachable (%s); retrying, %d events waiting "
                 "(they fail after message.timeout.ms)",
@@ -285,15 +458,36 @@ void publisher_poll(publisher *pub, int timeout_ms)
 
 int publisher_flush(publisher *pub, int timeout_ms)
 {
-    rd_kafka_resp_err_t rc = rd_kafka_flush(pub->kafka.rk, timeout_ms);
-    if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
-    /* Purged events come back through the delivery callback as failures, so
-     * they are reported and written to --failed like any other. */
-    of_warn("%d events unconfirmed after %d ms: purging them", rd_kafka_outq_len(pub->kafka.rk),
-            timeout_ms);
-    rd_kafka_purge(pub->kafka.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    for (int i = 0; i < 50 && pub->sent > pub->delivered + pub->failed; i++)
-        rd_kafka_poll(pub->kafka.rk, 100);
+    int64_t deadline = of_monotonic_ms() + timeout_ms;
+    rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    while (pub->kafka.rk) {
+        if (producer_failed_fatally(pub)) {
+            char err[512];
+            if (replace_producer(pub, err, sizeof(err)) != 0) {
+                of_warn("%s", err);
+                rc = RD_KAFKA_RESP_ERR__FATAL;
+                break;
+            }
+        }
+        if (pub->held_first) resend_held(pub);
+        int64_t left = deadline - of_monotonic_ms();
+        if (left <= 0) break;
+        /* In slices: a producer that fails fatally meanwhile is replaced. */
+        rc = rd_kafka_flush(pub->kafka.rk, left < 200 ? (int)left : 200);
+        if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && !pub->held_first && !producer_failed_fatally(pub))
+            return 0;
+    }
+    if (pub->kafka.rk) {
+        /* Purged events come back through the delivery callback as failures,
+         * so they are reported and written to --failed like any other. */
+        of_warn("%d events unconfirmed after %d ms: purging them",
+                rd_kafka_outq_len(pub->kafka.rk) + (int)pub->held_count, timeout_ms);
+        rd_kafka_purge(pub->kafka.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        for (int i = 0; i < 50 && pub->sent > pub->delivered + pub->failed + pub->held_count; i++)
+            rd_kafka_poll(pub->kafka.rk, 100);
+    }
+    while (pub->held_first)
+        fail_held(pub, take_held(pub), RD_KAFKA_RESP_ERR__PURGE_QUEUE);
     uint64_t unconfirmed = pub->sent - pub->delivered - pub->failed;
     pub->failed += unconfirmed;
     if (pub->first_failure == RD_KAFKA_RESP_ERR_NO_ERROR) pub->first_failure = rc;
@@ -305,6 +499,10 @@ void publisher_close(publisher *pub)
     if (pub->topic) rd_kafka_topic_destroy(pub->topic);
     pub->topic = NULL;
     of_kafka_destroy(&pub->kafka);
+    while (pub->held_first)
+        release_slot(pub, take_held(pub));
+    if (pub->conf_template) rd_kafka_conf_destroy(pub->conf_template);
+    pub->conf_template = NULL;
     of_encoder_free(pub->encoder);
     if (pub->report_json) yajl_gen_free(pub->report_json);
     free(pub->slots);

@@ -25,7 +25,13 @@ typedef struct inflight_slot {
     char id[OF_UUID_LEN + 1];
     event_origin origin;
     int64_t enqueued_ns; /* metrics on: when it was enqueued (monotonic) */
-    struct inflight_slot *next_free;
+    struct inflight_slot *next; /* in the free list, or in the list held for re-sending */
+    unsigned resends;
+    /* Held for re-sending: a copy of the record (key bytes, then value bytes)
+     * and its headers, owned by the slot until handed to librdkafka again. */
+    char *held;
+    size_t key_len, value_len;
+    rd_kafka_headers_t *held_headers;
 } inflight_slot;
 
 typedef struct publisher {
@@ -36,8 +42,17 @@ typedef struct publisher {
     of_encoder *encoder;
     of_idgen ids;
 
-    inflight_slot *slots; /* fixed pool: bounds what is in flight */
+    inflight_slot *slots; /* fixed pool: bounds what is in flight or held */
     inflight_slot *free_slots;
+
+    /* docs/architecture.md, "Producer": events whose delivery failed only
+     * because the producer's idempotence state broke are re-sent, by a new
+     * producer when librdkafka declared the old one unusable. */
+    rd_kafka_conf_t *conf_template; /* for that new producer */
+    inflight_slot *held_first, *held_last;
+    size_t held_count;
+    unsigned recoveries; /* producers replaced after a fatal error */
+    uint64_t resent;
 
     FILE *report; /* per-event JSON lines, NULL with -q */
     yajl_gen report_json;
@@ -68,11 +83,14 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
 int publisher_send(publisher *pub, const of_order *order, of_str key_override, event_origin origin,
                    char *err, size_t errlen);
 
-/* Serves delivery reports for up to timeout_ms. */
+/* Serves delivery reports for up to timeout_ms, and re-sends what they gave
+ * back for re-sending (while librdkafka's queue has room). */
 void publisher_poll(publisher *pub, int timeout_ms);
 
 /* Waits until every event is delivered or failed (message.timeout.ms bounds
- * this). Returns 0, or -1 when some stayed unconfirmed (counted as failed). */
+ * this), replacing a producer that fails fatally on the way (at most a few
+ * times a run). Returns 0, or -1 when some stayed unconfirmed (counted as
+ * failed). */
 int publisher_flush(publisher *pub, int timeout_ms);
 
 void publisher_close(publisher *pub);

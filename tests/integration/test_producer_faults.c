@@ -213,6 +213,32 @@ START_TEST(non_retriable_failures_are_reported_counted_and_saved)
 }
 END_TEST
 
+/* An out-of-order sequence answer to the first request in flight is a fatal
+ * error for librdkafka's idempotent producer (what a Kafka leader killed
+ * mid-request can cause): the producer is replaced and every event it had
+ * not confirmed is sent again, so all are delivered and the run exits 0. */
+START_TEST(fatal_sequence_error_replaces_the_producer_and_loses_nothing)
+{
+    mock_cluster mock;
+    mock_start(&mock, 1, 1);
+    rd_kafka_mock_push_request_errors(mock.cluster, API_PRODUCE, 1,
+                                      RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    child c;
+    int status = run_producer(mock.bootstraps, "--generate", "2000", NULL, &c, 60000);
+    char *err = child_stderr(&c);
+    ck_assert_msg(status == 0, "exit %d, want 0: %s", status, text_tail(err));
+    ck_assert_msg(strstr(err, "fatal: OUT_OF_ORDER_SEQUENCE_NUMBER") &&
+                      strstr(err, "a new producer re-sends the"),
+                  "no replacement reported: %s", text_tail(err));
+    /* The mock appends what it answered with an error too: the copies are
+     * byte-identical records (same id), which the processor skips. */
+    assert_each_event_once(mock.bootstraps, 2000, 2000);
+    free(err);
+    child_cleanup(&c);
+    mock_stop(&mock);
+}
+END_TEST
+
 /* The cluster gone for good mid-run: every event is still accounted for,
  * delivered (stdout, and in the topic) or failed (counted and in --failed),
  * the exit status says so, and the outage is reported once per interval. */
@@ -303,6 +329,7 @@ int main(void)
         non_retriable_failures_are_reported_counted_and_saved,
         no_broker_fails_fast_with_status_69,
         broker_lost_for_good_mid_run_accounts_for_every_event,
+        fatal_sequence_error_replaces_the_producer_and_loses_nothing,
         NULL,
     };
     return check_run_tests("producer_faults", tests, 150);
