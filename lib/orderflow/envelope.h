@@ -24,6 +24,10 @@ OF_BEGIN_DECLS
 #define OF_CONTENT_TYPE_HEADER "content-type"
 #define OF_CONTENT_TYPE_VALUE "application/cloudevents+json; charset=utf-8"
 #define OF_IDEMPOTENCY_KEY_HEADER "idempotency-key"
+/* The envelope's traceparent and tracestate, when it has them (W3C Trace
+ * Context's names; docs/envelope.md, "Trace context"). */
+#define OF_TRACEPARENT_HEADER "traceparent"
+#define OF_TRACESTATE_HEADER "tracestate"
 /* Headers of a dead letter (docs/envelope.md, "Dead letters"): why its input
  * was refused, and where the input is. */
 #define OF_DEAD_LETTER_ERROR_HEADER "orderflow-error"
