@@ -81,8 +81,10 @@ typedef struct producer_options {
     long long seed;
     long long rate;
     const char *idempotency_key;
-    const char *traceparent; /* checked by of_traceparent_parse */
-    const char *tracestate;  /* checked by of_tracestate_valid */
+    /* --traceparent, written as version 00: W3C has a later version's
+     * traceparent passed on as the one version this code knows. */
+    char traceparent[OF_TRACEPARENT_LEN + 1];
+    const char *tracestate; /* checked by of_tracestate_valid */
     const char *failed_path;
     int strict;
     char **files;
@@ -144,8 +146,9 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
         case OPT_KEY:
             opts->idempotency_key = optarg;
             break;
-        case OPT_TRACEPARENT:
-            if (of_traceparent_parse(of_str_c(optarg), NULL) != 0) {
+        case OPT_TRACEPARENT: {
+            of_traceparent tp;
+            if (of_traceparent_parse(of_str_c(optarg), &tp) != 0) {
                 snprintf(err, errlen,
                          "--traceparent '%.80s' is not a W3C traceparent "
                          "(00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>, lowercase, "
@@ -153,8 +156,9 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
                          optarg);
                 return -1;
             }
-            opts->traceparent = optarg;
+            of_traceparent_format(&tp, opts->traceparent);
             break;
+        }
         case OPT_TRACESTATE:
             if (!of_tracestate_valid(of_str_c(optarg))) {
                 snprintf(err, errlen, "--tracestate must be 1..%d bytes of printable ASCII",
@@ -189,11 +193,11 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
         snprintf(err, errlen, "--idempotency-key applies to a single --order only");
         return -1;
     }
-    if (opts->traceparent && !opts->order_json) {
+    if (opts->traceparent[0] && !opts->order_json) {
         snprintf(err, errlen, "--traceparent applies to a single --order only");
         return -1;
     }
-    if (opts->tracestate && !opts->traceparent) {
+    if (opts->tracestate && !opts->traceparent[0]) {
         snprintf(err, errlen, "--tracestate needs --traceparent");
         return -1;
     }
@@ -424,8 +428,8 @@ int main(int argc, char **argv)
     if (status) {
         of_warn("%s", status == EX_OSERR && !run.decoder ? "out of memory" : err);
     } else {
-        publisher_set_trace(&run.pub, of_str_c(opts.traceparent), of_str_c(opts.tracestate),
-                            cfg.producer_tracing);
+        publisher_set_trace(&run.pub, of_str_c(opts.traceparent[0] ? opts.traceparent : NULL),
+                            of_str_c(opts.tracestate), cfg.producer_tracing);
         status = run_inputs(&run, &cfg);
         status = finish(&run, &cfg, status);
     }
