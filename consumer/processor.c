@@ -294,7 +294,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         dead_letter(p, ps, msg, reason_text);
         return;
     }
-    rd_kafka_headers_t *headers = rd_kafka_headers_new(4);
+    rd_kafka_headers_t *headers = rd_kafka_headers_new(out.traceparent.ptr ? 4 : 2);
     of_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
                         sizeof(OF_CONTENT_TYPE_VALUE) - 1);
     of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key, key_len);

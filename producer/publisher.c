@@ -232,7 +232,7 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
     }
 
     for (;;) {
-        rd_kafka_headers_t *headers = rd_kafka_headers_new(4);
+        rd_kafka_headers_t *headers = rd_kafka_headers_new(ev.traceparent.ptr ? 4 : 2);
         of_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
                             sizeof(OF_CONTENT_TYPE_VALUE) - 1);
         of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key.ptr, key.len);
