@@ -13,6 +13,21 @@ N=50
 TP=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
 TS=rojo=00f067aa0ba902b7,congo=t61rcWkgMzE
 
+# Usage errors name the option and exit 64, before any broker is asked.
+usage_error() {
+  local want=$1 status=0
+  shift
+  "$ORDERFLOW_PRODUCER" -b 127.0.0.1:1 "$@" 2>"$WORK/usage.err" >/dev/null || status=$?
+  [ "$status" = 64 ] || fail "producer $* exit $status, expected 64"
+  grep -qF -- "$want" "$WORK/usage.err" || fail "producer $*: $(cat "$WORK/usage.err")"
+}
+ORDER='{"order_id":"U-1","customer_id":"C","currency":"EUR","items":[]}'
+usage_error "--traceparent '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01' is not a W3C traceparent" \
+  --order "$ORDER" --traceparent 00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01
+usage_error "is not a W3C traceparent" --order "$ORDER" --traceparent "ff${TP#00}"
+usage_error "--traceparent applies to a single --order only" -g 1 --traceparent "$TP"
+usage_error "--tracestate needs --traceparent" --order "$ORDER" --tracestate "$TS"
+
 start_broker
 start_processor p --json
 
