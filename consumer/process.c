@@ -169,10 +169,11 @@ int process_main(int argc, char **argv)
     status = processor_run(&opts, &counters);
     if (!common.quiet)
         of_warn("%llu consumed, %llu accepted, %llu rejected, %llu duplicates skipped, "
-                "%llu dead-lettered",
+                "%llu dead-lettered, %llu with an invalid trace context ignored",
                 (unsigned long long)counters.consumed, (unsigned long long)counters.accepted,
                 (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
-                (unsigned long long)counters.dead_lettered);
+                (unsigned long long)counters.dead_lettered,
+                (unsigned long long)counters.trace_invalid);
     if (!common.quiet && cfg.guarantee == OF_EXACTLY_ONCE)
         of_warn("%llu transactions committed, %llu aborted",
                 (unsigned long long)counters.transactions_committed,

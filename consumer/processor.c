@@ -13,6 +13,7 @@
 #include <orderflow/ids.h>
 #include "kafka/kafka.h"
 #include <orderflow/processing.h>
+#include <orderflow/trace.h>
 
 #include "cli/log.h"
 
@@ -301,6 +302,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         dead_letter(p, ps, msg, why);
         return;
     }
+    if (ev.trace_ignored) p->c.trace_invalid++;
 
     char key[OF_IDEMPOTENCY_KEY_MAX + 1];
     size_t key_len = of_idempotency_key_derive("data_processed:", ev.idempotencykey, key);
@@ -319,6 +321,17 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     char id[OF_UUID_LEN + 1], time[OF_TIME_LEN + 1];
     of_uuid7(&p->ids, now, id);
     of_format_time(now, time);
+    /* The output continues the input's trace: same trace-id and flags, a
+     * span id of its own; the input span is named by causationid
+     * (docs/architecture.md, "Trace context"). */
+    char traceparent[OF_TRACEPARENT_LEN + 1];
+    of_str out_traceparent = {NULL, 0};
+    of_traceparent trace;
+    if (ev.traceparent.ptr && of_traceparent_parse(ev.traceparent, &trace) == 0) {
+        of_trace_continue(&p->ids, &trace, &trace);
+        of_traceparent_format(&trace, traceparent);
+        out_traceparent = (of_str){traceparent, OF_TRACEPARENT_LEN};
+    }
     of_event out = {
         .type = OF_EVENT_DATA_PROCESSED,
         .id = {id, OF_UUID_LEN},
@@ -328,6 +341,8 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         .subject = ev.subject,
         .correlationid = ev.correlationid.ptr ? ev.correlationid : ev.id,
         .causationid = ev.id,
+        .traceparent = out_traceparent,
+        .tracestate = out_traceparent.ptr ? ev.tracestate : (of_str){NULL, 0},
         .schemaversion = OF_SCHEMAVERSION,
         .data.processed = result,
     };
@@ -341,10 +356,15 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         dead_letter(p, ps, msg, reason_text);
         return;
     }
-    rd_kafka_headers_t *headers = rd_kafka_headers_new(2);
+    rd_kafka_headers_t *headers = rd_kafka_headers_new(out.traceparent.ptr ? 4 : 2);
     of_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
                         sizeof(OF_CONTENT_TYPE_VALUE) - 1);
     of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key, key_len);
+    if (out.traceparent.ptr)
+        of_kafka_header_add(headers, OF_TRACEPARENT_HEADER, out.traceparent.ptr,
+                            out.traceparent.len);
+    if (out.tracestate.ptr)
+        of_kafka_header_add(headers, OF_TRACESTATE_HEADER, out.tracestate.ptr, out.tracestate.len);
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
     if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(ev.time));
     if (produce(p, p->output_topic, msg->partition, ev.subject.ptr, ev.subject.len, value,

@@ -25,6 +25,9 @@ typedef struct processor_counters {
     uint64_t rejected;
     uint64_t duplicates; /* idempotency key already emitted: skipped */
     uint64_t dead_lettered;
+    /* Inputs processed without their traceparent or tracestate, which were
+     * invalid (docs/envelope.md, "Trace context"); never dead-lettered. */
+    uint64_t trace_invalid;
     uint64_t delivered;     /* outputs acknowledged by the broker */
     uint64_t restored_keys; /* keys read back from Kafka on assignment */
     uint64_t rebalances;

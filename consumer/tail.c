@@ -57,6 +57,7 @@ static void usage(FILE *out)
                  "      --window N             keys remembered for dedup (default 1000000)\n"
                  "  -b, --brokers LIST   -c, --config FILE   -X KEY=VALUE   -t, --topic NAME\n"
                  "  -q, --quiet          no summary on stderr\n"
+                 "  -v, --verbose        the configuration, and each event's trace-id\n"
                  "  -h, --help           -V, --version\n"
                  "\n"
                  "Example: orderflow-consumer tail --from-beginning -e --json | jq .data\n");
@@ -157,7 +158,6 @@ static void print_human(tail_state *t, rd_kafka_message_t *msg, const of_event *
         fputc('\n', out);
         return;
     }
-    (void)t;
     if (ev->type == OF_EVENT_DATA_PROCESSED) {
         const of_processed *d = &ev->data.processed;
         fprintf(out, "%-10.*s %-8s", (int)d->order_id.len, d->order_id.ptr,
@@ -175,8 +175,13 @@ static void print_human(tail_state *t, rd_kafka_message_t *msg, const of_event *
                 "created", o->item_count, o->item_count == 1 ? "" : "s", (int)o->currency.len,
                 o->currency.ptr);
     }
-    fprintf(out, "  [%s p%" PRId32 "@%" PRId64 "  %.*s]\n", topic, msg->partition, msg->offset,
+    fprintf(out, "  [%s p%" PRId32 "@%" PRId64 "  %.*s]", topic, msg->partition, msg->offset,
             (int)ev->idempotencykey.len, ev->idempotencykey.ptr);
+    /* The trace-id is the part of traceparent a tracing backend finds a
+     * trace by (docs/architecture.md, "Trace context"). */
+    if (t->opts->common.verbose)
+        fprintf(out, "  trace %.32s", ev->traceparent.ptr ? ev->traceparent.ptr + 3 : "-");
+    fputc('\n', out);
 }
 
 /* Returns 1 when the record was shown. */

@@ -32,6 +32,10 @@ static void check_round_trip(of_decoder *dec, of_encoder *enc, const of_event *e
     must(again.type == ev->type && of_str_eq(again.idempotencykey, ev->idempotencykey) &&
              of_str_eq(again.subject, ev->subject) && of_str_eq(again.id, ev->id),
          "a round trip keeps the attributes", "type, key, subject or id changed");
+    /* Trace context the decoder kept is valid: written and read back as is. */
+    must(of_str_eq(again.traceparent, ev->traceparent) &&
+             of_str_eq(again.tracestate, ev->tracestate) && again.trace_ignored == 0,
+         "a round trip keeps the trace context", "traceparent or tracestate changed");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

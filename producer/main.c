@@ -14,6 +14,7 @@
 #include "cli/metrics.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
+#include <orderflow/trace.h>
 
 #include "generator.h"
 #include "line_reader.h"
@@ -53,6 +54,9 @@ static void usage(FILE *out)
                  "      --rate N               at most N orders per second\n"
                  "      --idempotency-key K    key for a single --order\n"
                  "                             (default order_created:<order_id>)\n"
+                 "      --traceparent TP       W3C trace context for a single --order\n"
+                 "      --tracestate TS        and its vendor state (with --traceparent);\n"
+                 "                             producer.tracing = true starts a trace per event\n"
                  "      --failed FILE          write undelivered orders here (re-publishable)\n"
                  "      --strict               stop at the first bad input line (status 65)\n"
                  "      --metrics ADDR:PORT    serve /metrics, /healthz, /readyz over HTTP\n"
@@ -80,6 +84,10 @@ typedef struct producer_options {
     long long seed;
     long long rate;
     const char *idempotency_key;
+    /* --traceparent, written as version 00: W3C has a later version's
+     * traceparent passed on as the one version this code knows. */
+    char traceparent[OF_TRACEPARENT_LEN + 1];
+    const char *tracestate; /* checked by of_tracestate_valid */
     const char *failed_path;
     const char *metrics;
     int strict;
@@ -87,7 +95,17 @@ typedef struct producer_options {
     int file_count;
 } producer_options;
 
-enum { OPT_ORDER = 1000, OPT_SEED, OPT_RATE, OPT_KEY, OPT_FAILED, OPT_STRICT, OPT_METRICS };
+enum {
+    OPT_ORDER = 1000,
+    OPT_SEED,
+    OPT_RATE,
+    OPT_KEY,
+    OPT_FAILED,
+    OPT_STRICT,
+    OPT_METRICS,
+    OPT_TRACEPARENT,
+    OPT_TRACESTATE
+};
 
 static int parse_options(int argc, char **argv, producer_options *opts, char *err, size_t errlen)
 {
@@ -98,6 +116,8 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
         {"seed", required_argument, NULL, OPT_SEED},
         {"rate", required_argument, NULL, OPT_RATE},
         {"idempotency-key", required_argument, NULL, OPT_KEY},
+        {"traceparent", required_argument, NULL, OPT_TRACEPARENT},
+        {"tracestate", required_argument, NULL, OPT_TRACESTATE},
         {"failed", required_argument, NULL, OPT_FAILED},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"metrics", required_argument, NULL, OPT_METRICS},
@@ -132,6 +152,27 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
         case OPT_KEY:
             opts->idempotency_key = optarg;
             break;
+        case OPT_TRACEPARENT: {
+            of_traceparent tp;
+            if (of_traceparent_parse(of_str_c(optarg), &tp) != 0) {
+                snprintf(err, errlen,
+                         "--traceparent '%.80s' is not a W3C traceparent "
+                         "(00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>, lowercase, "
+                         "ids not all zero)",
+                         optarg);
+                return -1;
+            }
+            of_traceparent_format(&tp, opts->traceparent);
+            break;
+        }
+        case OPT_TRACESTATE:
+            if (!of_tracestate_valid(of_str_c(optarg))) {
+                snprintf(err, errlen, "--tracestate must be 1..%d bytes of printable ASCII",
+                         OF_TRACESTATE_MAX);
+                return -1;
+            }
+            opts->tracestate = optarg;
+            break;
         case OPT_FAILED:
             opts->failed_path = optarg;
             break;
@@ -160,6 +201,14 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
     }
     if (opts->idempotency_key && !opts->order_json) {
         snprintf(err, errlen, "--idempotency-key applies to a single --order only");
+        return -1;
+    }
+    if (opts->traceparent[0] && !opts->order_json) {
+        snprintf(err, errlen, "--traceparent applies to a single --order only");
+        return -1;
+    }
+    if (opts->tracestate && !opts->traceparent[0]) {
+        snprintf(err, errlen, "--tracestate needs --traceparent");
         return -1;
     }
     return 0;
@@ -424,6 +473,8 @@ int main(int argc, char **argv)
         of_warn("%s", status == EX_OSERR && !run.decoder ? "out of memory" : err);
     } else {
         if (endpoint.registry) of_health_set_unready(&endpoint.health, NULL);
+        publisher_set_trace(&run.pub, of_str_c(opts.traceparent[0] ? opts.traceparent : NULL),
+                            of_str_c(opts.tracestate), cfg.producer_tracing);
         status = run_inputs(&run, &cfg);
         status = finish(&run, &cfg, status);
     }

@@ -362,6 +362,13 @@ static int replace_producer(publisher *pub, char *err, size_t errlen)
     return 0;
 }
 
+void publisher_set_trace(publisher *pub, of_str traceparent, of_str tracestate, int tracing)
+{
+    pub->traceparent = traceparent;
+    pub->tracestate = tracestate;
+    pub->tracing = tracing;
+}
+
 int publisher_send(publisher *pub, const of_order *order, of_str key_override, event_origin origin,
                    char *err, size_t errlen)
 {
@@ -392,6 +399,14 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
     char time[OF_TIME_LEN + 1];
     of_uuid7(&pub->ids, now, slot->id);
     of_format_time(now, time);
+    char new_trace[OF_TRACEPARENT_LEN + 1];
+    of_str traceparent = pub->traceparent;
+    if (!traceparent.ptr && pub->tracing) {
+        of_traceparent tp;
+        of_trace_start(&pub->ids, &tp);
+        of_traceparent_format(&tp, new_trace);
+        traceparent = (of_str){new_trace, OF_TRACEPARENT_LEN};
+    }
     of_event ev = {
         .type = OF_EVENT_ORDER_CREATED,
         .id = {slot->id, OF_UUID_LEN},
@@ -399,6 +414,8 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
         .time = {time, OF_TIME_LEN},
         .idempotencykey = key,
         .subject = order->order_id,
+        .traceparent = traceparent,
+        .tracestate = traceparent.ptr ? pub->tracestate : (of_str){NULL, 0},
         .schemaversion = OF_SCHEMAVERSION,
         .data.order = *order,
     };
@@ -410,10 +427,17 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, e
     }
 
     for (;;) {
-        rd_kafka_headers_t *headers = rd_kafka_headers_new(2);
+        rd_kafka_headers_t *headers = rd_kafka_headers_new(ev.traceparent.ptr ? 4 : 2);
         of_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
                             sizeof(OF_CONTENT_TYPE_VALUE) - 1);
         of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key.ptr, key.len);
+        /* The envelope's trace context, for consumers that read headers only. */
+        if (ev.traceparent.ptr)
+            of_kafka_header_add(headers, OF_TRACEPARENT_HEADER, ev.traceparent.ptr,
+                                ev.traceparent.len);
+        if (ev.tracestate.ptr)
+            of_kafka_header_add(headers, OF_TRACESTATE_HEADER, ev.tracestate.ptr,
+                                ev.tracestate.len);
         /* F_COPY: the encoder's buffer is reused for the next event. */
         rd_kafka_resp_err_t rc = rd_kafka_producev(
             pub->kafka.rk, RD_KAFKA_V_RKT(pub->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

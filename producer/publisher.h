@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
+#include <orderflow/trace.h>
 #include "kafka/kafka.h"
 
 #include "producer_metrics.h"
@@ -40,7 +41,14 @@ typedef struct publisher {
     const char *topic_name;
     const char *source;
     of_encoder *encoder;
-    of_idgen ids;
+    of_idgen ids; /* event ids, and trace and span ids with tracing */
+
+    /* Trace context (docs/architecture.md, "Trace context"): a fixed one for
+     * every event (--traceparent, --tracestate; views the caller keeps
+     * alive), else a new trace per event when tracing is set, else none. */
+    of_str traceparent;
+    of_str tracestate;
+    int tracing;
 
     inflight_slot *slots; /* fixed pool: bounds what is in flight or held */
     inflight_slot *free_slots;
@@ -73,6 +81,10 @@ typedef struct publisher {
  * Returns 0, or a sysexits status with err. */
 int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *failed_file,
                    const char *failed_path, producer_metrics *metrics, char *err, size_t errlen);
+/* Sets the trace context of the events sent from now on (see the fields
+ * above): traceparent and tracestate valid (of_traceparent_parse,
+ * of_tracestate_valid) or absent, kept alive by the caller. */
+void publisher_set_trace(publisher *pub, of_str traceparent, of_str tracestate, int tracing);
 
 /* Encodes and enqueues one order. key_override, when present, is the caller's
  * --idempotency-key. Returns 0; EX_DATAERR when this order cannot be

@@ -33,6 +33,7 @@ typedef struct of_config {
 
     char *producer_source;   /* "orderflow-producer" */
     int producer_timeout_ms; /* 30000: delivery (message.timeout.ms) and flush bound */
+    int producer_tracing;    /* 0: a new W3C trace per event when set (docs/operations.md) */
 
     char *consumer_group;       /* "orderflow-processor" */
     char *consumer_instance_id; /* group.instance.id (static membership), NULL: none */

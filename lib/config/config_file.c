@@ -31,6 +31,7 @@ typedef enum value_kind {
     KIND_GUARANTEE,
     KIND_INT,
     KIND_LISTEN,
+    KIND_BOOL,
 } value_kind;
 
 typedef enum int_target {
@@ -64,6 +65,7 @@ static const setting_def settings[] = {
     {"producer", "source", KIND_STRING, offsetof(of_config, producer_source), TARGET_INT, 0, 0},
     {"producer", "timeout_ms", KIND_INT, offsetof(of_config, producer_timeout_ms), TARGET_INT, 1,
      INT_MAX},
+    {"producer", "tracing", KIND_BOOL, offsetof(of_config, producer_tracing), TARGET_INT, 0, 0},
     {"consumer", "group", KIND_STRING, offsetof(of_config, consumer_group), TARGET_INT, 0, 0},
     {"consumer", "instance_id", KIND_STRING, offsetof(of_config, consumer_instance_id), TARGET_INT,
      0, 0},
@@ -305,6 +307,17 @@ static int load_string(load_ctx *ctx, const setting_def *def, const config_setti
     return 0;
 }
 
+static int load_bool(load_ctx *ctx, const setting_def *def, const config_setting_t *s)
+{
+    /* libconfig reads 1 and "true" as other types: refuse them rather than
+     * guess what was meant. */
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return fail_at(ctx, s, "'%s.%s' must be true or false, got %s", def->group, def->name,
+                       type_name(s));
+    *(int *)(void *)((char *)ctx->cfg + def->offset) = config_setting_get_bool(s) != 0;
+    return 0;
+}
+
 static int load_int(load_ctx *ctx, const setting_def *def, const config_setting_t *s)
 {
     long long value;
@@ -392,6 +405,7 @@ static int load_member(load_ctx *ctx, const char *group, const config_setting_t 
     free(name);
     if (def->kind == KIND_PROPERTIES) return load_properties(ctx, s);
     if (def->kind == KIND_INT) return load_int(ctx, def, s);
+    if (def->kind == KIND_BOOL) return load_bool(ctx, def, s);
     return load_string(ctx, def, s);
 }
 

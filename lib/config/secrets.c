@@ -104,6 +104,7 @@ void of_config_print(const of_config *cfg, FILE *out)
     fputs("};\n\nproducer:\n{\n", out);
     print_setting(out, "source", cfg->producer_source);
     fprintf(out, "    timeout_ms = %d;\n", cfg->producer_timeout_ms);
+    fprintf(out, "    tracing = %s;\n", cfg->producer_tracing ? "true" : "false");
     fputs("};\n\nconsumer:\n{\n", out);
     print_setting(out, "group", cfg->consumer_group);
     if (cfg->consumer_instance_id) print_setting(out, "instance_id", cfg->consumer_instance_id);

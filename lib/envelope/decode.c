@@ -19,6 +19,7 @@ const of_str of_attr_names[OF_ATTR_COUNT] = {
     OF_STR("idempotencykey"), OF_STR("subject"),
     OF_STR("correlationid"),  OF_STR("causationid"),
     OF_STR("schemaversion"),  OF_STR("data"),
+    OF_STR("traceparent"),    OF_STR("tracestate"),
 };
 
 const of_str of_field_names[OF_FIELD_COUNT] = {
@@ -185,6 +186,15 @@ static int set_value(of_decoder *dec, of_jval *v, of_kind kind, const char *s, s
 
 static int set_attr(of_decoder *dec, int key, of_kind kind, const char *s, size_t n)
 {
+    if (dec->attrs[key].kind != OF_KIND_ABSENT &&
+        (key == OF_ATTR_TRACEPARENT || key == OF_ATTR_TRACESTATE)) {
+        /* Trace context is never a reason to refuse a record
+         * (docs/envelope.md, "Trace context"): which copy is meant is
+         * unknown, so neither is kept. */
+        dec->trace_twice |=
+            key == OF_ATTR_TRACEPARENT ? OF_TRACE_IGNORED_TRACEPARENT : OF_TRACE_IGNORED_TRACESTATE;
+        return 1;
+    }
     if (dec->attrs[key].kind != OF_KIND_ABSENT) {
         of_decoder_fail(dec, OF_REJECT_DUPLICATE_ATTR, "duplicate attribute '%s'",
                         of_attr_names[key].ptr);
@@ -573,6 +583,7 @@ static of_reject parse(of_decoder *dec, const void *buf, size_t len, of_frame ro
         dec->keys[d] = OF_KEY_NONE;
     }
     memset(dec->attrs, 0, sizeof(dec->attrs));
+    dec->trace_twice = 0;
     memset(dec->fields, 0, sizeof(dec->fields));
 
     if (len > dec->limits.max_record_bytes)

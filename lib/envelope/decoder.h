@@ -47,6 +47,9 @@ typedef enum of_attr {
     OF_ATTR_CAUSATIONID,
     OF_ATTR_SCHEMAVERSION,
     OF_ATTR_DATA,
+    /* Optional extensions, last so the lookup of the others costs the same. */
+    OF_ATTR_TRACEPARENT,
+    OF_ATTR_TRACESTATE,
     OF_ATTR_COUNT,
 } of_attr;
 
@@ -111,6 +114,7 @@ struct of_decoder {
     size_t entries;                     /* entries of data.items seen so far */
     unsigned item_seen;                 /* bit per of_item_field for the current item */
     of_jval attrs[OF_ATTR_COUNT];
+    unsigned trace_twice; /* OF_TRACE_IGNORED_* bits: the attribute came twice */
     of_jval fields[OF_FIELD_COUNT];
 
     /* The first fault inside data.items; it only counts if this turns out

@@ -11,6 +11,7 @@
 
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
+#include <orderflow/trace.h>
 
 #include "json_out.h"
 #include "text.h"
@@ -108,6 +109,13 @@ static int check_event(of_encoder *enc, const of_event *ev)
         check(enc, "causationid", ev->causationid, NONEMPTY))
         return -1;
     if (!of_time_valid(ev->time)) return fail(enc, "time is not an RFC 3339 timestamp");
+    /* The decoder would drop these silently: refuse them here instead. */
+    if (ev->traceparent.ptr && of_traceparent_parse(ev->traceparent, NULL) != 0)
+        return fail(enc, "traceparent is not a W3C traceparent");
+    if (ev->tracestate.ptr && !ev->traceparent.ptr)
+        return fail(enc, "tracestate without a traceparent");
+    if (ev->tracestate.ptr && !of_tracestate_valid(ev->tracestate))
+        return fail(enc, "tracestate is not 1..%d bytes of printable ASCII", OF_TRACESTATE_MAX);
     if (of_idempotency_key_check(ev->idempotencykey, why, sizeof(why)) != 0)
         return fail(enc, "idempotencykey: %s", why);
     if (ev->schemaversion < 1)
@@ -193,6 +201,8 @@ int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_
     MEMBER(o, "subject", ev->subject);
     if (ev->correlationid.ptr) MEMBER(o, "correlationid", ev->correlationid);
     if (ev->causationid.ptr) MEMBER(o, "causationid", ev->causationid);
+    if (ev->traceparent.ptr) MEMBER(o, "traceparent", ev->traceparent);
+    if (ev->tracestate.ptr) MEMBER(o, "tracestate", ev->tracestate);
     KEY(o, "schemaversion");
     of_json_out_int(o, ev->schemaversion);
     KEY(o, "data");

@@ -6,6 +6,8 @@
 
 #include <orderflow/ids.h>
 
+#include "idgen.h"
+
 #define OF_UNIX_MS_MASK ((UINT64_C(1) << 48) - 1)
 #define OF_SEQUENCE_MAX 0xfffu
 
@@ -14,7 +16,7 @@ static uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-static uint64_t next(of_idgen *gen)
+uint64_t of_idgen_next(of_idgen *gen)
 {
     uint64_t *s = gen->state;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -72,7 +74,7 @@ void of_uuid7(of_idgen *gen, uint64_t unix_ms, char *out)
         gen->last_ms = unix_ms;
         /* RFC 9562 6.2 method 1: a fresh random start each millisecond, top
          * bit clear so at least 2048 more ids fit before it rolls over. */
-        gen->sequence = (uint32_t)(next(gen) >> 53);
+        gen->sequence = (uint32_t)(of_idgen_next(gen) >> 53);
     } else if (++gen->sequence > OF_SEQUENCE_MAX) {
         /* Same millisecond (or the clock stepped back): stay on the last
          * timestamp, and borrow the next millisecond once the counter is
@@ -82,7 +84,7 @@ void of_uuid7(of_idgen *gen, uint64_t unix_ms, char *out)
     }
 
     uint64_t ms = gen->last_ms;
-    uint64_t rand_b = next(gen);
+    uint64_t rand_b = of_idgen_next(gen);
     unsigned char b[16];
     for (int i = 0; i < 6; i++)
         b[i] = (unsigned char)(ms >> (40 - 8 * i));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <orderflow/ids.h>
+#include <orderflow/trace.h>
 
 #include "decoder.h"
 
@@ -219,10 +220,49 @@ static of_reject envelope_attributes(of_decoder *dec, of_event *ev)
     return OF_OK;
 }
 
+/* A trace attribute's string, or an absent view with its bit set in
+ * ev->trace_ignored when it was present but cannot be used. */
+static of_str trace_attribute(const of_decoder *dec, of_attr a, unsigned bit, of_event *ev)
+{
+    const of_jval *v = &dec->attrs[a];
+    if (dec->trace_twice & bit) {
+        ev->trace_ignored |= bit;
+        return (of_str){NULL, 0};
+    }
+    if (v->kind == OF_KIND_ABSENT || v->kind == OF_KIND_NULL) return (of_str){NULL, 0};
+    if (v->kind != OF_KIND_STRING) {
+        ev->trace_ignored |= bit;
+        return (of_str){NULL, 0};
+    }
+    return v->s;
+}
+
+/* Invalid trace context is dropped and flagged, never a reject: a broken
+ * tracer upstream must not send orders to the dead-letter topic
+ * (docs/envelope.md, "Trace context"). W3C: a tracestate means nothing
+ * without a valid traceparent, so it goes with it. */
+static void trace_context(const of_decoder *dec, of_event *ev)
+{
+    of_str tp = trace_attribute(dec, OF_ATTR_TRACEPARENT, OF_TRACE_IGNORED_TRACEPARENT, ev);
+    of_str ts = trace_attribute(dec, OF_ATTR_TRACESTATE, OF_TRACE_IGNORED_TRACESTATE, ev);
+    if (tp.ptr && of_traceparent_parse(tp, NULL) != 0) {
+        ev->trace_ignored |= OF_TRACE_IGNORED_TRACEPARENT;
+        tp = (of_str){NULL, 0};
+    }
+    if (ts.ptr && ts.len == 0) ts = (of_str){NULL, 0}; /* W3C: empty is the same as none */
+    if (ts.ptr && (!tp.ptr || !of_tracestate_valid(ts))) {
+        ev->trace_ignored |= OF_TRACE_IGNORED_TRACESTATE;
+        ts = (of_str){NULL, 0};
+    }
+    ev->traceparent = tp;
+    ev->tracestate = ts;
+}
+
 of_reject of_validate_event(of_decoder *dec, of_event *ev)
 {
     memset(ev, 0, sizeof(*ev));
     if (envelope_attributes(dec, ev)) return dec->code;
+    trace_context(dec, ev);
 
     const of_jval *data = &dec->attrs[OF_ATTR_DATA];
     if (data->kind == OF_KIND_ABSENT) return missing(dec, attr(OF_ATTR_DATA));

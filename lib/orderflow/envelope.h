@@ -24,6 +24,10 @@ OF_BEGIN_DECLS
 #define OF_CONTENT_TYPE_HEADER "content-type"
 #define OF_CONTENT_TYPE_VALUE "application/cloudevents+json; charset=utf-8"
 #define OF_IDEMPOTENCY_KEY_HEADER "idempotency-key"
+/* The envelope's traceparent and tracestate, when it has them (W3C Trace
+ * Context's names; docs/envelope.md, "Trace context"). */
+#define OF_TRACEPARENT_HEADER "traceparent"
+#define OF_TRACESTATE_HEADER "tracestate"
 /* Headers of a dead letter (docs/envelope.md, "Dead letters"): why its input
  * was refused, and where the input is. */
 #define OF_DEAD_LETTER_ERROR_HEADER "orderflow-error"
@@ -84,6 +88,10 @@ typedef struct of_processed {
     of_str reason;
 } of_processed;
 
+/* of_event.trace_ignored bits. */
+#define OF_TRACE_IGNORED_TRACEPARENT 1u
+#define OF_TRACE_IGNORED_TRACESTATE 2u
+
 typedef struct of_event {
     of_event_type type;
     of_str id;
@@ -93,6 +101,17 @@ typedef struct of_event {
     of_str subject;
     of_str correlationid; /* optional: absent when ptr == NULL */
     of_str causationid;   /* optional: absent when ptr == NULL */
+    /* Trace context (docs/envelope.md, "Trace context"), both optional. The
+     * encoder writes them when present and refuses a traceparent that
+     * of_traceparent_parse refuses, or a tracestate that is not
+     * of_tracestate_valid or comes without a traceparent. The decoder keeps
+     * them only when valid (a tracestate only beside a valid traceparent). */
+    of_str traceparent;
+    of_str tracestate;
+    /* Set by the decoder, ignored by the encoder: OF_TRACE_IGNORED_* bits
+     * for trace attributes that were present but dropped (wrong JSON type,
+     * invalid value, given twice). They never make a record a reject. */
+    unsigned trace_ignored;
     int64_t schemaversion;
     union {
         of_order order;         /* type == OF_EVENT_ORDER_CREATED */
@@ -159,7 +178,9 @@ OF_EXPORT void of_decoder_free(of_decoder *dec);
  * writes a one-line human-readable reason naming the attribute at fault to
  * err (NULL/0 allowed), and *ev is unspecified. Unknown extension attributes
  * and unknown data fields are accepted and ignored (but still held to the
- * limits, UTF-8 and syntax rules). Limits, syntax, UTF-8 and duplicates stop
+ * limits, UTF-8 and syntax rules). A traceparent or tracestate that is not
+ * valid is no reject either: it is left absent and flagged in
+ * ev->trace_ignored, for the caller to count. Limits, syntax, UTF-8 and duplicates stop
  * the parse where they occur; the other faults are reported after it, in a
  * fixed order: specversion, type, schemaversion, then the other attributes in
  * documented order (docs/envelope.md, "Attributes"), then data. Does not

@@ -137,6 +137,7 @@ def check(brokers, schema_path, generated, rejected, poison_key):
     ok(len(outputs) == valid_inputs, f"data-processed holds {len(outputs)} records, one per valid input")
     statuses = {"accepted": 0, "rejected": 0}
     keys = set()
+    traced = 0
     for r in outputs:
         doc = json.loads(r["value"])
         problems = errors(v, doc)
@@ -152,11 +153,30 @@ def check(brokers, schema_path, generated, rejected, poison_key):
         if not ok_link:
             ok(False, f"data_processed p{r['partition']}@{r['offset']} links to its input "
                       f"(causationid, subject, key, idempotency key, partition): {doc}")
+        # Trace context: each header mirrors its envelope; an output continues
+        # its input's trace (same trace-id and flags, another span id).
+        for rec, ev in ((src[0], src[1]), (r, doc)):
+            for name in ("traceparent", "tracestate"):
+                if rec["headers"].get(name) != ev.get(name):
+                    ok(False, f"header {name} {rec['headers'].get(name)!r} equals the envelope's {ev.get(name)!r}")
+        tp_in, tp_out = src[1].get("traceparent"), doc.get("traceparent")
+        if tp_in:
+            traced += 1
+            if not (tp_out and tp_out[:36] == tp_in[:36] and tp_out[52:] == tp_in[52:]
+                    and tp_out[36:52] != tp_in[36:52]
+                    and doc.get("tracestate") == src[1].get("tracestate")):
+                ok(False, f"data_processed continues its input's trace: {tp_in} -> {tp_out}")
+        elif tp_out:
+            ok(False, f"data_processed has a traceparent its input had not: {tp_out}")
         statuses[doc["data"]["status"]] += 1
         keys.add(doc["idempotencykey"])
     ok(True, f"all {len(outputs)} data_processed envelopes match the schema and link to their input "
              f"(causationid, correlationid, subject, key, idempotency key header, same partition)")
     ok(len(keys) == valid_inputs, f"{len(keys)} distinct data_processed idempotency keys")
+    traces = {json.loads(r["value"]).get("traceparent", "")[3:35] for r in outputs} - {""}
+    ok(traced == generated + 1 and len(traces) == traced,
+       f"{traced} outputs continue their input's trace, {len(traces)} distinct trace-ids "
+       f"(the generated orders with producer.tracing, and R-1 with --traceparent)")
     ok(statuses == {"accepted": generated, "rejected": rejected},
        f"statuses {statuses}: generated orders accepted, rule-breaking ones rejected")
 
@@ -190,8 +210,11 @@ def negative(schema_path):
     rejected = copy.deepcopy(processed)
     rejected["data"].update(status="rejected", reason="item 1 (SKU-1): quantity 0 is below 1",
                             quantity_total=0, total_cents=0)
+    traced = copy.deepcopy(order)
+    traced.update(traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                  tracestate="rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
     for name, doc in (("order_created", order), ("data_processed accepted", processed),
-                      ("data_processed rejected", rejected)):
+                      ("data_processed rejected", rejected), ("order_created with trace context", traced)):
         ok(not errors(v, doc), f"the documented example {name} is valid")
 
     def bad(base, what, change):
@@ -234,6 +257,15 @@ def negative(schema_path):
     bad(processed, "a missing total_cents", lambda d: d["data"].pop("total_cents"))
     bad(rejected, "rejected without a reason", lambda d: d["data"].pop("reason"))
     bad(rejected, "rejected with an empty reason", lambda d: d["data"].update(reason=""))
+    tp = traced["traceparent"]
+    bad(traced, "an upper-case traceparent", lambda d: d.update(traceparent=tp.upper()))
+    bad(traced, "traceparent version 01", lambda d: d.update(traceparent="01" + tp[2:]))
+    bad(traced, "an all-zero trace-id", lambda d: d.update(traceparent="00-" + "0" * 32 + tp[35:]))
+    bad(traced, "an all-zero span id", lambda d: d.update(traceparent=tp[:36] + "0" * 16 + "-01"))
+    bad(traced, "a traceparent with more fields", lambda d: d.update(traceparent=tp + "-x"))
+    bad(traced, "a 513-byte tracestate", lambda d: d.update(tracestate="a" * 513))
+    bad(traced, "a tracestate without traceparent", lambda d: d.pop("traceparent"))
+    bad(traced, "a traceparent that is a number", lambda d: d.update(traceparent=1))
 
 
 def main():

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Validates real orderflow output against docs/envelope.schema.json: starts
-# orderflow-broker on a free loopback port, publishes 200 generated orders, 2
+# orderflow-broker on a free loopback port, publishes 200 generated orders (with producer.tracing: a trace each), 2
 # orders that break a business rule and 1 poison record, runs
 # `orderflow-consumer process` until data-processed holds one output per valid
 # input, then reads order-created, data-processed and order-created.dlq back
@@ -64,10 +64,13 @@ BROKERS=127.0.0.1:$port
 # 3. Inputs: 200 generated orders (all valid, all accepted), 2 orders that
 # break a business rule (rejected, not dead-lettered), 1 poison record.
 GENERATED=200
-"$ORDERFLOW_PRODUCER" -b "$BROKERS" --generate "$GENERATED" --seed 11 >"$WORK/producer.out" \
+# With producer.tracing, so every generated order starts a trace of its own.
+printf 'producer: { tracing = true; };\n' >"$WORK/tracing.conf"
+"$ORDERFLOW_PRODUCER" -b "$BROKERS" -c "$WORK/tracing.conf" --generate "$GENERATED" --seed 11 >"$WORK/producer.out" \
   2>"$WORK/producer.err" || fail "orderflow-producer --generate exited $?"
 [ "$(wc -l <"$WORK/producer.out")" -eq "$GENERATED" ] || fail "producer reported $(wc -l <"$WORK/producer.out") deliveries, expected $GENERATED"
 "$ORDERFLOW_PRODUCER" -b "$BROKERS" -q \
+  --traceparent 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 --tracestate 'rojo=00f067aa0ba902b7' \
   --order '{"order_id":"R-1","customer_id":"C-1","currency":"EUR","items":[{"sku":"S-1","quantity":0,"unit_price_cents":100}]}' \
   2>"$WORK/producer-r1.err" || fail "publishing R-1 failed"
 "$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --idempotency-key 'retry-safe key #2' \

@@ -4,6 +4,7 @@
 #include <orderflow/envelope.h>
 #include <orderflow/export.h>
 #include <orderflow/ids.h>
+#include <orderflow/trace.h>
 #include <orderflow/limits.h>
 #include <orderflow/processing.h>
 

@@ -85,6 +85,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg.topic_dead_letter, "order-created.dlq");
     ck_assert_str_eq(cfg.producer_source, "orderflow-producer");
     ck_assert_int_eq(cfg.producer_timeout_ms, 30000);
+    ck_assert_int_eq(cfg.producer_tracing, 0);
     ck_assert_str_eq(cfg.consumer_group, "orderflow-processor");
     ck_assert_int_eq(cfg.guarantee, OF_AT_LEAST_ONCE);
     ck_assert_uint_eq(cfg.dedup_window, 100000);
@@ -118,7 +119,7 @@ START_TEST(test_full_file)
                    "};\n"
                    "topics: { order_created = \"in.orders\"; data_processed = \"out_orders\";\n"
                    "          dead_letter = \"in.orders-dlq\"; };\n"
-                   "producer: { source = \"shop-7\"; timeout_ms = 0x2710; };\n"
+                   "producer: { source = \"shop-7\"; timeout_ms = 0x2710; tracing = true; };\n"
                    "consumer: { group = \"g1\"; guarantee = \"exactly_once\"; dedup_window = 42;\n"
                    "            commit_interval_ms = 250; };\n"
                    "/* limits, at their bounds */\n"
@@ -152,6 +153,7 @@ START_TEST(test_full_file)
     ck_assert_str_eq(cfg.topic_dead_letter, "in.orders-dlq");
     ck_assert_str_eq(cfg.producer_source, "shop-7");
     ck_assert_int_eq(cfg.producer_timeout_ms, 10000);
+    ck_assert_int_eq(cfg.producer_tracing, 1);
     ck_assert_str_eq(cfg.consumer_group, "g1");
     ck_assert_int_eq(cfg.guarantee, OF_EXACTLY_ONCE);
     ck_assert_uint_eq(cfg.dedup_window, 42);
@@ -303,6 +305,12 @@ static const error_case error_cases[] = {
     {"producer: { source = \"\"; };\n", 1, "'producer.source' must not be empty"},
     {"producer: { timeout_ms = 0; };\n", 1, "'producer.timeout_ms' must be between 1 and"},
     {"producer: { timeout_ms = -5; };\n", 1, "got -5"},
+    {"producer: {\n tracing = 1; };\n", 2,
+     "'producer.tracing' must be true or false, got an integer"},
+    {"producer: { tracing = \"true\"; };\n", 1,
+     "'producer.tracing' must be true or false, got a string"},
+    {"producer: { tracng = true; };\n", 1,
+     "unknown setting 'producer.tracng'; did you mean 'producer.tracing'?"},
     {"topics: {\n order_created = \"a b\"; };\n", 2,
      "'topics.order_created' is not a valid Kafka topic name"},
     {"topics: { dead_letter = \"\"; };\n", 1, "'topics.dead_letter' must not be empty"},
@@ -545,6 +553,7 @@ START_TEST(test_print_round_trip)
     cfg.consumer_instance_id = strdup("host-7");
     ck_assert_ptr_nonnull(cfg.consumer_instance_id);
     cfg.producer_timeout_ms = 1234;
+    cfg.producer_tracing = 1;
     cfg.dedup_window = 77;
     cfg.commit_interval_ms = 99;
     cfg.limits.max_depth = 9;
@@ -567,6 +576,7 @@ START_TEST(test_print_round_trip)
     ck_assert_int_eq(back.guarantee, OF_EXACTLY_ONCE);
     ck_assert_str_eq(back.consumer_instance_id, "host-7");
     ck_assert_int_eq(back.producer_timeout_ms, 1234);
+    ck_assert_int_eq(back.producer_tracing, 1);
     ck_assert_uint_eq(back.dedup_window, 77);
     ck_assert_int_eq(back.commit_interval_ms, 99);
     ck_assert_uint_eq(back.limits.max_depth, 9);

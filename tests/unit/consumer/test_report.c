@@ -124,11 +124,12 @@ START_TEST(counter_line)
                                    .rejected = 2,
                                    .duplicates = 1,
                                    .dead_lettered = 1,
+                                   .trace_invalid = 4,
                                    .delivered = 8};
     report_counters(c.f, &counters, 3);
     ck_assert_str_eq(capture_close(&c),
                      "orderflow-consumer process: consumed 10, accepted 6, rejected 2, "
-                     "duplicates 1, dead-lettered 1, delivered 8, in flight 3\n");
+                     "duplicates 1, dead-lettered 1, trace invalid 4, delivered 8, in flight 3\n");
     free(c.text);
 }
 END_TEST
