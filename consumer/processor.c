@@ -302,7 +302,10 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         dead_letter(p, ps, msg, why);
         return;
     }
-    if (ev.trace_ignored) p->c.trace_invalid++;
+    if (ev.trace_ignored) {
+        p->c.trace_invalid++;
+        if (p->m) of_metric_add(p->m->trace_invalid, 1);
+    }
 
     char key[OF_IDEMPOTENCY_KEY_MAX + 1];
     size_t key_len = of_idempotency_key_derive("data_processed:", ev.idempotencykey, key);

@@ -53,6 +53,10 @@ int stage_metrics_init(stage_metrics *sm, of_metrics *registry, of_health *healt
         !(sm->rebalances = simple(sm, "orderflow_rebalances_total",
                                   "Rebalance callbacks (assignments and revocations).",
                                   OF_METRIC_COUNTER, NULL, err, errlen)) ||
+        !(sm->trace_invalid = simple(sm, "orderflow_trace_context_invalid_total",
+                                     "Inputs whose traceparent or tracestate was invalid and "
+                                     "ignored (never dead-lettered).",
+                                     OF_METRIC_COUNTER, NULL, err, errlen)) ||
         !(sm->commit_failures = simple(sm, "orderflow_commit_failures_total",
                                        "Offset commits refused (at_least_once) or transactions "
                                        "aborted (exactly_once).",

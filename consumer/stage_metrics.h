@@ -30,6 +30,7 @@ typedef struct stage_metrics {
     of_metric *produced_output;      /* delivered to data-processed */
     of_metric *produced_dead_letter; /* delivered to the dead-letter topic */
     of_metric *rebalances;
+    of_metric *trace_invalid; /* inputs whose trace context was ignored */
     of_metric *commit_failures;
     of_metric *assigned;
     of_metric *restore_seconds;

@@ -29,7 +29,8 @@ usage_error "--traceparent applies to a single --order only" -g 1 --traceparent 
 usage_error "--tracestate needs --traceparent" --order "$ORDER" --tracestate "$TS"
 
 start_broker
-start_processor p --json
+metrics_port=$(free_port)
+start_processor p --json --metrics "127.0.0.1:$metrics_port"
 
 "$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --traceparent "$TP" --tracestate "$TS" \
   --order '{"order_id":"T-1","customer_id":"C-1","currency":"EUR","items":[{"sku":"S-1","quantity":2,"unit_price_cents":1999}]}' ||
@@ -149,6 +150,11 @@ PY
 grep -Eq '^T-1 .*  trace 4bf92f3577b34da6a3ce929d0e0e4736$' "$WORK/tail.out" ||
   fail "tail -v shows no trace-id for T-1: $(grep T-1 "$WORK/tail.out")"
 grep -Eq '^X-01 .*  trace -$' "$WORK/tail.out" || fail "tail -v: $(grep X-01 "$WORK/tail.out")"
+
+# The ignored trace contexts are counted for monitoring too.
+invalid=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" |
+  sed -n 's/^orderflow_trace_context_invalid_total \([0-9]*\)$/\1/p')
+[ "$invalid" = 2 ] || fail "orderflow_trace_context_invalid_total is '$invalid', want 2"
 
 kill -TERM "$LAST_PID"
 wait "$LAST_PID" || fail "processor exit $? after SIGTERM"
