@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "line_reader.h"
 
@@ -20,7 +21,7 @@ void line_reader_close(line_reader *reader)
 }
 
 /* Moves unread bytes to the front and reads more; 0 on progress, -1 on EOF
- * or error (reader->eof / ferror tell which). */
+ * or error (reader->eof / reader->read_error tell which). */
 static int refill(line_reader *reader)
 {
     if (reader->eof) return -1;
@@ -30,14 +31,26 @@ static int refill(line_reader *reader)
         reader->start = 0;
     }
     size_t room = reader->max_line + 1 - reader->end;
-    errno = 0;
-    size_t got = fread(reader->buffer + reader->end, 1, room, reader->file);
-    reader->end += got;
-    if (got == 0) {
+    /* read(2), not fread: fread waits until it has the whole megabyte, so
+     * orders piped in one at a time (`tail -f orders | orderflow-producer -`)
+     * would wait for the next megabyte or the end of the input. */
+    int fd = fileno(reader->file);
+    ssize_t got;
+    if (fd >= 0) {
+        do
+            got = read(fd, reader->buffer + reader->end, room);
+        while (got < 0 && errno == EINTR);
+    } else {
+        errno = 0;
+        got = (ssize_t)fread(reader->buffer + reader->end, 1, room, reader->file);
+        if (got == 0 && ferror(reader->file)) got = -1;
+    }
+    if (got <= 0) {
         reader->eof = 1;
-        if (ferror(reader->file)) reader->read_error = errno ? errno : EIO;
+        if (got < 0) reader->read_error = errno ? errno : EIO;
         return -1;
     }
+    reader->end += (size_t)got;
     return 0;
 }
 
@@ -61,7 +74,7 @@ line_status line_reader_next(line_reader *reader, const char **line, size_t *len
             reader->line_number++;
             reader->start = reader->end = 0;
             for (;;) {
-                if (refill(reader) != 0) return ferror(reader->file) ? LINE_ERROR : LINE_TOO_LONG;
+                if (refill(reader) != 0) return reader->read_error ? LINE_ERROR : LINE_TOO_LONG;
                 char *nl = memchr(reader->buffer, '\n', reader->end);
                 if (nl) {
                     reader->start = (size_t)(nl - reader->buffer) + 1;
@@ -71,7 +84,7 @@ line_status line_reader_next(line_reader *reader, const char **line, size_t *len
             }
         }
         if (refill(reader) != 0) {
-            if (ferror(reader->file)) return LINE_ERROR;
+            if (reader->read_error) return LINE_ERROR;
             if (reader->end == reader->start) return LINE_EOF;
             /* A last line without a newline still counts. */
             reader->line_number++;

@@ -16,7 +16,7 @@
 # records than that: the aborted transactions' outputs, which the broker
 # really wrote and really hid.
 source "$(dirname "$0")/../e2e/lib.sh"
-BATCH=4000 BATCHES=5 RATE=400
+BATCH=4000 BATCHES=${BATCHES:-5} RATE=400
 KILLS=$((BATCHES - 2))
 N=$((BATCH * BATCHES))
 
