@@ -5,6 +5,8 @@
 #ifndef OF_CLI_METRICS_H
 #define OF_CLI_METRICS_H
 
+#include <librdkafka/rdkafka.h>
+
 #include "config/config.h"
 #include "metrics/metrics.h"
 #include "metrics/server.h"
@@ -25,6 +27,10 @@ typedef struct of_cli_metrics {
  * cannot listen (address in use or not local), EX_OSERR when out of memory. */
 int of_cli_metrics_start(of_cli_metrics *m, const of_config *cfg, const char *option,
                          const char *unready, char *err, size_t errlen);
+/* Counts one record the broker did not take in
+ * orderflow_delivery_errors_total{error="<librdkafka error name>"}, the
+ * series made on first sight (error names are few and bounded). */
+void of_cli_metrics_delivery_error(of_metrics *registry, rd_kafka_resp_err_t err);
 /* Stops the server, then frees the registry. */
 void of_cli_metrics_stop(of_cli_metrics *m);
 

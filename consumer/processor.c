@@ -22,6 +22,7 @@
 #include "processor.h"
 #include "report.h"
 #include "restore.h"
+#include "cli/metrics.h"
 #include "stage_metrics.h"
 #include "transaction.h"
 
@@ -137,7 +138,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 {
     (void)rk;
     processor *p = of_kafka_app_opaque(opaque);
-    if (msg->err && p->m) stage_metrics_delivery_error(p->m, msg->err);
+    if (msg->err && p->m) of_cli_metrics_delivery_error(p->m->registry, msg->err);
     if (msg->err) {
         if (p->eos) {
             /* The transaction will abort and the inputs be re-read. */

@@ -89,16 +89,6 @@ int stage_metrics_init(stage_metrics *sm, of_metrics *registry, of_health *healt
     return 0;
 }
 
-void stage_metrics_delivery_error(stage_metrics *sm, rd_kafka_resp_err_t err)
-{
-    const char *labels[] = {"error", rd_kafka_err2name(err), NULL};
-    char why[256];
-    of_metric *s = of_metrics_series(sm->registry, "orderflow_delivery_errors_total",
-                                     "Outputs the broker did not take, by librdkafka error name.",
-                                     OF_METRIC_COUNTER, labels, NULL, 0, why, sizeof(why));
-    if (s) of_metric_add(s, 1);
-}
-
 static void on_lag(void *opaque, const char *topic, int32_t partition, int64_t lag)
 {
     stage_metrics *sm = opaque;

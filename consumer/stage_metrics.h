@@ -44,9 +44,6 @@ typedef struct stage_metrics {
 /* Creates the series in registry. Returns 0, or -1 with err. */
 int stage_metrics_init(stage_metrics *sm, of_metrics *registry, of_health *health,
                        const of_config *cfg, char *err, size_t errlen);
-/* Counts a failed delivery under its error name (the series is made on
- * first sight: error names are few and bounded). */
-void stage_metrics_delivery_error(stage_metrics *sm, rd_kafka_resp_err_t err);
 /* Takes lag and broker state from a statistics callback's JSON. */
 void stage_metrics_statistics(stage_metrics *sm, const char *json, size_t len);
 /* Milliseconds since the epoch of an event's RFC 3339 time, -1 if not one. */

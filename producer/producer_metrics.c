@@ -48,16 +48,6 @@ int producer_metrics_init(producer_metrics *pm, of_metrics *registry, of_health 
     return 0;
 }
 
-void producer_metrics_delivery_error(producer_metrics *pm, rd_kafka_resp_err_t err)
-{
-    const char *labels[] = {"error", rd_kafka_err2name(err), NULL};
-    char why[256];
-    of_metric *s = of_metrics_series(pm->registry, "orderflow_delivery_errors_total",
-                                     "Events the broker did not take, by librdkafka error name.",
-                                     OF_METRIC_COUNTER, labels, NULL, 0, why, sizeof(why));
-    if (s) of_metric_add(s, 1);
-}
-
 void producer_metrics_statistics(producer_metrics *pm, const char *json, size_t len)
 {
     char why[256];

@@ -23,8 +23,6 @@ typedef struct producer_metrics {
 /* Creates the series in registry. Returns 0, or -1 with err. */
 int producer_metrics_init(producer_metrics *pm, of_metrics *registry, of_health *health,
                           const char *topic, char *err, size_t errlen);
-/* Counts a failed delivery under its librdkafka error name. */
-void producer_metrics_delivery_error(producer_metrics *pm, rd_kafka_resp_err_t err);
 /* Takes the broker state from a statistics callback's JSON and publishes
  * readiness (ready while a broker is up). */
 void producer_metrics_statistics(producer_metrics *pm, const char *json, size_t len);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli/log.h"
+#include "cli/metrics.h"
 
 #include "publisher.h"
 
@@ -223,7 +224,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         /* An event re-sent after an error counts as failed only if it fails
          * for good (record_failure); the error counts each time. */
         if (msg->err)
-            producer_metrics_delivery_error(m, msg->err);
+            of_cli_metrics_delivery_error(m->registry, msg->err);
         else
             of_metric_add(m->delivered, 1);
         of_metric_observe(m->latency, (double)(monotonic_ns() - slot->enqueued_ns) / 1e9);
