@@ -52,9 +52,9 @@ void of_cli_metrics_delivery_error(of_metrics *registry, rd_kafka_resp_err_t err
 {
     const char *labels[] = {"error", rd_kafka_err2name(err), NULL};
     char why[256];
-    of_metric *series = of_metrics_series(
-        registry, "orderflow_delivery_errors_total",
-        "Records the broker did not take, by librdkafka error name.", OF_METRIC_COUNTER, labels,
-        NULL, 0, why, sizeof(why));
+    of_metric *series =
+        of_metrics_series(registry, "orderflow_delivery_errors_total",
+                          "Records the broker did not take, by librdkafka error name.",
+                          OF_METRIC_COUNTER, labels, NULL, 0, why, sizeof(why));
     if (series) of_metric_add(series, 1);
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 typedef struct line_reader {
-    FILE *file; /* read through its descriptor: what a pipe has is read at once */
+    FILE *file;   /* read through its descriptor: what a pipe has is read at once */
     char *buffer; /* max_line + 1 bytes */
     size_t max_line;
     size_t start, end; /* unread bytes are buffer[start, end) */

@@ -323,8 +323,8 @@ static int replace_producer(publisher *pub, char *err, size_t errlen)
     if (!pub->kafka.fatal) {
         pub->kafka.fatal = 1;
         pub->kafka.last_error = cause;
-        snprintf(pub->kafka.last_error_text, sizeof(pub->kafka.last_error_text),
-                 "fatal: %s: %s", rd_kafka_err2name(cause), why);
+        snprintf(pub->kafka.last_error_text, sizeof(pub->kafka.last_error_text), "fatal: %s: %s",
+                 rd_kafka_err2name(cause), why);
     }
     if (pub->recoveries >= REPLACEMENTS_MAX) {
         snprintf(err, errlen, "the Kafka producer failed %u times, the last: %s",

@@ -25,7 +25,7 @@ typedef struct event_origin {
 typedef struct inflight_slot {
     char id[OF_UUID_LEN + 1];
     event_origin origin;
-    int64_t enqueued_ns; /* metrics on: when it was enqueued (monotonic) */
+    int64_t enqueued_ns;        /* metrics on: when it was enqueued (monotonic) */
     struct inflight_slot *next; /* in the free list, or in the list held for re-sending */
     unsigned resends;
     /* Held for re-sending: a copy of the record (key bytes, then value bytes)
