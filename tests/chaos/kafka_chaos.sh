@@ -49,13 +49,42 @@ source "$top/tests/chaos/outputs.sh"
 started=$SECONDS
 deadline=$((SECONDS + TIMEOUT))
 log() { echo "chaos: [$((SECONDS - started))s] $*" >&2; }
-within_time() { [ $SECONDS -lt $deadline ] || fail "over the ${TIMEOUT}s time bound"; }
+# Over the bound: what each processor said last, and how far the group got.
+within_time() {
+  [ $SECONDS -lt $deadline ] && return 0
+  for m in a b; do
+    echo "processor $m: $(grep -v '^%' "$WORK/$m.err" | tail -4 | tr '\n' '|')" >&2
+  done
+  "$ORDERFLOW_CONSUMER" lag -b "$BROKERS" >&2 || true
+  fail "over the ${TIMEOUT}s time bound ($(committed_count) of $N outputs)"
+}
 
 start_broker --partitions 12
 log "3-node Kafka cluster $BROKERS, 12 partitions, replication 3, min.insync.replicas 2"
 
 declare -A proc
-start_member() { start_processor "$1" --guarantee "$GUARANTEE"; proc[$1]=$LAST_PID; }
+start_member() { start_processor "$1" -v --guarantee "$GUARANTEE"; proc[$1]=$LAST_PID; }
+# A processor whose output could not be delivered stops without committing
+# it ("a restart re-processes it", docs/architecture.md): a leader's kill -9
+# can do that when it breaks the idempotent producer's sequence. Start it
+# again, as its supervisor would, and count it; any other exit fails the run.
+supervised_restarts=0
+supervise() {
+  local m status why
+  for m in a b; do
+    kill -0 "${proc[$m]}" 2>/dev/null && continue
+    status=0
+    wait "${proc[$m]}" || status=$?
+    why=$(grep -v '^%' "$WORK/$m.err" | tail -8 | grep -m1 -E 'output not delivered|producer: fatal|no Kafka broker reachable' || true)
+    if { [ $status = 69 ] || [ $status = 70 ]; } && [ -n "$why" ]; then
+      supervised_restarts=$((supervised_restarts + 1))
+      log "processor $m stopped (exit $status: ${why#orderflow-consumer process: }); started again"
+      start_member "$m"
+    else
+      fail "processor $m exited on its own (status $status): $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+    fi
+  done
+}
 start_member a
 start_member b
 # Deliveries wait out a broker's absence (leader election after a kill -9
@@ -87,10 +116,7 @@ processor_kills=0 processor_stops=0 broker_kills=0 broker_stops=0 turn=0
 while kill -0 "$producer" 2>/dev/null || [ $turn -lt 4 ]; do
   sleep "$INTERVAL"
   within_time
-  for m in a b; do
-    kill -0 "${proc[$m]}" 2>/dev/null ||
-      fail "processor $m exited on its own: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
-  done
+  supervise
   # Processor faults (turns 0 and 2 of every 4) alternate between a and b.
   victim=$([ $((turn / 2 % 2)) = 0 ] && echo a || echo b)
   case $((turn % 4)) in
@@ -165,6 +191,7 @@ fi
 
 while [ "$(committed_count)" -lt "$N" ]; do
   within_time
+  supervise
   sleep 3
 done
 sleep 3
@@ -175,7 +202,8 @@ done
 echo "chaos: $GUARANTEE, orders $N at $RATE/s in $((SECONDS - started)) s on 3 brokers;" \
   "processor kill -9s $processor_kills, processor stops past session $processor_stops," \
   "broker kill -9s $broker_kills, broker stops past session $broker_stops;" \
-  "producer failures reported and re-published $republished"
+  "producer failures reported and re-published $republished;" \
+  "processors restarted after an undelivered output $supervised_restarts"
 judge_outputs
 if [ "$GUARANTEE" = exactly_once ] && [ "$RAW_DUPLICATES" -ne 0 ]; then
   fail "exactly_once: $RAW_DUPLICATES raw duplicates visible to read_committed"
