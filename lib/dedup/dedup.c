@@ -99,11 +99,11 @@ int of_dedup_contains(const of_dedup *set, const void *key, size_t len)
     return set->index[find_slot(set, of_hash128_bytes(key, len))] != EMPTY_SLOT;
 }
 
-/* Doubles the ring (up to the window) and rebuilds the index. Only called
- * before the first eviction, so the entries sit at positions 0..count-1. */
-static int grow(of_dedup *set)
+/* Resizes the ring to capacity (<= window) and rebuilds the index. Only
+ * called before the first eviction, so the entries sit at positions
+ * 0..count-1. */
+static int resize(of_dedup *set, size_t capacity)
 {
-    size_t capacity = set->capacity * 2 < set->window ? set->capacity * 2 : set->window;
     of_hash128 *ring = realloc(set->ring, capacity * sizeof(*ring));
     if (!ring) return -1;
     set->ring = ring;
@@ -112,6 +112,20 @@ static int grow(of_dedup *set)
     for (size_t i = 0; i < set->count; i++)
         set->index[find_slot(set, set->ring[i])] = (uint32_t)i;
     return 0;
+}
+
+static int grow(of_dedup *set)
+{
+    return resize(set, set->capacity * 2 < set->window ? set->capacity * 2 : set->window);
+}
+
+int of_dedup_reserve(of_dedup *set, size_t keys)
+{
+    size_t capacity = keys < set->window ? keys : set->window;
+    if (capacity <= set->capacity) return 0;
+    /* On failure the old index and capacity are untouched (the ring may
+     * just be larger): the set stays usable as it was. */
+    return resize(set, capacity);
 }
 
 int of_dedup_insert(of_dedup *set, const void *key, size_t len)

@@ -17,6 +17,11 @@ typedef struct of_dedup of_dedup;
  * should growing fail, the set keeps a smaller window instead. */
 OF_EXPORT of_dedup *of_dedup_new(size_t window);
 OF_EXPORT void of_dedup_free(of_dedup *set);
+/* Makes room for keys (up to the window) at once, so that inserting them
+ * rehashes nothing: for a caller that knows how many keys are coming, e.g.
+ * a restore that knows its record count. 0, or -1 when out of memory (the
+ * set keeps what it had and still grows with use). */
+OF_EXPORT int of_dedup_reserve(of_dedup *set, size_t keys);
 
 /* 1 when key is among the remembered keys, else 0. */
 OF_EXPORT int of_dedup_contains(const of_dedup *set, const void *key, size_t len);
