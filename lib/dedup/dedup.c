@@ -99,6 +99,12 @@ int of_dedup_contains(const of_dedup *set, const void *key, size_t len)
     return set->index[find_slot(set, of_hash128_bytes(key, len))] != EMPTY_SLOT;
 }
 
+void of_dedup_prefetch(const of_dedup *set, const void *key, size_t len)
+{
+    of_hash128 h = of_hash128_bytes(key, len);
+    __builtin_prefetch(&set->index[h.lo & set->index_mask]);
+}
+
 /* Resizes the ring to capacity (<= window) and rebuilds the index. Only
  * called before the first eviction, so the entries sit at positions
  * 0..count-1. */

@@ -28,6 +28,11 @@ OF_EXPORT int of_dedup_contains(const of_dedup *set, const void *key, size_t len
 /* Remembers key. Returns 1 when it was new, 0 when already remembered (then
  * nothing changes). A new key beyond the window evicts the oldest. */
 OF_EXPORT int of_dedup_insert(of_dedup *set, const void *key, size_t len);
+/* Starts loading the memory that inserting or looking up key will touch
+ * first, and returns at once: a caller with a batch of keys calls it a few
+ * keys ahead, so that the cache misses (the most of an insert's time once a
+ * set outgrows the cache) overlap instead of coming one after the other. */
+OF_EXPORT void of_dedup_prefetch(const of_dedup *set, const void *key, size_t len);
 OF_EXPORT size_t of_dedup_count(const of_dedup *set);
 /* Forgets everything (keeps the memory). */
 OF_EXPORT void of_dedup_clear(of_dedup *set);
