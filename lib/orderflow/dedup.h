@@ -13,7 +13,8 @@ OF_BEGIN_DECLS
 typedef struct of_dedup of_dedup;
 
 /* A set remembering up to window (>= 1) keys. NULL when out of memory. The
- * memory grows with the keys inserted, to ~48 bytes per window entry at most;
+ * memory grows with the keys inserted, to 24 bytes per window entry at most
+ * (the hash and two 4-byte index slots);
  * should growing fail, the set keeps a smaller window instead. */
 OF_EXPORT of_dedup *of_dedup_new(size_t window);
 OF_EXPORT void of_dedup_free(of_dedup *set);
