@@ -145,9 +145,12 @@ static void prefetch(rd_kafka_message_t *msg, partition_state **states, size_t c
  * (or its log start, when it holds fewer) and returns the records to read in
  * counts[], so the sets can be sized before reading. Two ListOffsets round
  * trips in all. -1 when the offsets cannot be had: the caller then starts
- * at the tail as before and lets the sets grow. */
+ * at the tail and lets the sets grow, and its loop waits for the broker (a
+ * query blocks, deaf to *stop: hence a short timeout of its own). */
+#define WINDOW_QUERY_TIMEOUT_MS 2000
+
 static int window_offsets(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int64_t window,
-                          int64_t *counts, int timeout_ms)
+                          int64_t *counts)
 {
     rd_kafka_topic_partition_list_t *low = rd_kafka_topic_partition_list_copy(list);
     rd_kafka_topic_partition_list_t *high = rd_kafka_topic_partition_list_copy(list);
@@ -155,8 +158,8 @@ static int window_offsets(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list,
         low->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         high->elems[i].offset = RD_KAFKA_OFFSET_END;
     }
-    int status = rd_kafka_offsets_for_times(rk, low, timeout_ms) ||
-                         rd_kafka_offsets_for_times(rk, high, timeout_ms)
+    int status = rd_kafka_offsets_for_times(rk, low, WINDOW_QUERY_TIMEOUT_MS) ||
+                         rd_kafka_offsets_for_times(rk, high, WINDOW_QUERY_TIMEOUT_MS)
                      ? -1
                      : 0;
     for (int i = 0; i < list->cnt && status == 0; i++) {
@@ -218,7 +221,7 @@ static int restore(restorer *r, partition_state **states, size_t count, volatile
     }
     int64_t deadline = of_monotonic_ms() + timeout_ms;
     size_t remaining = (size_t)list->cnt;
-    if (window_offsets(r->kafka.rk, list, window, counts, timeout_ms) == 0) {
+    if (window_offsets(r->kafka.rk, list, window, counts) == 0) {
         for (size_t i = 0; i < count; i++)
             /* Best effort: without the room the set grows as it used to. */
             of_dedup_reserve(states[i]->emitted, (size_t)(counts[2 * i] + counts[2 * i + 1]));
