@@ -1,4 +1,5 @@
 /* orderflow-consumer: the processing stage and a tail for any topic. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -26,8 +27,23 @@ static void usage(FILE *out)
                  "Example: orderflow-consumer tail --from-beginning -e\n");
 }
 
+/* glibc's defaults cost the processor ~10 MB of peak RSS (1M events on 12
+ * partitions: 75-78 MB -> 62-67 MB, same CPU per event) that no data of ours
+ * needs. Each librdkafka thread would get an arena of its own (up to 8 a
+ * core) whose freed fetch and produce buffers stay with that thread; and
+ * glibc raises its mmap threshold to the largest block freed, so fetch
+ * responses of a few MB came from those arenas and stayed resident after
+ * use. Two arenas and a fixed 1 MB threshold return them instead. Set
+ * before any thread starts. */
+static void tune_malloc(void)
+{
+    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+}
+
 int main(int argc, char **argv)
 {
+    tune_malloc();
     of_log_set_program("orderflow-consumer");
     if (argc < 2) {
         usage(stderr);

@@ -51,6 +51,32 @@ START_TEST(keeps_the_last_window_keys)
 }
 END_TEST
 
+/* Room made up front (a restore that knows its record count) keeps what is
+ * there, caps at the window, and changes nothing about which keys are kept. */
+START_TEST(reserves_room_up_front)
+{
+    of_dedup *set = of_dedup_new(5000);
+    ck_assert_ptr_nonnull(set);
+    char k[64];
+    for (size_t i = 0; i < 700; i++)
+        ck_assert_int_eq(of_dedup_insert(set, k, key(k, i)), 1);
+    ck_assert_int_eq(of_dedup_reserve(set, 3000), 0);
+    ck_assert_int_eq(of_dedup_reserve(set, 10), 0); /* never shrinks */
+    ck_assert_int_eq(of_dedup_reserve(set, 1000000), 0);
+    for (size_t i = 0; i < 700; i++)
+        ck_assert_int_eq(of_dedup_contains(set, k, key(k, i)), 1);
+    for (size_t i = 700; i < 12000; i++)
+        ck_assert_int_eq(of_dedup_insert(set, k, key(k, i)), 1);
+    ck_assert_uint_eq(of_dedup_count(set), 5000);
+    for (size_t i = 0; i < 12000; i++)
+        ck_assert_int_eq(of_dedup_contains(set, k, key(k, i)), i >= 7000);
+    of_dedup_clear(set);
+    ck_assert_int_eq(of_dedup_reserve(set, 100), 0);
+    ck_assert_uint_eq(of_dedup_count(set), 0);
+    of_dedup_free(set);
+}
+END_TEST
+
 START_TEST(refuses_impossible_windows)
 {
     ck_assert_ptr_null(of_dedup_new(0));
@@ -62,6 +88,7 @@ int main(void)
 {
     const TTest *const tests[] = {
         keeps_the_last_window_keys,
+        reserves_room_up_front,
         refuses_impossible_windows,
         NULL,
     };
