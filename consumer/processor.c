@@ -67,6 +67,8 @@ typedef struct processor {
     of_decoder *decoder;
     of_encoder *encoder;
     of_idgen ids;
+    uint64_t time_ms;                /* the millisecond time_text shows; 0: none yet */
+    char time_text[OF_TIME_LEN + 1]; /* hundreds of events share a millisecond */
     char source[300];
     reporter report;
 
@@ -322,9 +324,12 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     char reason[OF_REASON_MAX];
     of_process_order(&ev.data.order, &result, reason);
     uint64_t now = of_now_ms();
-    char id[OF_UUID_LEN + 1], time[OF_TIME_LEN + 1];
+    char id[OF_UUID_LEN + 1];
     of_uuid7(&p->ids, now, id);
-    of_format_time(now, time);
+    if (now != p->time_ms || !p->time_text[0]) {
+        of_format_time(now, p->time_text);
+        p->time_ms = now;
+    }
     /* The output continues the input's trace: same trace-id and flags, a
      * span id of its own; the input span is named by causationid
      * (docs/architecture.md, "Trace context"). */
@@ -340,7 +345,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         .type = OF_EVENT_DATA_PROCESSED,
         .id = {id, OF_UUID_LEN},
         .source = of_str_c(p->source),
-        .time = {time, OF_TIME_LEN},
+        .time = {p->time_text, OF_TIME_LEN},
         .idempotencykey = {key, key_len},
         .subject = ev.subject,
         .correlationid = ev.correlationid.ptr ? ev.correlationid : ev.id,
