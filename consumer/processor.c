@@ -312,7 +312,8 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
 
     char key[OF_IDEMPOTENCY_KEY_MAX + 1];
     size_t key_len = of_idempotency_key_derive("data_processed:", ev.idempotencykey, key);
-    if (of_dedup_contains(ps->emitted, key, key_len)) {
+    of_dedup_hash key_hash = of_dedup_hash_key(key, key_len);
+    if (of_dedup_contains_hash(ps->emitted, key_hash)) {
         partition_state_push(ps, msg->offset, 1);
         p->c.duplicates++;
         if (p->m) of_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
@@ -379,7 +380,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     if (produce(p, p->output_topic, msg->partition, ev.subject.ptr, ev.subject.len, value,
                 value_len, headers, sequence) != 0)
         return;
-    of_dedup_insert(ps->emitted, key, key_len);
+    of_dedup_insert_hash(ps->emitted, key_hash);
     if (p->eos) transaction_count(&p->txn);
     if (result.status == OF_STATUS_ACCEPTED) {
         p->c.accepted++;
