@@ -67,6 +67,8 @@ typedef struct processor {
     of_decoder *decoder;
     of_encoder *encoder;
     of_idgen ids;
+    uint64_t time_ms;                /* the millisecond time_text shows; 0: none yet */
+    char time_text[OF_TIME_LEN + 1]; /* hundreds of events share a millisecond */
     char source[300];
     reporter report;
 
@@ -310,7 +312,8 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
 
     char key[OF_IDEMPOTENCY_KEY_MAX + 1];
     size_t key_len = of_idempotency_key_derive("data_processed:", ev.idempotencykey, key);
-    if (of_dedup_contains(ps->emitted, key, key_len)) {
+    of_dedup_hash key_hash = of_dedup_hash_key(key, key_len);
+    if (of_dedup_contains_hash(ps->emitted, key_hash)) {
         partition_state_push(ps, msg->offset, 1);
         p->c.duplicates++;
         if (p->m) of_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
@@ -322,9 +325,12 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     char reason[OF_REASON_MAX];
     of_process_order(&ev.data.order, &result, reason);
     uint64_t now = of_now_ms();
-    char id[OF_UUID_LEN + 1], time[OF_TIME_LEN + 1];
+    char id[OF_UUID_LEN + 1];
     of_uuid7(&p->ids, now, id);
-    of_format_time(now, time);
+    if (now != p->time_ms || !p->time_text[0]) {
+        of_format_time(now, p->time_text);
+        p->time_ms = now;
+    }
     /* The output continues the input's trace: same trace-id and flags, a
      * span id of its own; the input span is named by causationid
      * (docs/architecture.md, "Trace context"). */
@@ -340,7 +346,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         .type = OF_EVENT_DATA_PROCESSED,
         .id = {id, OF_UUID_LEN},
         .source = of_str_c(p->source),
-        .time = {time, OF_TIME_LEN},
+        .time = {p->time_text, OF_TIME_LEN},
         .idempotencykey = {key, key_len},
         .subject = ev.subject,
         .correlationid = ev.correlationid.ptr ? ev.correlationid : ev.id,
@@ -374,7 +380,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     if (produce(p, p->output_topic, msg->partition, ev.subject.ptr, ev.subject.len, value,
                 value_len, headers, sequence) != 0)
         return;
-    of_dedup_insert(ps->emitted, key, key_len);
+    of_dedup_insert_hash(ps->emitted, key_hash);
     if (p->eos) transaction_count(&p->txn);
     if (result.status == OF_STATUS_ACCEPTED) {
         p->c.accepted++;

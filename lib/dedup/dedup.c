@@ -108,9 +108,20 @@ static void remove_slot(of_dedup *set, size_t hole)
     set->index[hole] = EMPTY_SLOT;
 }
 
+of_dedup_hash of_dedup_hash_key(const void *key, size_t len)
+{
+    of_hash128 h = of_hash128_bytes(key, len);
+    return (of_dedup_hash){h.lo, h.hi};
+}
+
+int of_dedup_contains_hash(const of_dedup *set, of_dedup_hash hash)
+{
+    return set->index[find_slot(set, (of_hash128){hash.lo, hash.hi})] != EMPTY_SLOT;
+}
+
 int of_dedup_contains(const of_dedup *set, const void *key, size_t len)
 {
-    return set->index[find_slot(set, of_hash128_bytes(key, len))] != EMPTY_SLOT;
+    return of_dedup_contains_hash(set, of_dedup_hash_key(key, len));
 }
 
 void of_dedup_prefetch(const of_dedup *set, const void *key, size_t len)
@@ -150,7 +161,12 @@ int of_dedup_reserve(of_dedup *set, size_t keys)
 
 int of_dedup_insert(of_dedup *set, const void *key, size_t len)
 {
-    of_hash128 h = of_hash128_bytes(key, len);
+    return of_dedup_insert_hash(set, of_dedup_hash_key(key, len));
+}
+
+int of_dedup_insert_hash(of_dedup *set, of_dedup_hash hash)
+{
+    of_hash128 h = {hash.lo, hash.hi};
     size_t slot = find_slot(set, h);
     if (set->index[slot] != EMPTY_SLOT) return 0;
     if (set->count == set->capacity && set->capacity < set->window) {

@@ -138,6 +138,34 @@ static const char *where(const of_decoder *dec, char *out, size_t len)
     return out;
 }
 
+/* 1 when s[0..n) is strict UTF-8 (as of_utf8_valid); *nul says whether it
+ * holds a NUL byte. One pass for both: the validation's NUL checks on kept
+ * strings then need no second scan. */
+static int scan_text(const unsigned char *s, size_t n, int *nul)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t zero = 0;
+    size_t i = 0;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof(w));
+        if (w & highs) break;
+        /* Exact for bytes below 0x80: a high bit set only where a byte is 0. */
+        zero |= (w - ones) & ~w & highs;
+        i += 8;
+    }
+    int found = zero != 0;
+    size_t rest = i;
+    for (; i < n && s[i] < 0x80; i++)
+        found |= s[i] == 0;
+    if (i < n) {
+        if (!of_utf8_valid(s + rest, n - rest)) return 0;
+        found = found || memchr(s + rest, '\0', n - rest) != NULL;
+    }
+    *nul = found;
+    return 1;
+}
+
 /* The limits and UTF-8 rules every string and key obeys, kept or not. */
 static int check_text(of_decoder *dec, const unsigned char *s, size_t n, int is_key)
 {
@@ -149,7 +177,7 @@ static int check_text(of_decoder *dec, const unsigned char *s, size_t n, int is_
                         dec->limits.max_string_bytes);
         return 0;
     }
-    if (!of_utf8_valid(s, n)) {
+    if (!scan_text(s, n, &dec->text_nul)) {
         of_decoder_fail(
             dec, OF_REJECT_INVALID_UTF8, "%s: invalid UTF-8 in %s (near byte offset %zu)",
             where(dec, at, sizeof(at)), is_key ? "an object key" : "a string", offset(dec));
@@ -179,6 +207,7 @@ static int stash(of_decoder *dec, const char *s, size_t n, of_str *out)
 static int set_value(of_decoder *dec, of_jval *v, of_kind kind, const char *s, size_t n)
 {
     v->kind = kind;
+    v->nul = kind == OF_KIND_STRING && dec->text_nul;
     if (kind == OF_KIND_NUMBER) v->num = of_parse_int64(s, n, &v->i);
     if (kind == OF_KIND_NUMBER || kind == OF_KIND_STRING) return stash(dec, s, n, &v->s);
     return 1;
@@ -285,7 +314,7 @@ static int set_item_field(of_decoder *dec, int key, of_kind kind, const char *s,
         if (kind != OF_KIND_STRING)
             defer(dec, OF_REJECT_WRONG_TYPE, "%sitems[%zu].sku: expected a string, got %s",
                   dec->prefix, index, of_kind_name(kind));
-        else if (memchr(s, '\0', n))
+        else if (dec->text_nul)
             defer(dec, OF_REJECT_BAD_VALUE, "%sitems[%zu].sku: contains a NUL byte", dec->prefix,
                   index);
         else if (!stash(dec, s, n, &item->sku))
@@ -381,6 +410,7 @@ static int on_open(of_decoder *dec, of_kind kind)
 
 static int on_close(of_decoder *dec)
 {
+    if (dec->depth == 1) dec->root_end = offset(dec);
     if (dec->skip_depth) {
         if (dec->depth == dec->skip_depth) dec->skip_depth = 0;
     } else if (dec->frames[dec->depth] == OF_FRAME_ITEM) {
@@ -409,42 +439,141 @@ static int cb_number(void *ctx, const char *s, size_t n)
     return dec->skip_depth || on_value(dec, OF_KIND_NUMBER, s, n);
 }
 
+/* yajl hands over a string without escapes in place, and one with escapes
+ * decoded into its own buffer: a string from outside the record had some. */
+static void note_escapes(of_decoder *dec, const unsigned char *s)
+{
+    uintptr_t at = (uintptr_t)s, start = (uintptr_t)dec->text;
+    if (at < start || at >= start + dec->text_len) dec->escapes = 1;
+}
+
 static int cb_string(void *ctx, const unsigned char *s, size_t n)
 {
     of_decoder *dec = ctx;
+    note_escapes(dec, s);
     if (!check_text(dec, s, n, 0)) return 0;
     return dec->skip_depth || on_value(dec, OF_KIND_STRING, (const char *)s, n);
 }
 
-static int lookup(const of_str *names, int count, const unsigned char *s, size_t n)
+/* The key lookups by length first: memcmp with a constant length compiles
+ * to a few loads, where a loop over the tables called memcmp for each
+ * candidate. They must name exactly what of_attr_names and the others
+ * name. */
+#define IS(lit) (memcmp(s, lit, sizeof(lit) - 1) == 0)
+
+static int attr_key(const unsigned char *s, size_t n)
 {
-    for (int i = 0; i < count; i++)
-        if (names[i].len == n && memcmp(names[i].ptr, s, n) == 0) return i;
+    switch (n) {
+    case 2:
+        if (IS("id")) return OF_ATTR_ID;
+        break;
+    case 4:
+        if (IS("type")) return OF_ATTR_TYPE;
+        if (IS("time")) return OF_ATTR_TIME;
+        if (IS("data")) return OF_ATTR_DATA;
+        break;
+    case 6:
+        if (IS("source")) return OF_ATTR_SOURCE;
+        break;
+    case 7:
+        if (IS("subject")) return OF_ATTR_SUBJECT;
+        break;
+    case 10:
+        if (IS("tracestate")) return OF_ATTR_TRACESTATE;
+        break;
+    case 11:
+        if (IS("specversion")) return OF_ATTR_SPECVERSION;
+        if (IS("causationid")) return OF_ATTR_CAUSATIONID;
+        if (IS("traceparent")) return OF_ATTR_TRACEPARENT;
+        break;
+    case 13:
+        if (IS("correlationid")) return OF_ATTR_CORRELATIONID;
+        if (IS("schemaversion")) return OF_ATTR_SCHEMAVERSION;
+        break;
+    case 14:
+        if (IS("idempotencykey")) return OF_ATTR_IDEMPOTENCYKEY;
+        break;
+    case 15:
+        if (IS("datacontenttype")) return OF_ATTR_DATACONTENTTYPE;
+        break;
+    }
     return OF_KEY_UNKNOWN;
 }
+
+static int field_key(const unsigned char *s, size_t n)
+{
+    switch (n) {
+    case 5:
+        if (IS("items")) return OF_FIELD_ITEMS;
+        break;
+    case 6:
+        if (IS("status")) return OF_FIELD_STATUS;
+        if (IS("reason")) return OF_FIELD_REASON;
+        break;
+    case 8:
+        if (IS("order_id")) return OF_FIELD_ORDER_ID;
+        if (IS("currency")) return OF_FIELD_CURRENCY;
+        break;
+    case 10:
+        if (IS("item_count")) return OF_FIELD_ITEM_COUNT;
+        break;
+    case 11:
+        if (IS("customer_id")) return OF_FIELD_CUSTOMER_ID;
+        if (IS("total_cents")) return OF_FIELD_TOTAL_CENTS;
+        break;
+    case 14:
+        if (IS("quantity_total")) return OF_FIELD_QUANTITY_TOTAL;
+        break;
+    }
+    return OF_KEY_UNKNOWN;
+}
+
+static int item_field_key(const unsigned char *s, size_t n)
+{
+    switch (n) {
+    case 3:
+        if (IS("sku")) return OF_ITEM_SKU;
+        break;
+    case 8:
+        if (IS("quantity")) return OF_ITEM_QUANTITY;
+        break;
+    case 16:
+        if (IS("unit_price_cents")) return OF_ITEM_UNIT_PRICE_CENTS;
+        break;
+    }
+    return OF_KEY_UNKNOWN;
+}
+
+#undef IS
 
 static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
 {
     of_decoder *dec = ctx;
     unsigned d = dec->depth;
-    /* Until it passes the checks, a reason names the object, not the key. */
-    if (!dec->skip_depth) dec->keys[d] = OF_KEY_NONE;
-    if (!check_text(dec, s, n, 1)) return 0;
-    if (dec->skip_depth) return 1;
+    note_escapes(dec, s);
     int key = OF_KEY_UNKNOWN;
-    switch (dec->frames[d]) {
-    case OF_FRAME_ENVELOPE:
-        key = lookup(of_attr_names, OF_ATTR_COUNT, s, n);
-        break;
-    case OF_FRAME_DATA:
-        key = lookup(of_field_names, OF_FIELD_COUNT, s, n);
-        break;
-    case OF_FRAME_ITEM:
-        key = lookup(of_item_field_names, OF_ITEM_FIELD_COUNT, s, n);
-        break;
-    default:
-        break;
+    if (!dec->skip_depth) {
+        switch (dec->frames[d]) {
+        case OF_FRAME_ENVELOPE:
+            key = attr_key(s, n);
+            break;
+        case OF_FRAME_DATA:
+            key = field_key(s, n);
+            break;
+        case OF_FRAME_ITEM:
+            key = item_field_key(s, n);
+            break;
+        default:
+            break;
+        }
     }
+    /* A known name is ASCII, so only its length can break a rule. Until the
+     * key passes the checks, a reason names the object, not the key. */
+    if (key == OF_KEY_UNKNOWN || n > dec->limits.max_string_bytes) {
+        if (!dec->skip_depth) dec->keys[d] = OF_KEY_NONE;
+        if (!check_text(dec, s, n, 1)) return 0;
+    }
+    if (dec->skip_depth) return 1;
     if (key == OF_KEY_UNKNOWN)
         of_quote(dec->unknown_key[d], sizeof(dec->unknown_key[d]) - 1, (const char *)s, n);
     dec->keys[d] = key;
@@ -540,11 +669,12 @@ static int hex4(const unsigned char *p, unsigned *out)
 
 /* yajl turns a \u escape of a lone UTF-16 surrogate into '?' without a word;
  * that would change the data silently, so such a record is refused. Only
- * called on a document yajl accepted, where every backslash starts an escape.
- * Returns the byte offset of the first lone surrogate, or -1. */
-static long lone_surrogate_at(const unsigned char *buf, size_t len)
+ * called on a document yajl accepted, where every backslash starts an escape,
+ * from a point no escape spans. Returns the byte offset of the first lone
+ * surrogate, or -1. */
+static long lone_surrogate_at(const unsigned char *buf, size_t len, size_t from)
 {
-    const unsigned char *p = buf, *end = buf + len;
+    const unsigned char *p = buf + from, *end = buf + len;
     while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
         unsigned code, low;
         if (end - p < 6 || p[1] != 'u' || hex4(p + 2, &code) != 0) {
@@ -585,12 +715,16 @@ static of_reject parse(of_decoder *dec, const void *buf, size_t len, of_frame ro
     memset(dec->attrs, 0, sizeof(dec->attrs));
     dec->trace_twice = 0;
     memset(dec->fields, 0, sizeof(dec->fields));
+    dec->escapes = 0;
+    dec->root_end = SIZE_MAX;
 
     if (len > dec->limits.max_record_bytes)
         return of_decoder_fail(dec, OF_REJECT_TOO_LARGE,
                                "record is %zu bytes, over the limit of %zu bytes", len,
                                dec->limits.max_record_bytes);
     if (!buf) buf = "";
+    dec->text = buf;
+    dec->text_len = len;
     if (dec->arena_cap < len + 1) {
         /* Nothing in the old arena is live between decodes: no need to copy. */
         char *arena = malloc(len + 1);
@@ -616,7 +750,11 @@ static of_reject parse(of_decoder *dec, const void *buf, size_t len, of_frame ro
     if (st == yajl_status_error) syntax_error(dec, parser, buf, len, at_end);
     yajl_free(parser);
     dec->parser = NULL;
-    long surrogate = dec->code == OF_OK ? lone_surrogate_at(buf, len) : -1;
+    /* A backslash is only legal in a string, and every string of the object
+     * went through the callbacks: without escapes there, only what yajl let
+     * through after the object (an unfinished string) may hold one. */
+    size_t from = !dec->escapes && dec->root_end <= len ? dec->root_end : 0;
+    long surrogate = dec->code == OF_OK ? lone_surrogate_at(buf, len, from) : -1;
     if (surrogate >= 0)
         of_decoder_fail(dec, OF_REJECT_INVALID_UTF8,
                         "invalid UTF-8: a \\u escape at byte offset %ld is a lone UTF-16 "
@@ -627,7 +765,11 @@ static of_reject parse(of_decoder *dec, const void *buf, size_t len, of_frame ro
 
 static void give_reason(const of_decoder *dec, of_reject rc, char *err, size_t errlen)
 {
-    if (err && errlen) snprintf(err, errlen, "%s", rc == OF_OK ? "" : dec->reason);
+    if (!err || !errlen) return;
+    if (rc == OF_OK)
+        err[0] = '\0'; /* the common case, without snprintf's cost per record */
+    else
+        snprintf(err, errlen, "%s", dec->reason);
 }
 
 of_reject of_decode_event(of_decoder *dec, const void *buf, size_t len, of_event *ev, char *err,

@@ -32,6 +32,7 @@ typedef struct of_jval {
     of_int_parse num; /* NUMBER: how the text parsed as an integer */
     int64_t i;        /* NUMBER with OF_INT_OK */
     of_str s;         /* STRING: the value; NUMBER: its text */
+    int nul;          /* STRING: s holds a NUL byte */
 } of_jval;
 
 typedef enum of_attr {
@@ -116,6 +117,11 @@ struct of_decoder {
     of_jval attrs[OF_ATTR_COUNT];
     unsigned trace_twice; /* OF_TRACE_IGNORED_* bits: the attribute came twice */
     of_jval fields[OF_FIELD_COUNT];
+    const void *text; /* the record being parsed */
+    size_t text_len;
+    int escapes;     /* some string or key had escapes (yajl decoded it) */
+    size_t root_end; /* bytes up to the root's end; SIZE_MAX until it ends */
+    int text_nul;    /* the string check_text passed last holds a NUL byte */
 
     /* The first fault inside data.items; it only counts if this turns out
      * to be an order (items mean nothing in data_processed). */

@@ -70,8 +70,7 @@ static of_reject want_string(of_decoder *dec, const of_jval *v, of_name name, un
         return bad(dec, OF_REJECT_BAD_VALUE, name, "must not be empty");
     /* Identifiers end up in C strings, Kafka keys and headers, where a NUL
      * would silently cut them. */
-    if (memchr(v->s.ptr, '\0', v->s.len))
-        return bad(dec, OF_REJECT_BAD_VALUE, name, "contains a NUL byte");
+    if (v->nul) return bad(dec, OF_REJECT_BAD_VALUE, name, "contains a NUL byte");
     *out = v->s;
     return OF_OK;
 }

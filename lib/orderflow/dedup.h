@@ -7,6 +7,7 @@
 #include <orderflow/export.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 OF_BEGIN_DECLS
 
@@ -34,6 +35,14 @@ OF_EXPORT int of_dedup_insert(of_dedup *set, const void *key, size_t len);
  * keys ahead, so that the cache misses (the most of an insert's time once a
  * set outgrows the cache) overlap instead of coming one after the other. */
 OF_EXPORT void of_dedup_prefetch(const of_dedup *set, const void *key, size_t len);
+/* The same with the key's hash, from of_dedup_hash_key: a caller that checks
+ * a key and later remembers it hashes it once. */
+typedef struct of_dedup_hash {
+    uint64_t lo, hi;
+} of_dedup_hash;
+OF_EXPORT of_dedup_hash of_dedup_hash_key(const void *key, size_t len);
+OF_EXPORT int of_dedup_contains_hash(const of_dedup *set, of_dedup_hash hash);
+OF_EXPORT int of_dedup_insert_hash(of_dedup *set, of_dedup_hash hash);
 OF_EXPORT size_t of_dedup_count(const of_dedup *set);
 /* Forgets everything (keeps the memory). */
 OF_EXPORT void of_dedup_clear(of_dedup *set);

@@ -77,6 +77,31 @@ START_TEST(reserves_room_up_front)
 }
 END_TEST
 
+/* A key hashed once answers as the key itself, in both directions. */
+START_TEST(hashed_keys_are_the_keys)
+{
+    of_dedup *set = of_dedup_new(2);
+    ck_assert_ptr_nonnull(set);
+    char k[64];
+    size_t len = key(k, 1);
+    of_dedup_hash h = of_dedup_hash_key(k, len);
+    ck_assert_int_eq(of_dedup_contains_hash(set, h), 0);
+    ck_assert_int_eq(of_dedup_insert_hash(set, h), 1);
+    ck_assert_int_eq(of_dedup_insert_hash(set, h), 0);
+    ck_assert_int_eq(of_dedup_contains(set, k, len), 1);
+    ck_assert_int_eq(of_dedup_insert(set, k, len), 0);
+    len = key(k, 2);
+    ck_assert_int_eq(of_dedup_insert(set, k, len), 1);
+    ck_assert_int_eq(of_dedup_contains_hash(set, of_dedup_hash_key(k, len)), 1);
+    /* A third key evicts the first, hashed or not. */
+    len = key(k, 3);
+    ck_assert_int_eq(of_dedup_insert_hash(set, of_dedup_hash_key(k, len)), 1);
+    ck_assert_int_eq(of_dedup_contains_hash(set, h), 0);
+    ck_assert_uint_eq(of_dedup_count(set), 2);
+    of_dedup_free(set);
+}
+END_TEST
+
 START_TEST(refuses_impossible_windows)
 {
     ck_assert_ptr_null(of_dedup_new(0));
@@ -89,6 +114,7 @@ int main(void)
     const TTest *const tests[] = {
         keeps_the_last_window_keys,
         reserves_room_up_front,
+        hashed_keys_are_the_keys,
         refuses_impossible_windows,
         NULL,
     };
