@@ -181,14 +181,8 @@ static void processed_data(of_json_out *o, const of_processed *d)
     OF_JSON_OUT_LIT(o, "}");
 }
 
-int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_t *out_len,
-                    char *err, size_t errlen)
+static int encode(of_encoder *enc, const of_event *ev, const char **out, size_t *out_len)
 {
-    enc->err = err;
-    enc->errlen = errlen;
-    if (err && errlen) err[0] = '\0';
-    if (check_event(enc, ev) != 0) return -1;
-
     of_json_out *o = &enc->out;
     o->len = 0;
     OF_JSON_OUT_LIT(o, "{\"specversion\":\"" OF_SPECVERSION "\"");
@@ -221,4 +215,32 @@ int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_
     *out = o->buf;
     *out_len = o->len;
     return 0;
+}
+
+static void begin(of_encoder *enc, char *err, size_t errlen)
+{
+    enc->err = err;
+    enc->errlen = errlen;
+    if (err && errlen) err[0] = '\0';
+}
+
+int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_t *out_len,
+                    char *err, size_t errlen)
+{
+    begin(enc, err, errlen);
+    if (check_event(enc, ev) != 0) return -1;
+    return encode(enc, ev, out, out_len);
+}
+
+int of_encode_event_unchecked(of_encoder *enc, const of_event *ev, const char **out,
+                              size_t *out_len, char *err, size_t errlen)
+{
+    begin(enc, err, errlen);
+    /* The writer dereferences items only when there are some; everything
+     * else it reads copes with absent strings. */
+    if (ev->type == OF_EVENT_ORDER_CREATED && ev->data.order.item_count && !ev->data.order.items)
+        return fail(enc, "data.items is missing");
+    if (ev->type != OF_EVENT_ORDER_CREATED && ev->type != OF_EVENT_DATA_PROCESSED)
+        return fail(enc, "type %d is not an event type", (int)ev->type);
+    return encode(enc, ev, out, out_len);
 }
