@@ -55,6 +55,9 @@ static size_t plain_prefix(const char *s, size_t n)
     size_t i = 0;
     while (i + 8 <= n && !any_escaped(s + i))
         i += 8;
+    /* Stopped short of the end with no escape seen: the last 0-7 bytes are
+     * plain if the final eight, overlapping what was checked, are. */
+    if (i + 8 > n && (i == n || (n >= 8 && !any_escaped(s + n - 8)))) return n;
     while (i < n && !escape_letter[(unsigned char)s[i]])
         i++;
     return i;
