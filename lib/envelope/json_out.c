@@ -49,20 +49,6 @@ int of_json_out_grow(of_json_out *o, size_t n)
     return 0;
 }
 
-/* How many bytes at the start of s[0..n) go out as they are. */
-static size_t plain_prefix(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i + 8 <= n && !any_escaped(s + i))
-        i += 8;
-    /* Stopped short of the end with no escape seen: the last 0-7 bytes are
-     * plain if the final eight, overlapping what was checked, are. */
-    if (i + 8 > n && (i == n || (n >= 8 && !any_escaped(s + n - 8)))) return n;
-    while (i < n && !escape_letter[(unsigned char)s[i]])
-        i++;
-    return i;
-}
-
 /* s[0..n) escaped at p; returns the end. Out of the common path: strings
  * nearly never need it. */
 __attribute__((cold, noinline)) static char *write_escaped(char *p, const char *s, size_t n)
@@ -97,10 +83,23 @@ void of_json_out_string(of_json_out *o, const char *s, size_t n)
     if (of_json_out_reserve(o, 6 * n + 2) != 0) return;
     char *p = o->buf + o->len;
     *p++ = '"';
-    size_t plain = plain_prefix(s, n);
-    memcpy(p, s, plain);
-    p += plain;
-    if (plain < n) p = write_escaped(p, s + plain, n - plain);
+    /* Checked and copied eight bytes at a time while none needs escaping:
+     * strings nearly never do. */
+    size_t i = 0;
+    for (; i + 8 <= n && !any_escaped(s + i); i += 8)
+        memcpy(p + i, s + i, 8);
+    if (i + 8 > n) {
+        /* No escape seen: the last 0-7 bytes are plain if the final eight,
+         * overlapping what was checked, are. */
+        if (n >= 8 && !any_escaped(s + n - 8)) {
+            memcpy(p + n - 8, s + n - 8, 8);
+            i = n;
+        }
+        for (; i < n && !escape_letter[(unsigned char)s[i]]; i++)
+            p[i] = s[i];
+    }
+    p += i;
+    if (i < n) p = write_escaped(p, s + i, n - i);
     *p++ = '"';
     o->len = (size_t)(p - o->buf);
 }
@@ -114,9 +113,12 @@ void of_json_out_int(of_json_out *o, int64_t v)
         "00010203040506070809101112131415161718192021222324252627282930313233"
         "34353637383940414243444546474849505152535455565758596061626364656667"
         "6869707172737475767778798081828384858687888990919293949596979899";
-    char digits[20];
-    char *end = digits + sizeof(digits), *p = end;
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    /* Written from the last digit back, in place. */
+    size_t n = 1 + (v < 0);
+    for (uint64_t rest = mag; rest >= 10; rest /= 10)
+        n++;
+    char *p = o->buf + o->len + n;
     while (mag >= 100) {
         p -= 2;
         memcpy(p, pairs + 2 * (mag % 100), 2);
@@ -129,7 +131,5 @@ void of_json_out_int(of_json_out *o, int64_t v)
         *--p = (char)('0' + mag);
     }
     if (v < 0) *--p = '-';
-    size_t n = (size_t)(end - p);
-    memcpy(o->buf + o->len, p, n);
     o->len += n;
 }
