@@ -253,6 +253,11 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     char timeout[24];
     snprintf(timeout, sizeof(timeout), "%d", cfg->producer_timeout_ms);
     const of_kafka_setting defaults[] = {
+        /* Longer batches send fewer requests (200,000 events on 12
+         * partitions: 2,148 requests at 5 ms, 265 at 50) and save the broker
+         * CPU, but they cost the producer more than that (20-30% more CPU
+         * per event at 50 ms, with more events held in memory), and they
+         * delay every event at low rates. */
         {"linger.ms", "5"},
         {"batch.num.messages", "10000"},
         /* 20,000 queued events keep batches full; 100,000 (with 65,536
@@ -450,7 +455,9 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
         if (ev.tracestate.ptr)
             of_kafka_header_add(headers, OF_TRACESTATE_HEADER, ev.tracestate.ptr,
                                 ev.tracestate.len);
-        /* F_COPY: the encoder's buffer is reused for the next event. */
+        /* F_COPY: the encoder's buffer is reused for the next event. The
+         * copy goes into librdkafka's one allocation for the message; values
+         * kept in a pool of our own instead (no copy) measured no faster. */
         rd_kafka_resp_err_t rc = rd_kafka_producev(
             pub->kafka.rk, RD_KAFKA_V_RKT(pub->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY(order->order_id.ptr, order->order_id.len),
