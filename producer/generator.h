@@ -12,7 +12,9 @@
 typedef struct generator {
     uint64_t seed;
     uint64_t next_index;
+    /* "G" seed "-" index, each up to 20 digits: 43 bytes and the NUL. */
     char order_id[48];
+    size_t order_prefix_len; /* "G<seed>-", written once */
     char customer_id[24];
     char skus[GENERATOR_MAX_ITEMS][16];
     of_item items[GENERATOR_MAX_ITEMS];

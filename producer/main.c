@@ -249,11 +249,12 @@ static void bad_input(run_state *run, const char *input, uint64_t line, const ch
 }
 
 /* Returns 0 to go on, or a sysexits status that ends the run. */
-static int publish(run_state *run, const of_order *order, of_str key, event_origin origin)
+static int publish(run_state *run, const of_order *order, of_str key, int generated,
+                   event_origin origin)
 {
     char err[512];
     pacer_wait(&run->pace, &run->pub);
-    int rc = publisher_send(&run->pub, order, key, origin, err, sizeof(err));
+    int rc = publisher_send(&run->pub, order, key, generated, origin, err, sizeof(err));
     if (rc == EX_DATAERR) {
         bad_input(run, origin.input, origin.line, err);
         return 0;
@@ -277,7 +278,7 @@ static int publish_json(run_state *run, const char *json, size_t len, of_str key
         bad_input(run, origin.input, origin.line, why);
         return 0;
     }
-    return publish(run, &order, key, origin);
+    return publish(run, &order, key, 0, origin);
 }
 
 static int publish_file(run_state *run, const char *path, size_t max_line)
@@ -340,7 +341,8 @@ static int publish_generated(run_state *run, long long count, long long seed)
     for (long long i = 0; i < count && !stop_requested; i++) {
         of_order order;
         generator_next(&gen, &order);
-        int status = publish(run, &order, (of_str){NULL, 0}, (event_origin){"--generate", i + 1});
+        int status =
+            publish(run, &order, (of_str){NULL, 0}, 1, (event_origin){"--generate", i + 1});
         if (status) return status;
     }
     return 0;

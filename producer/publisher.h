@@ -68,6 +68,9 @@ typedef struct publisher {
     const char *failed_path;
     int failed_write_error;
 
+    /* An event passed all the encoder's checks: generated orders can skip them. */
+    int shared_checked;
+
     uint64_t sent;
     uint64_t delivered;
     uint64_t failed;
@@ -87,13 +90,14 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
 void publisher_set_trace(publisher *pub, of_str traceparent, of_str tracestate, int tracing);
 
 /* Encodes and enqueues one order. key_override, when present, is the caller's
- * --idempotency-key. Returns 0; EX_DATAERR when this order cannot be
- * published (bad idempotency key, too large: err says why, the caller counts
+ * --idempotency-key. generated: the order comes from the generator, whose
+ * strings need no checking (an order read from input always gets them). Returns 0; EX_DATAERR when
+ * this order cannot be published (bad idempotency key, too large: err says why, the caller counts
  * it as skipped and goes on); or another sysexits status for a fatal producer
  * error. Blocks (serving delivery
  * reports) while the in-flight pool or librdkafka's queue is full. */
-int publisher_send(publisher *pub, const of_order *order, of_str key_override, event_origin origin,
-                   char *err, size_t errlen);
+int publisher_send(publisher *pub, const of_order *order, of_str key_override, int generated,
+                   event_origin origin, char *err, size_t errlen);
 
 /* Serves delivery reports for up to timeout_ms, and re-sends what they gave
  * back for re-sending (while librdkafka's queue has room). */

@@ -83,23 +83,29 @@ void of_uuid7(of_idgen *gen, uint64_t unix_ms, char *out)
         gen->sequence = 0;
     }
 
-    uint64_t ms = gen->last_ms;
+    /* The 128 bits as two words: 48-bit time, version 7, 12-bit sequence;
+     * variant 10, 62 random bits. */
+    uint64_t hi = (gen->last_ms << 16) | 0x7000u | gen->sequence;
     uint64_t rand_b = of_idgen_next(gen);
-    unsigned char b[16];
-    for (int i = 0; i < 6; i++)
-        b[i] = (unsigned char)(ms >> (40 - 8 * i));
-    b[6] = (unsigned char)(0x70 | (gen->sequence >> 8));
-    b[7] = (unsigned char)(gen->sequence & 0xff);
-    b[8] = (unsigned char)(0x80 | ((rand_b >> 56) & 0x3f));
-    for (int i = 9; i < 16; i++)
-        b[i] = (unsigned char)(rand_b >> (8 * (15 - i)));
-
+    uint64_t lo = (UINT64_C(0x80) << 56) | (((rand_b >> 56) & 0x3f) << 56) |
+                  (rand_b & UINT64_C(0x00ffffffffffffff));
+    /* From the last digit back, straight from the words: no byte array and
+     * no test for where the dashes go. */
     static const char hex[] = "0123456789abcdef";
-    char *w = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *w++ = '-';
-        *w++ = hex[b[i] >> 4];
-        *w++ = hex[b[i] & 15];
-    }
+    char *w = out + OF_UUID_LEN;
     *w = '\0';
+    for (int i = 0; i < 12; i++, lo >>= 4)
+        *--w = hex[lo & 15];
+    *--w = '-';
+    for (int i = 0; i < 4; i++, lo >>= 4)
+        *--w = hex[lo & 15];
+    *--w = '-';
+    for (int i = 0; i < 4; i++, hi >>= 4)
+        *--w = hex[hi & 15];
+    *--w = '-';
+    for (int i = 0; i < 4; i++, hi >>= 4)
+        *--w = hex[hi & 15];
+    *--w = '-';
+    for (int i = 0; i < 8; i++, hi >>= 4)
+        *--w = hex[hi & 15];
 }

@@ -164,6 +164,16 @@ OF_EXPORT void of_encoder_free(of_encoder *enc);
 OF_EXPORT int of_encode_event(of_encoder *enc, const of_event *ev, const char **out,
                               size_t *out_len, char *err, size_t errlen);
 
+/* As of_encode_event, without its checks of the attributes' values: for a
+ * caller that made every string of ev itself or has checked it already (a
+ * producer's own ids, times and generated orders after one checked event),
+ * where the checks would be most of the encoding's cost. An event that breaks
+ * the rules above is written anyway and may be one of_decode_event rejects.
+ * Fails (-1, err) only when out of memory, or on an unknown type or a missing
+ * items array, which it cannot write. */
+OF_EXPORT int of_encode_event_unchecked(of_encoder *enc, const of_event *ev, const char **out,
+                                        size_t *out_len, char *err, size_t errlen);
+
 /* ---- decoding ---------------------------------------------------------- */
 
 typedef struct of_decoder of_decoder;

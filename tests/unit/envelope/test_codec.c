@@ -1,6 +1,7 @@
 /* Encode -> decode round trips, the encoder's output format and its refusals,
  * and what the decoder accepts. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,6 +284,108 @@ START_TEST(encoder_escapes_strings)
     ASSERT_STR(ev.data.order.customer_id, "tab\there \"quoted\" back\\slash / \x01 \xe2\x82\xac");
     of_decoder_free(dec);
     of_encoder_free(enc);
+}
+END_TEST
+
+/* The escaping json_out.h promises, one byte at a time: the reference for
+ * the writer, which skips plain bytes eight at a time. */
+static size_t reference_escape(char *out, const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *named = c == '"'    ? "\\\""
+                            : c == '\\' ? "\\\\"
+                            : c == '\b' ? "\\b"
+                            : c == '\f' ? "\\f"
+                            : c == '\n' ? "\\n"
+                            : c == '\r' ? "\\r"
+                            : c == '\t' ? "\\t"
+                                        : NULL;
+        if (named)
+            w += (size_t)sprintf(out + w, "%s", named);
+        else if (c < 0x20)
+            w += (size_t)sprintf(out + w, "\\u%04X", c);
+        else
+            out[w++] = (char)c;
+    }
+    out[w] = '\0';
+    return w;
+}
+
+START_TEST(encoder_escapes_at_every_offset)
+{
+    /* Each byte the writer treats specially, and its neighbours that it must
+     * not (0x1f/0x20, '!'/'"'/'#', '['/'\\'/']', DEL, a byte above 0x7f). */
+    static const unsigned char specials[] = {0x01, 0x08, 0x09, 0x0a, 0x1f, 0x20, '!', '"',
+                                             '#',  '[',  '\\', ']',  0x7f, 0xc3, 0x00};
+    of_encoder *enc = of_encoder_new();
+    for (size_t len = 1; len <= 20; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (size_t k = 0; k < sizeof(specials); k++) {
+                char text[32];
+                memset(text, 'a', len);
+                text[at] = (char)specials[k];
+                of_event ev = sample_order_event();
+                ev.data.order.customer_id = (of_str){text, len};
+                const char *out;
+                size_t out_len;
+                char why[256];
+                /* Unchecked: the writer alone, NUL and lone bytes included. */
+                ck_assert_int_eq(
+                    of_encode_event_unchecked(enc, &ev, &out, &out_len, why, sizeof(why)), 0);
+                char want[256];
+                want[0] = '"';
+                size_t n = reference_escape(want + 1, text, len);
+                want[1 + n] = '"';
+                want[2 + n] = '\0';
+                const char *member = strstr(out, "\"customer_id\":");
+                ck_assert_ptr_nonnull(member);
+                member += strlen("\"customer_id\":");
+                ck_assert_msg(strncmp(member, want, n + 2) == 0 && member[n + 2] == ',',
+                              "length %zu, byte 0x%02x at %zu: got %.40s, want %s", len,
+                              specials[k], at, member, want);
+            }
+        }
+    }
+    of_encoder_free(enc);
+}
+END_TEST
+
+START_TEST(unchecked_encoding_is_byte_identical)
+{
+    of_encoder *checked = of_encoder_new();
+    of_encoder *unchecked = of_encoder_new();
+    of_event events[] = {sample_order_event(), sample_processed_event(OF_STATUS_ACCEPTED),
+                         sample_processed_event(OF_STATUS_REJECTED), sample_order_event()};
+    events[3].traceparent = OF_STR("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    events[3].tracestate = OF_STR("congo=t61rcWkgMzE");
+    events[3].correlationid = OF_STR("corr-1");
+    events[3].causationid = OF_STR("cause-1");
+    for (size_t i = 0; i < sizeof(events) / sizeof(*events); i++) {
+        const char *a, *b;
+        size_t alen, blen;
+        char why[256];
+        encode_ok(checked, &events[i], &a, &alen);
+        ck_assert_int_eq(
+            of_encode_event_unchecked(unchecked, &events[i], &b, &blen, why, sizeof(why)), 0);
+        ck_assert_uint_eq(alen, blen);
+        ck_assert_mem_eq(a, b, alen);
+        ck_assert_int_eq(b[blen], '\0');
+    }
+    /* What it cannot write, it still refuses. */
+    of_event bad = sample_order_event();
+    bad.data.order.items = NULL;
+    const char *out;
+    size_t len;
+    char why[256];
+    ck_assert_int_eq(of_encode_event_unchecked(unchecked, &bad, &out, &len, why, sizeof(why)), -1);
+    ck_assert_ptr_nonnull(strstr(why, "items"));
+    bad = sample_order_event();
+    bad.type = (of_event_type)99;
+    ck_assert_int_eq(of_encode_event_unchecked(unchecked, &bad, &out, &len, why, sizeof(why)), -1);
+    of_encoder_free(checked);
+    of_encoder_free(unchecked);
 }
 END_TEST
 
@@ -584,6 +687,8 @@ Suite *of_test_suite(void)
     check_tcase_add_test(tc, process_then_encode_round_trip);
     check_tcase_add_test(tc, encoder_reuses_its_buffer);
     check_tcase_add_test(tc, encoder_escapes_strings);
+    check_tcase_add_test(tc, encoder_escapes_at_every_offset);
+    check_tcase_add_test(tc, unchecked_encoding_is_byte_identical);
     check_tcase_add_test(tc, encoder_refuses_bad_events);
     check_tcase_add_test(tc, type_after_data);
     check_tcase_add_test(tc, extensions_and_unknown_fields_ignored);
