@@ -1,8 +1,5 @@
 #include <stdio.h>
 #include <stdlib.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -168,15 +165,6 @@ int process_main(int argc, char **argv)
         .metrics = endpoint.registry,
         .health = &endpoint.health,
     };
-#ifdef __GLIBC__
-    /* librdkafka allocates every fetch response and produce batch (up to a
-     * few MB) afresh: with glibc's default thresholds, freeing one gave its
-     * pages back and the next faulted them in again, about 5% of the stage's
-     * CPU (200,000 events: 40,000 minor faults, 9,500 with these; peak RSS
-     * unchanged). */
-    mallopt(M_MMAP_THRESHOLD, 16 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-#endif
     processor_counters counters;
     status = processor_run(&opts, &counters);
     if (!common.quiet)
