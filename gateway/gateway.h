@@ -27,6 +27,7 @@
 #include "idem_store.h"
 #include "order_view.h"
 #include "response.h"
+#include "slow_clients.h"
 
 /* Seconds a client is told to wait after a 503. */
 #define GW_RETRY_AFTER_S 1
@@ -52,7 +53,8 @@ typedef struct gateway {
     struct gw_request *publishing; /* POST /orders waiting for Kafka */
     struct MHD_Daemon *daemon;
     char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
-    char address[80];         /* where it listens, port 0 resolved */
+    slow_clients slow;
+    char address[80]; /* where it listens, port 0 resolved */
     of_metrics *registry;
     of_health health;
     gw_metrics metrics;

@@ -11,8 +11,6 @@
 #include "auth.h"
 #include "gateway.h"
 
-/* A slow client is dropped after this many idle seconds. */
-#define CONNECTION_TIMEOUT_S 10
 /* The longest certificate or key file read. */
 #define PEM_MAX (1024 * 1024)
 /* Request line plus headers, per connection (libmicrohttpd's pool). */
@@ -146,7 +144,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *state = req;
         atomic_fetch_add(&req->gw->requests, 1);
         enum MHD_Result result;
-        if (route(req, url, method, &result)) return result;
+        if (route(req, url, method, &result)) {
+            slow_clients_request_in(&req->gw->slow, connection);
+            return result;
+        }
         return MHD_YES; /* the body follows */
     }
     if (req->answered) return gw_response_queue(connection, &req->resp);
@@ -155,6 +156,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    slow_clients_request_in(&req->gw->slow, connection);
     if (req->route == ROUTE_GET_ORDER) return gw_orders_get(req, url);
     return gw_orders_post(req);
 }
@@ -162,8 +164,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **state,
                          enum MHD_RequestTerminationCode code)
 {
-    (void)connection;
     gateway *gw = cls;
+    slow_clients_answered(&gw->slow, connection);
     gw_request *req = *state;
     if (!req) return;
     if (req->route != ROUTE_ENDPOINT) {
@@ -237,8 +239,9 @@ int gw_http_start(gateway *gw, const char *option, char *err, size_t errlen)
     };
     gw->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, gw, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw, MHD_OPTION_NOTIFY_CONNECTION,
+        slow_clients_notify, &gw->slow, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->gateway_client_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY_BYTES, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!gw->daemon) {
         snprintf(err, errlen, "%s %s: cannot start the HTTP server (libmicrohttpd%s)", option,

@@ -134,6 +134,7 @@ static int open_gateway(gateway *gw, const of_config *cfg, const char *listen_op
     atomic_init(&gw->requests, 0);
     atomic_init(&gw->accepting, 0);
     pthread_mutex_init(&gw->pub_lock, NULL);
+    slow_clients_init(&gw->slow, (int64_t)cfg->gateway_client_timeout_s * 1000);
     of_health_init(&gw->health, HEALTH_STALE_MS, "starting: connecting to Kafka");
     gw->registry = of_cli_metrics_registry(err, errlen);
     if (!gw->registry) return EX_OSERR;
@@ -173,6 +174,7 @@ static void close_gateway(gateway *gw)
     gw_view_close(gw);
     gw_kafka_close(gw);
     if (gw->view.buckets) order_view_free(&gw->view);
+    slow_clients_free(&gw->slow);
     if (gw->keys.buckets) idem_store_free(&gw->keys);
     of_encoder_free(gw->encoder);
     of_decoder_free(gw->decoder);
@@ -184,6 +186,7 @@ static void run(gateway *gw)
     while (!stop_requested) {
         rd_kafka_poll(gw->kafka.rk, 100);
         gw_orders_expire(gw, of_monotonic_ms());
+        slow_clients_sweep(&gw->slow, of_monotonic_ms());
         of_health_beat(&gw->health, of_monotonic_ms());
         of_metric_set(gw->metrics.keys, (double)idem_store_count(&gw->keys));
         atomic_store_explicit(&gw->metrics.keys_dropped->value, idem_store_dropped(&gw->keys),

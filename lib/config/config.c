@@ -42,6 +42,7 @@ int of_config_init(of_config *cfg, char *err, size_t errlen)
     cfg->gateway_max_keys = 1000000;
     cfg->gateway_max_in_flight = 10000;
     cfg->gateway_request_timeout_ms = 5000;
+    cfg->gateway_client_timeout_s = 10;
     of_limits_init(&cfg->limits);
     if (replace_string(&cfg->brokers, "localhost:9092", err, errlen) != 0 ||
         replace_string(&cfg->brokers_origin, "default", err, errlen) != 0 ||

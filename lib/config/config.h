@@ -53,6 +53,7 @@ typedef struct of_config {
     size_t gateway_max_keys;        /* 1000000 keys remembered; the oldest go first */
     int gateway_max_in_flight;      /* 10000 requests waiting for Kafka; beyond: 503 */
     int gateway_request_timeout_ms; /* 5000: delivery bound (message.timeout.ms) */
+    int gateway_client_timeout_s;   /* 10: a request must arrive whole within this */
     char **gateway_tokens;          /* bearer tokens; none: no authentication (secret) */
     size_t gateway_token_count;
     char *gateway_tls_cert; /* PEM file; with tls_key: HTTPS */

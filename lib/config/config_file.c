@@ -94,6 +94,8 @@ static const setting_def settings[] = {
      TARGET_SIZE, 1, 100000000},
     {"gateway", "max_in_flight", KIND_INT, offsetof(of_config, gateway_max_in_flight), TARGET_INT,
      1, 1000000},
+    {"gateway", "client_timeout_s", KIND_INT, offsetof(of_config, gateway_client_timeout_s),
+     TARGET_INT, 1, 3600},
     {"gateway", "tokens", KIND_TOKENS, 0, TARGET_INT, 0, 0},
     {"gateway", "tls_cert", KIND_STRING, offsetof(of_config, gateway_tls_cert), TARGET_INT, 0, 0},
     {"gateway", "tls_key", KIND_STRING, offsetof(of_config, gateway_tls_key), TARGET_INT, 0, 0},

@@ -132,6 +132,7 @@ void of_config_print(const of_config *cfg, FILE *out)
     fprintf(out, "    max_idempotency_keys = %zu;\n", cfg->gateway_max_keys);
     fprintf(out, "    max_in_flight = %d;\n", cfg->gateway_max_in_flight);
     fprintf(out, "    request_timeout_ms = %d;\n", cfg->gateway_request_timeout_ms);
+    fprintf(out, "    client_timeout_s = %d;\n", cfg->gateway_client_timeout_s);
     if (cfg->gateway_token_count) {
         fputs("    tokens = [", out);
         for (size_t i = 0; i < cfg->gateway_token_count; i++)

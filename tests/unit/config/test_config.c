@@ -647,6 +647,7 @@ START_TEST(test_example_matches_defaults)
     ck_assert_uint_eq(ex.gateway_max_keys, def.gateway_max_keys);
     ck_assert_int_eq(ex.gateway_max_in_flight, def.gateway_max_in_flight);
     ck_assert_int_eq(ex.gateway_request_timeout_ms, def.gateway_request_timeout_ms);
+    ck_assert_int_eq(ex.gateway_client_timeout_s, def.gateway_client_timeout_s);
 
     /* and each setting in it is really read: the brokers line is named */
     char *text = NULL;
