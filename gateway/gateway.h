@@ -43,6 +43,7 @@ typedef struct gateway {
     order_view view;
     of_kafka view_kafka;      /* data-processed consumer, for GET /orders/<id> */
     of_decoder *view_decoder; /* its thread only */
+    int64_t view_since_ms;    /* wall clock: older results are not read */
     pthread_t view_thread;
     int view_running;
     atomic_int view_stop;

@@ -53,8 +53,9 @@ static void usage(FILE *out)
             "  -h, --help                 this help;  -V, --version  versions\n"
             "\n"
             "stderr: \"listening on ADDR:PORT\", then \"ready\" (/readyz 200).\n"
-            "Exit: 0 stopped by SIGINT/SIGTERM, 64 usage, 69 broker unavailable,\n"
-            "70 internal, 78 configuration (including an address in use).\n"
+            "Exit: 0 stopped by SIGINT/SIGTERM, 64 usage, 69 broker unavailable (at\n"
+            "start, or the producer failed fatally: restart it), 70 internal,\n"
+            "78 configuration (including an address in use).\n"
             "\n"
             "Example:\n"
             "  curl -i localhost:8080/orders -H 'Content-Type: application/json' \\\n"
@@ -181,9 +182,24 @@ static void close_gateway(gateway *gw)
     of_metrics_free(gw->registry);
 }
 
-static void run(gateway *gw)
+/* Returns 0 when stopped by a signal, EX_UNAVAILABLE when the producer
+ * failed fatally. */
+static int run(gateway *gw)
 {
+    int status = 0;
     while (!stop_requested) {
+        char why[256];
+        rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(gw->kafka.rk, why, sizeof(why));
+        if (fatal) {
+            /* The idempotent producer cannot go on (its sequence broke).
+             * A restart is the replacement: it restores the keys, and
+             * the requests failed here are retried by their clients. */
+            of_warn("the producer failed fatally (%s: %s): stopping so a supervisor restarts "
+                    "the gateway",
+                    rd_kafka_err2name(fatal), why);
+            status = EX_UNAVAILABLE;
+            break;
+        }
         rd_kafka_poll(gw->kafka.rk, 100);
         gw_orders_expire(gw, of_monotonic_ms());
         slow_clients_sweep(&gw->slow, of_monotonic_ms());
@@ -202,6 +218,7 @@ static void run(gateway *gw)
     /* The answers just resumed still have to go out. */
     for (int i = 0; i < 40 && atomic_load(&gw->requests) > 0; i++)
         usleep(50 * 1000);
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -243,7 +260,7 @@ int main(int argc, char **argv)
         atomic_store(&gw.accepting, 1);
         of_health_set_unready(&gw.health, NULL);
         if (!opts.common.quiet) of_warn("ready");
-        run(&gw);
+        status = run(&gw);
     }
     close_gateway(&gw);
     of_config_free(&cfg);

@@ -42,8 +42,8 @@ enum MHD_Result gw_orders_get(gw_request *req, const char *url)
     if (found == VIEW_PARKED) return MHD_YES;
     if (found == VIEW_UNKNOWN) {
         gw_problem(&req->resp, MHD_HTTP_NOT_FOUND, "unknown-order", "Not Found",
-                   "no order with this id is known here (published through this gateway, "
-                   "restored, or processed since it started)",
+                   "no order with this id is known here (published through this gateway, or "
+                   "processed, within the idempotency retention window)",
                    NULL);
     } else if (!body) {
         gw_problem(&req->resp, 500, "internal", "Internal Server Error", "out of memory", NULL);

@@ -11,54 +11,10 @@
 #include "cli/log.h"
 #include "fingerprint.h"
 #include "gateway.h"
+#include "window.h"
 
 /* How long restoring may take before the gateway gives up. */
 #define RESTORE_TIMEOUT_MS 120000
-
-typedef struct part_state {
-    int64_t end; /* high watermark when the restore began */
-    int done;
-} part_state;
-
-/* Where each partition's read starts: the first offset at or after since_ms.
- * librdkafka's mock cluster answers every timestamp lookup with -1 (what a
- * broker says when no record is that new), so a lookup for timestamp 0
- * tells a broker that does not look timestamps up from an empty window: there
- * the read starts at the low watermark and records are filtered by their
- * timestamps instead. Returns 0 or -1 with err. */
-static int start_offsets(rd_kafka_t *rk, const char *topic, int count, int64_t since_ms,
-                         int timeout_ms, int64_t *start, part_state *parts, char *err,
-                         size_t errlen)
-{
-    rd_kafka_topic_partition_list_t *at = rd_kafka_topic_partition_list_new(count);
-    rd_kafka_topic_partition_list_t *zero = rd_kafka_topic_partition_list_new(count);
-    for (int p = 0; p < count; p++) {
-        rd_kafka_topic_partition_list_add(at, topic, p)->offset = since_ms;
-        rd_kafka_topic_partition_list_add(zero, topic, p)->offset = 0;
-    }
-    rd_kafka_resp_err_t rc = rd_kafka_offsets_for_times(rk, at, timeout_ms);
-    if (!rc) rc = rd_kafka_offsets_for_times(rk, zero, timeout_ms);
-    for (int p = 0; !rc && p < count; p++) {
-        int64_t low = 0, high = 0;
-        rc = rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, timeout_ms);
-        if (rc) break;
-        if (at->elems[p].err) rc = at->elems[p].err;
-        parts[p].end = high;
-        int64_t found = at->elems[p].offset;
-        if (found < 0 && zero->elems[p].offset < 0 && high > low)
-            found = low; /* no timestamp lookups here: read all, filter */
-        start[p] = found < 0 ? high : found;
-        parts[p].done = start[p] >= high;
-    }
-    rd_kafka_topic_partition_list_destroy(at);
-    rd_kafka_topic_partition_list_destroy(zero);
-    if (rc) {
-        snprintf(err, errlen, "cannot find where to restore idempotency keys from in '%s': %s",
-                 topic, rd_kafka_err2str(rc));
-        return -1;
-    }
-    return 0;
-}
 
 /* One record: its key back in the store when it came through a gateway. */
 static int restore_record(gateway *gw, of_decoder *dec, rd_kafka_message_t *msg, int64_t since_ms,
@@ -110,7 +66,7 @@ int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
     of_decoder *dec = of_decoder_new(&cfg->limits);
     of_topic_info info = {topic, 0};
     int64_t *start = NULL;
-    part_state *parts = NULL;
+    window_part *parts = NULL;
     if (!dec) {
         snprintf(err, errlen, "out of memory");
         status = EX_OSERR;
@@ -128,8 +84,8 @@ int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
         goto done;
     }
     int64_t since = (int64_t)of_now_ms() - (int64_t)cfg->gateway_retention_s * 1000;
-    if (start_offsets(kafka.rk, topic, count, since, cfg->gateway_request_timeout_ms, start, parts,
-                      err, errlen) != 0) {
+    if (window_offsets(kafka.rk, topic, count, since, cfg->gateway_request_timeout_ms, start, parts,
+                       err, errlen) != 0) {
         status = EX_UNAVAILABLE;
         goto done;
     }

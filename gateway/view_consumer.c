@@ -1,8 +1,8 @@
 /* The consumer behind GET /orders/<order_id>: every partition of
- * data-processed assigned from its end (no group, no commits: the view is
- * this process's own), read on its own thread into the order view. Results
- * older than the gateway's start are not in the view: an order published
- * before it shows only once restored (pending) or processed again. */
+ * data-processed assigned from the start of the retention window (no group,
+ * no commits: the view is this process's own), read on its own thread into
+ * the order view, so the orders whose keys were restored find their
+ * results too. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 
 #include "cli/log.h"
 #include "gateway.h"
+#include "window.h"
 
 int gw_view_open(gateway *gw, char *err, size_t errlen)
 {
@@ -38,11 +39,27 @@ int gw_view_open(gateway *gw, char *err, size_t errlen)
                  cfg->topic_data_processed, cfg->brokers);
         return EX_UNAVAILABLE;
     }
-    rd_kafka_topic_partition_list_t *parts =
-        rd_kafka_topic_partition_list_new(topic.partition_count);
-    for (int p = 0; p < topic.partition_count; p++)
-        rd_kafka_topic_partition_list_add(parts, cfg->topic_data_processed, p)->offset =
-            RD_KAFKA_OFFSET_END;
+    int count = topic.partition_count;
+    int64_t *start = calloc((size_t)count, sizeof(*start));
+    window_part *window = calloc((size_t)count, sizeof(*window));
+    if (!start || !window) {
+        free(start);
+        free(window);
+        snprintf(err, errlen, "out of memory");
+        return EX_OSERR;
+    }
+    gw->view_since_ms = (int64_t)of_now_ms() - (int64_t)cfg->gateway_retention_s * 1000;
+    if (window_offsets(gw->view_kafka.rk, cfg->topic_data_processed, count, gw->view_since_ms,
+                       cfg->gateway_request_timeout_ms, start, window, err, errlen) != 0) {
+        free(start);
+        free(window);
+        return EX_UNAVAILABLE;
+    }
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(count);
+    for (int p = 0; p < count; p++)
+        rd_kafka_topic_partition_list_add(parts, cfg->topic_data_processed, p)->offset = start[p];
+    free(start);
+    free(window);
     rd_kafka_resp_err_t rc = rd_kafka_assign(gw->view_kafka.rk, parts);
     rd_kafka_topic_partition_list_destroy(parts);
     if (rc) {
@@ -60,6 +77,9 @@ int gw_view_open(gateway *gw, char *err, size_t errlen)
 
 static void take(gateway *gw, const rd_kafka_message_t *msg)
 {
+    rd_kafka_timestamp_type_t type;
+    int64_t ts = rd_kafka_message_timestamp(msg, &type);
+    if (ts >= 0 && ts < gw->view_since_ms) return; /* before the window (window.h) */
     of_event ev;
     if (of_decode_event(gw->view_decoder, msg->payload, msg->len, &ev, NULL, 0) != OF_OK ||
         ev.type != OF_EVENT_DATA_PROCESSED)

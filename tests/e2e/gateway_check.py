@@ -11,6 +11,7 @@ gateway_check.py ADDR:PORT first FILE   publishes R-1, its 202 body into FILE
 gateway_check.py ADDR:PORT restored FILE (after a restart) R-1 replayed
                                     byte-identical to FILE, another body 422
 gateway_check.py ADDR:PORT warm|frozen|thawed|gone  (gateway_unavailable_e2e.sh)
+gateway_check.py ADDR:PORT after_restart  P-1 and P-0 results known again
 gateway_check.py ADDR:PORT results  (processor running) ?wait gives P-1
                                     accepted and P-0 rejected, with results
 """
@@ -309,6 +310,14 @@ def run_gone():
     unavailable(post(order("G-9"), '"g-9"'), 4.0, time.monotonic() - t0)
 
 
-{"post": run_post, "warm": run_warm, "frozen": run_frozen, "thawed": run_thawed,
+def run_after_restart():
+    # Results processed before the restart are read back from data-processed.
+    body, _ = get_json("/orders/P-1")
+    check(body["status"] == "accepted" and body["result"]["total_cents"] == 3998, f"P-1: {body}")
+    body, _ = get_json("/orders/P-0")
+    check(body["status"] == "rejected", f"P-0: {body}")
+
+
+{"post": run_post, "after_restart": run_after_restart, "warm": run_warm, "frozen": run_frozen, "thawed": run_thawed,
  "gone": run_gone, "first": run_first, "restored": run_restored, "derived": run_derived, "pending": run_pending,
  "results": run_results}[sys.argv[2]]()
