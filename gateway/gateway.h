@@ -41,9 +41,12 @@ typedef struct gateway {
     of_idgen ids;        /* HTTP thread only */
     idem_store keys;
     order_view view;
-    of_kafka view_kafka;      /* data-processed consumer, for GET /orders/<id> */
-    of_decoder *view_decoder; /* its thread only */
-    int64_t view_since_ms;    /* wall clock: older results are not read */
+    of_kafka view_kafka;             /* data-processed consumer, for GET /orders/<id> */
+    of_decoder *view_decoder;        /* its thread only */
+    int64_t view_since_ms;           /* wall clock: older results are not read */
+    struct window_part *view_window; /* its thread only, after gw_view_open */
+    int view_partitions;
+    atomic_int view_left; /* partitions not yet read up to their end at open */
     pthread_t view_thread;
     int view_running;
     atomic_int view_stop;
@@ -128,6 +131,9 @@ enum MHD_Result gw_orders_get(gw_request *req, const char *url);
 int gw_view_open(gateway *gw, char *err, size_t errlen);
 int gw_view_start(gateway *gw, char *err, size_t errlen);
 void gw_view_stop(gateway *gw);
+/* 1 once the view has read every partition up to where it ended when the
+ * view opened: the results of the window are in. */
+int gw_view_caught_up(gateway *gw);
 void gw_view_close(gateway *gw);
 
 /* Restores the idempotency keys of order-created's last retention window

@@ -17,6 +17,8 @@
 #define PROGRAM "orderflow-gateway"
 /* /healthz says 503 once the poll loop has not iterated for this long. */
 #define HEALTH_STALE_MS 10000
+/* How long reading data-processed's window back may take at start. */
+#define VIEW_CATCH_UP_MS 120000
 
 static volatile sig_atomic_t stop_requested;
 
@@ -165,6 +167,18 @@ static int open_gateway(gateway *gw, const of_config *cfg, const char *listen_op
     if (!status && !quiet)
         of_warn("restored %llu idempotency keys from '%s'", (unsigned long long)restored,
                 cfg->topic_order_created);
+    /* Ready once the view has the window's results too: a GET right after
+     * /readyz says 200 must not call a processed order pending. */
+    of_health_set_unready(&gw->health, "starting: reading the results of the retention window");
+    for (int64_t deadline = of_monotonic_ms() + VIEW_CATCH_UP_MS;
+         !status && !gw_view_caught_up(gw) && !stop_requested;) {
+        if (of_monotonic_ms() > deadline) {
+            snprintf(err, errlen, "reading '%s' back took over %d s", cfg->topic_data_processed,
+                     VIEW_CATCH_UP_MS / 1000);
+            status = EX_UNAVAILABLE;
+        }
+        usleep(20 * 1000);
+    }
     return status;
 }
 

@@ -23,6 +23,7 @@ int gw_view_open(gateway *gw, char *err, size_t errlen)
     const of_kafka_setting forced[] = {
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"}, /* for gw_view_caught_up */
         {NULL, NULL},
     };
     rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
@@ -56,10 +57,15 @@ int gw_view_open(gateway *gw, char *err, size_t errlen)
         return EX_UNAVAILABLE;
     }
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(count);
-    for (int p = 0; p < count; p++)
+    int left = 0;
+    for (int p = 0; p < count; p++) {
         rd_kafka_topic_partition_list_add(parts, cfg->topic_data_processed, p)->offset = start[p];
+        left += !window[p].done;
+    }
     free(start);
-    free(window);
+    gw->view_window = window;
+    gw->view_partitions = count;
+    atomic_init(&gw->view_left, left);
     rd_kafka_resp_err_t rc = rd_kafka_assign(gw->view_kafka.rk, parts);
     rd_kafka_topic_partition_list_destroy(parts);
     if (rc) {
@@ -92,12 +98,31 @@ static void take(gateway *gw, const rd_kafka_message_t *msg)
     gw_response_clear(&body);
 }
 
+/* Counts the partitions read up to their high watermark at start: until
+ * then the view is still catching up (gw_view_caught_up). */
+static void caught_up(gateway *gw, const rd_kafka_message_t *msg)
+{
+    int32_t p = msg->partition;
+    if (p < 0 || p >= gw->view_partitions || gw->view_window[p].done) return;
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
+        (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR && msg->offset + 1 >= gw->view_window[p].end)) {
+        gw->view_window[p].done = 1;
+        atomic_fetch_sub(&gw->view_left, 1);
+    }
+}
+
+int gw_view_caught_up(gateway *gw)
+{
+    return atomic_load(&gw->view_left) == 0;
+}
+
 static void *run(void *arg)
 {
     gateway *gw = arg;
     while (!atomic_load(&gw->view_stop)) {
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(gw->view_kafka.rk, 100);
         if (msg) {
+            caught_up(gw, msg);
             if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR)
                 take(gw, msg);
             else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -140,4 +165,6 @@ void gw_view_close(gateway *gw)
     }
     of_decoder_free(gw->view_decoder);
     gw->view_decoder = NULL;
+    free(gw->view_window);
+    gw->view_window = NULL;
 }
