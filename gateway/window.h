@@ -18,7 +18,9 @@ typedef struct window_part {
  * lookup with -1 (what a broker says when no record is that new), so a
  * lookup for timestamp 0 tells a broker that does not look timestamps up
  * from an empty window: there the read starts at the low watermark, and the
- * reader filters records by their timestamps. Returns 0 or -1 with err. */
+ * reader filters records by their timestamps. Errors a cluster gives while
+ * it starts or moves a leader (not leader, leader not available, timeouts)
+ * are asked again for up to 30 s. Returns 0 or -1 with err. */
 int window_offsets(rd_kafka_t *rk, const char *topic, int count, int64_t since_ms, int timeout_ms,
                    int64_t *start, window_part *parts, char *err, size_t errlen);
 
