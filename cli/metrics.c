@@ -8,26 +8,33 @@
 #include "cli/log.h"
 #include "cli/metrics.h"
 
+of_metrics *of_cli_metrics_registry(char *err, size_t errlen)
+{
+    of_metrics *registry = of_metrics_new();
+    if (!registry) {
+        snprintf(err, errlen, "out of memory for the metrics");
+        return NULL;
+    }
+    const char *labels[] = {"version", ORDERFLOW_VERSION, "librdkafka_version",
+                            rd_kafka_version_str(), NULL};
+    of_metric *info = of_metrics_series(registry, "orderflow_build_info",
+                                        "Versions this program was built with; always 1.",
+                                        OF_METRIC_GAUGE, labels, NULL, 0, err, errlen);
+    if (!info) {
+        of_metrics_free(registry);
+        return NULL;
+    }
+    of_metric_set(info, 1);
+    return registry;
+}
+
 int of_cli_metrics_start(of_cli_metrics *m, const of_config *cfg, const char *option,
                          const char *unready, char *err, size_t errlen)
 {
     memset(m, 0, sizeof(*m));
     if (!cfg->metrics_listen) return 0;
-    m->registry = of_metrics_new();
-    if (!m->registry) {
-        snprintf(err, errlen, "out of memory for the metrics");
-        return EX_OSERR;
-    }
-    const char *labels[] = {"version", ORDERFLOW_VERSION, "librdkafka_version",
-                            rd_kafka_version_str(), NULL};
-    of_metric *info = of_metrics_series(m->registry, "orderflow_build_info",
-                                        "Versions this program was built with; always 1.",
-                                        OF_METRIC_GAUGE, labels, NULL, 0, err, errlen);
-    if (!info) {
-        of_cli_metrics_stop(m);
-        return EX_OSERR;
-    }
-    of_metric_set(info, 1);
+    m->registry = of_cli_metrics_registry(err, errlen);
+    if (!m->registry) return EX_OSERR;
     of_health_init(&m->health, OF_CLI_HEALTH_STALE_MS, unready);
     m->server =
         of_metrics_server_start(option, cfg->metrics_listen, m->registry, &m->health, err, errlen);

@@ -20,6 +20,9 @@ typedef struct of_cli_metrics {
     of_metrics_server *server;
 } of_cli_metrics;
 
+/* A new registry holding orderflow_build_info; NULL with err when out of
+ * memory. */
+of_metrics *of_cli_metrics_registry(char *err, size_t errlen);
 /* Starts the endpoint when cfg->metrics_listen is set (option names its
  * origin in messages: "--metrics" or "metrics.listen"), not ready for
  * `unready` until the program says otherwise, and says on stderr where it

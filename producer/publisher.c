@@ -7,6 +7,8 @@
 #include "cli/log.h"
 #include "cli/metrics.h"
 
+#include "publish/order_record.h"
+
 #include "publisher.h"
 
 /* Events handed to librdkafka and not yet reported: bounds memory (about
@@ -403,58 +405,27 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
     }
     inflight_slot *slot = pub->free_slots;
 
-    uint64_t now = of_now_ms();
-    char time[OF_TIME_LEN + 1];
-    of_uuid7(&pub->ids, now, slot->id);
-    of_format_time(now, time);
-    char new_trace[OF_TRACEPARENT_LEN + 1];
-    of_str traceparent = pub->traceparent;
-    if (!traceparent.ptr && pub->tracing) {
-        of_traceparent tp;
-        of_trace_start(&pub->ids, &tp);
-        of_traceparent_format(&tp, new_trace);
-        traceparent = (of_str){new_trace, OF_TRACEPARENT_LEN};
-    }
-    of_event ev = {
-        .type = OF_EVENT_ORDER_CREATED,
-        .id = {slot->id, OF_UUID_LEN},
-        .source = of_str_c(pub->source),
-        .time = {time, OF_TIME_LEN},
-        .idempotencykey = key,
-        .subject = order->order_id,
-        .traceparent = traceparent,
-        .tracestate = traceparent.ptr ? pub->tracestate : (of_str){NULL, 0},
-        .schemaversion = OF_SCHEMAVERSION,
-        .data.order = *order,
-    };
-    const char *value;
-    size_t value_len;
     /* Once one event has passed the encoder's checks, what every event shares
      * (source, trace state) has too; a generated order's other strings are
      * ours (ids, time, the generator's), so checking them again would only
      * cost time. An order read from input is checked every time. */
     int check = !generated || !pub->shared_checked;
-    int encoded =
-        check ? of_encode_event(pub->encoder, &ev, &value, &value_len, why, sizeof(why))
-              : of_encode_event_unchecked(pub->encoder, &ev, &value, &value_len, why, sizeof(why));
-    if (encoded != 0) {
-        snprintf(err, errlen, "cannot encode the event: %s", why);
+    of_order_record rec;
+    if (of_order_record_encode(&rec, pub->encoder, &pub->ids, pub->source, order, key,
+                               pub->traceparent, pub->tracestate, pub->tracing, check, err,
+                               errlen) != 0)
         return 1;
-    }
     pub->shared_checked = 1;
+    memcpy(slot->id, rec.id, sizeof(slot->id));
+    const char *value = rec.value;
+    size_t value_len = rec.value_len;
 
     for (;;) {
-        rd_kafka_headers_t *headers = rd_kafka_headers_new(ev.traceparent.ptr ? 4 : 2);
-        of_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
-                            sizeof(OF_CONTENT_TYPE_VALUE) - 1);
-        of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key.ptr, key.len);
-        /* The envelope's trace context, for consumers that read headers only. */
-        if (ev.traceparent.ptr)
-            of_kafka_header_add(headers, OF_TRACEPARENT_HEADER, ev.traceparent.ptr,
-                                ev.traceparent.len);
-        if (ev.tracestate.ptr)
-            of_kafka_header_add(headers, OF_TRACESTATE_HEADER, ev.tracestate.ptr,
-                                ev.tracestate.len);
+        rd_kafka_headers_t *headers = of_order_record_headers(&rec, 0);
+        if (!headers) {
+            snprintf(err, errlen, "out of memory for record headers");
+            return EX_OSERR;
+        }
         /* F_COPY: the encoder's buffer is reused for the next event. The
          * copy goes into librdkafka's one allocation for the message; values
          * kept in a pool of our own instead (no copy) measured no faster. */

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 packages=(gcc meson ninja-build pkg-config librdkafka-dev libyajl-dev libconfig-dev check
           kcat jq python3 python3-jsonschema python3-confluent-kafka python3-yaml iproute2 procps time
-          libmicrohttpd-dev prometheus curl wrk gunicorn python3-flask)
+          libmicrohttpd-dev libgnutls28-dev prometheus curl wrk gunicorn python3-flask)
 
 missing=()
 for p in "${packages[@]}"; do

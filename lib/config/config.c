@@ -37,6 +37,12 @@ int of_config_init(of_config *cfg, char *err, size_t errlen)
     cfg->guarantee = OF_AT_LEAST_ONCE;
     cfg->dedup_window = 100000;
     cfg->commit_interval_ms = 1000;
+    cfg->gateway_require_key = 1;
+    cfg->gateway_retention_s = 86400;
+    cfg->gateway_max_keys = 1000000;
+    cfg->gateway_max_in_flight = 10000;
+    cfg->gateway_request_timeout_ms = 5000;
+    cfg->gateway_client_timeout_s = 10;
     of_limits_init(&cfg->limits);
     if (replace_string(&cfg->brokers, "localhost:9092", err, errlen) != 0 ||
         replace_string(&cfg->brokers_origin, "default", err, errlen) != 0 ||
@@ -44,7 +50,9 @@ int of_config_init(of_config *cfg, char *err, size_t errlen)
         replace_string(&cfg->topic_data_processed, "data-processed", err, errlen) != 0 ||
         replace_string(&cfg->topic_dead_letter, "order-created.dlq", err, errlen) != 0 ||
         replace_string(&cfg->producer_source, "orderflow-producer", err, errlen) != 0 ||
-        replace_string(&cfg->consumer_group, "orderflow-processor", err, errlen) != 0) {
+        replace_string(&cfg->consumer_group, "orderflow-processor", err, errlen) != 0 ||
+        replace_string(&cfg->gateway_listen, "127.0.0.1:8080", err, errlen) != 0 ||
+        replace_string(&cfg->gateway_source, "orderflow-gateway", err, errlen) != 0) {
         of_config_free(cfg);
         return -1;
     }
@@ -69,6 +77,13 @@ void of_config_free(of_config *cfg)
     free(cfg->consumer_group);
     free(cfg->consumer_instance_id);
     free(cfg->metrics_listen);
+    free(cfg->gateway_listen);
+    free(cfg->gateway_source);
+    for (size_t i = 0; i < cfg->gateway_token_count; i++)
+        free(cfg->gateway_tokens[i]);
+    free(cfg->gateway_tokens);
+    free(cfg->gateway_tls_cert);
+    free(cfg->gateway_tls_key);
     /* A second free (or a free after a failed init) must be harmless. */
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -45,6 +45,20 @@ typedef struct of_config {
 
     char *metrics_listen; /* metrics.listen / --metrics ADDR:PORT; NULL: no endpoint (default) */
 
+    /* orderflow-gateway (docs/gateway.md) */
+    char *gateway_listen;           /* "127.0.0.1:8080" */
+    char *gateway_source;           /* "orderflow-gateway": the events' CloudEvents source */
+    int gateway_require_key;        /* 1: POST /orders without Idempotency-Key is a 400 */
+    int gateway_retention_s;        /* 86400: how long a key's response is replayed */
+    size_t gateway_max_keys;        /* 1000000 keys remembered; the oldest go first */
+    int gateway_max_in_flight;      /* 10000 requests waiting for Kafka; beyond: 503 */
+    int gateway_request_timeout_ms; /* 5000: delivery bound (message.timeout.ms) */
+    int gateway_client_timeout_s;   /* 10: a request must arrive whole within this */
+    char **gateway_tokens;          /* bearer tokens; none: no authentication (secret) */
+    size_t gateway_token_count;
+    char *gateway_tls_cert; /* PEM file; with tls_key: HTTPS */
+    char *gateway_tls_key;
+
     char *brokers_origin; /* where brokers was set, like of_property.origin */
 } of_config;
 
@@ -55,8 +69,8 @@ void of_config_free(of_config *cfg);
 /* Reads a libconfig file over cfg. Unknown settings, wrong types and bad values
  * fail with "FILE:LINE: ..." in err and return -1; cfg may then be partly
  * updated (callers exit). Groups: kafka, topics, producer, consumer, limits,
- * metrics.
- * metrics.listen is checked as of_listen_parse does (metrics/server.h).
+ * metrics, gateway.
+ * metrics.listen and gateway.listen are checked as of_listen_parse does (metrics/server.h).
  * An unreadable file fails with "FILE: cannot open: REASON".
  * libconfig itself cannot parse quoted setting names, so property names may be
  * quoted as docs/operations.md shows ("compression.type" = "lz4"); @include is

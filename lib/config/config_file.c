@@ -26,6 +26,7 @@
 typedef enum value_kind {
     KIND_BROKERS,
     KIND_PROPERTIES,
+    KIND_TOKENS,
     KIND_STRING,
     KIND_TOPIC,
     KIND_GUARANTEE,
@@ -50,8 +51,8 @@ typedef struct setting_def {
     long long max;
 } setting_def;
 
-static const char *const groups[] = {"kafka",    "topics", "producer",
-                                     "consumer", "limits", "metrics"};
+static const char *const groups[] = {"kafka",  "topics",  "producer", "consumer",
+                                     "limits", "metrics", "gateway"};
 #define GROUP_COUNT (sizeof(groups) / sizeof(groups[0]))
 
 static const setting_def settings[] = {
@@ -83,6 +84,23 @@ static const setting_def settings[] = {
     {"limits", "max_items", KIND_INT, offsetof(of_config, limits.max_items), TARGET_SIZE, 1,
      10000000},
     {"metrics", "listen", KIND_LISTEN, offsetof(of_config, metrics_listen), TARGET_INT, 0, 0},
+    {"gateway", "listen", KIND_LISTEN, offsetof(of_config, gateway_listen), TARGET_INT, 0, 0},
+    {"gateway", "source", KIND_STRING, offsetof(of_config, gateway_source), TARGET_INT, 0, 0},
+    {"gateway", "require_idempotency_key", KIND_BOOL, offsetof(of_config, gateway_require_key),
+     TARGET_INT, 0, 0},
+    {"gateway", "idempotency_retention_s", KIND_INT, offsetof(of_config, gateway_retention_s),
+     TARGET_INT, 1, 31536000},
+    {"gateway", "max_idempotency_keys", KIND_INT, offsetof(of_config, gateway_max_keys),
+     TARGET_SIZE, 1, 100000000},
+    {"gateway", "max_in_flight", KIND_INT, offsetof(of_config, gateway_max_in_flight), TARGET_INT,
+     1, 1000000},
+    {"gateway", "client_timeout_s", KIND_INT, offsetof(of_config, gateway_client_timeout_s),
+     TARGET_INT, 1, 3600},
+    {"gateway", "tokens", KIND_TOKENS, 0, TARGET_INT, 0, 0},
+    {"gateway", "tls_cert", KIND_STRING, offsetof(of_config, gateway_tls_cert), TARGET_INT, 0, 0},
+    {"gateway", "tls_key", KIND_STRING, offsetof(of_config, gateway_tls_key), TARGET_INT, 0, 0},
+    {"gateway", "request_timeout_ms", KIND_INT, offsetof(of_config, gateway_request_timeout_ms),
+     TARGET_INT, 100, 300000},
 };
 #define SETTING_COUNT (sizeof(settings) / sizeof(settings[0]))
 
@@ -290,8 +308,9 @@ static int load_string(load_ctx *ctx, const setting_def *def, const config_setti
         break;
     }
     case KIND_LISTEN: {
-        char why[300];
-        if (of_listen_parse("'metrics.listen'", value, NULL, NULL, why, sizeof(why)) != 0)
+        char why[300], option[64];
+        snprintf(option, sizeof(option), "'%s.%s'", def->group, def->name);
+        if (of_listen_parse(option, value, NULL, NULL, why, sizeof(why)) != 0)
             return fail_at(ctx, s, "%s", why);
         break;
     }
@@ -389,6 +408,43 @@ static int load_properties(load_ctx *ctx, const config_setting_t *group)
     return 0;
 }
 
+/* gateway.tokens: an array of non-empty strings, each a bearer token. Their
+ * values are secrets: messages name the position, never the token. */
+static int load_tokens(load_ctx *ctx, const config_setting_t *s)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail_at(ctx, s, "'gateway.tokens' must be an array of strings ([\"...\"]), got %s",
+                       type_name(s));
+    of_config *cfg = ctx->cfg;
+    int count = config_setting_length(s);
+    char **tokens = calloc((size_t)count + 1, sizeof(*tokens));
+    if (!tokens) return fail_at(ctx, s, "out of memory");
+    for (int i = 0; i < count; i++) {
+        const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
+        const char *value =
+            config_setting_type(t) == CONFIG_TYPE_STRING ? config_setting_get_string(t) : NULL;
+        int bad = !value || !*value;
+        for (const char *c = value; !bad && *c; c++)
+            bad = *c <= 0x20 || *c >= 0x7f;
+        if (bad || !(tokens[i] = strdup(value))) {
+            for (int j = 0; j < i; j++)
+                free(tokens[j]);
+            free(tokens);
+            return bad ? fail_at(ctx, t,
+                                 "'gateway.tokens' entry %d must be a non-empty string of "
+                                 "printable ASCII without spaces",
+                                 i + 1)
+                       : fail_at(ctx, t, "out of memory");
+        }
+    }
+    for (size_t i = 0; i < cfg->gateway_token_count; i++)
+        free(cfg->gateway_tokens[i]);
+    free(cfg->gateway_tokens);
+    cfg->gateway_tokens = tokens;
+    cfg->gateway_token_count = (size_t)count;
+    return 0;
+}
+
 static int load_member(load_ctx *ctx, const char *group, const config_setting_t *s)
 {
     char *name = of_config_text_name(config_setting_name(s));
@@ -404,6 +460,7 @@ static int load_member(load_ctx *ctx, const char *group, const config_setting_t 
     }
     free(name);
     if (def->kind == KIND_PROPERTIES) return load_properties(ctx, s);
+    if (def->kind == KIND_TOKENS) return load_tokens(ctx, s);
     if (def->kind == KIND_INT) return load_int(ctx, def, s);
     if (def->kind == KIND_BOOL) return load_bool(ctx, def, s);
     return load_string(ctx, def, s);

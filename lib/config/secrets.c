@@ -123,4 +123,23 @@ void of_config_print(const of_config *cfg, FILE *out)
         print_setting(out, "listen", cfg->metrics_listen);
         fputs("};\n", out);
     }
+    fputs("\ngateway:\n{\n", out);
+    print_setting(out, "listen", cfg->gateway_listen);
+    print_setting(out, "source", cfg->gateway_source);
+    fprintf(out, "    require_idempotency_key = %s;\n",
+            cfg->gateway_require_key ? "true" : "false");
+    fprintf(out, "    idempotency_retention_s = %d;\n", cfg->gateway_retention_s);
+    fprintf(out, "    max_idempotency_keys = %zu;\n", cfg->gateway_max_keys);
+    fprintf(out, "    max_in_flight = %d;\n", cfg->gateway_max_in_flight);
+    fprintf(out, "    request_timeout_ms = %d;\n", cfg->gateway_request_timeout_ms);
+    fprintf(out, "    client_timeout_s = %d;\n", cfg->gateway_client_timeout_s);
+    if (cfg->gateway_token_count) {
+        fputs("    tokens = [", out);
+        for (size_t i = 0; i < cfg->gateway_token_count; i++)
+            fprintf(out, "%s\"" OF_REDACTED "\"", i ? ", " : " ");
+        fputs(" ];\n", out);
+    }
+    if (cfg->gateway_tls_cert) print_setting(out, "tls_cert", cfg->gateway_tls_cert);
+    if (cfg->gateway_tls_key) print_setting(out, "tls_key", cfg->gateway_tls_key);
+    fputs("};\n", out);
 }

@@ -143,6 +143,25 @@ static enum MHD_Result serve_ready(of_metrics_server *server, struct MHD_Connect
     return respond(connection, 503, CONTENT_TYPE_TEXT, text, strlen(text), 0, NULL);
 }
 
+int of_metrics_serve(struct MHD_Connection *connection, const char *url, const char *method,
+                     const of_metrics *metrics, of_health *health, enum MHD_Result *result)
+{
+    int known =
+        strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0;
+    if (!known) return 0;
+    of_metrics_server view = {.metrics = metrics, .health = health};
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        *result =
+            respond(connection, 405, CONTENT_TYPE_TEXT, "method not allowed\n", 19, 0, "GET, HEAD");
+    else if (strcmp(url, "/metrics") == 0)
+        *result = serve_metrics(&view, connection);
+    else if (strcmp(url, "/healthz") == 0)
+        *result = serve_health(&view, connection);
+    else
+        *result = serve_ready(&view, connection);
+    return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **state)
@@ -152,25 +171,50 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     (void)upload_data_size;
     (void)state;
     of_metrics_server *server = cls;
-    int known =
-        strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0;
-    if (!known)
-        return respond_text(connection, 404, "not found: try /metrics, /healthz, /readyz\n");
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return respond(connection, 405, CONTENT_TYPE_TEXT, "method not allowed\n", 19, 0,
-                       "GET, HEAD");
-    if (strcmp(url, "/metrics") == 0) return serve_metrics(server, connection);
-    if (strcmp(url, "/healthz") == 0) return serve_health(server, connection);
-    return serve_ready(server, connection);
+    enum MHD_Result result;
+    if (of_metrics_serve(connection, url, method, server->metrics, server->health, &result))
+        return result;
+    return respond_text(connection, 404, "not found: try /metrics, /healthz, /readyz\n");
+}
+
+int of_listen_socket(const char *option, const char *address, int backlog, char *bound,
+                     size_t boundlen, int *ipv6, char *err, size_t errlen)
+{
+    struct sockaddr_storage addr;
+    socklen_t addr_len = 0;
+    if (of_listen_parse(option, address, &addr, &addr_len, err, errlen) != 0) return -1;
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&addr, addr_len) != 0 || listen(fd, backlog) != 0) {
+        snprintf(err, errlen, "%s %s: cannot listen: %s", option, address, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    struct sockaddr_storage got;
+    socklen_t got_len = sizeof(got);
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    memset(&got, 0, sizeof(got));
+    if (getsockname(fd, (struct sockaddr *)&got, &got_len) == 0) {
+        if (got.ss_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&got)->sin6_addr, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in6 *)&got)->sin6_port);
+        } else {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&got)->sin_addr, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+        }
+    }
+    snprintf(bound, boundlen, "%s%s%s:%u", got.ss_family == AF_INET6 ? "[" : "", host,
+             got.ss_family == AF_INET6 ? "]" : "", port);
+    *ipv6 = addr.ss_family == AF_INET6;
+    return fd;
 }
 
 of_metrics_server *of_metrics_server_start(const char *option, const char *address,
                                            const of_metrics *metrics, of_health *health, char *err,
                                            size_t errlen)
 {
-    struct sockaddr_storage addr;
-    socklen_t addr_len = 0;
-    if (of_listen_parse(option, address, &addr, &addr_len, err, errlen) != 0) return NULL;
     of_metrics_server *server = calloc(1, sizeof(*server));
     if (!server) {
         snprintf(err, errlen, "out of memory starting the metrics endpoint");
@@ -178,39 +222,19 @@ of_metrics_server *of_metrics_server_start(const char *option, const char *addre
     }
     server->metrics = metrics;
     server->health = health;
-    server->fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (server->fd < 0 ||
-        setsockopt(server->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(server->fd, (struct sockaddr *)&addr, addr_len) != 0 || listen(server->fd, 32) != 0) {
-        snprintf(err, errlen, "%s %s: cannot listen: %s", option, address, strerror(errno));
-        if (server->fd >= 0) close(server->fd);
+    int ipv6 = 0;
+    server->fd = of_listen_socket(option, address, 32, server->address, sizeof(server->address),
+                                  &ipv6, err, errlen);
+    if (server->fd < 0) {
         free(server);
         return NULL;
     }
-    struct sockaddr_storage bound;
-    socklen_t bound_len = sizeof(bound);
-    char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (getsockname(server->fd, (struct sockaddr *)&bound, &bound_len) == 0) {
-        if (bound.ss_family == AF_INET6) {
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&bound)->sin6_addr, host, sizeof(host));
-            port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
-        } else {
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&bound)->sin_addr, host, sizeof(host));
-            port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
-        }
-    }
-    snprintf(server->address, sizeof(server->address), "%s%s%s:%u",
-             bound.ss_family == AF_INET6 ? "[" : "", host, bound.ss_family == AF_INET6 ? "]" : "",
-             port);
     /* A scrape is one short request: a few connections at a time, and a
      * client that stalls is dropped rather than kept. */
-    server->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-                                          (bound.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-                                      0, NULL, NULL, on_request, server, MHD_OPTION_LISTEN_SOCKET,
-                                      server->fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    server->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | (ipv6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+        on_request, server, MHD_OPTION_LISTEN_SOCKET, server->fd, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)16, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "%s %s: cannot start the HTTP server (libmicrohttpd)", option,
                  address);

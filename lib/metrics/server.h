@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <microhttpd.h>
+
 #include "metrics/metrics.h"
 
 /* Liveness and readiness as the loop publishes them. */
@@ -37,6 +39,21 @@ static inline void of_health_set_unready(of_health *h, const char *reason)
  * ("--metrics: ..."). addr may be NULL to only check the text. */
 int of_listen_parse(const char *option, const char *text, struct sockaddr_storage *addr,
                     socklen_t *addr_len, char *err, size_t errlen);
+
+/* Binds and listens on address (of_listen_parse syntax) with the given
+ * backlog: a port in use is told apart here, with its errno, before an HTTP
+ * server takes the socket. Returns the socket, the address actually bound
+ * in bound ("127.0.0.1:41234", port 0 resolved) and whether it is IPv6; or
+ * -1 with err naming option and address. */
+int of_listen_socket(const char *option, const char *address, int backlog, char *bound,
+                     size_t boundlen, int *ipv6, char *err, size_t errlen);
+
+/* For another libmicrohttpd server that serves the endpoint's paths beside
+ * its own (the gateway): when url is /metrics, /healthz or /readyz, queues
+ * the answer (405 + Allow for a method other than GET or HEAD), sets
+ * *result and returns 1; else returns 0 and queues nothing. */
+int of_metrics_serve(struct MHD_Connection *connection, const char *url, const char *method,
+                     const of_metrics *metrics, of_health *health, enum MHD_Result *result);
 
 typedef struct of_metrics_server of_metrics_server;
 

@@ -95,7 +95,7 @@ PC=$LIB/pkgconfig/orderflow.pc
 grep -qx "Version: $version" "$PC" || fail "orderflow.pc: no 'Version: $version'"
 ok "orderflow.pc in $libdir/pkgconfig"
 
-for page in orderflow-producer orderflow-consumer orderflow-broker; do
+for page in orderflow-producer orderflow-consumer orderflow-broker orderflow-gateway; do
   f=$MAN/man1/$page.1
   [ -f "$f" ] || fail "$mandir/man1/$page.1 not installed"
   grep -q "^\.TH .*\"orderflow $version\"" "$f" || fail "$page.1: .TH does not say orderflow $version"

@@ -25,7 +25,8 @@ check_help tail "$ORDERFLOW_CONSUMER" tail
 check_help redrive "$ORDERFLOW_CONSUMER" redrive
 check_help lag "$ORDERFLOW_CONSUMER" lag
 check_help broker "$ORDERFLOW_BROKER"
-for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER" "$ORDERFLOW_BROKER"; do
+check_help gateway "$ORDERFLOW_GATEWAY"
+for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER" "$ORDERFLOW_BROKER" "$ORDERFLOW_GATEWAY"; do
   "$exe" --version | grep "0\.[0-9]" >/dev/null || fail "$exe --version"
 done
 grep -q "default localhost:9092" <("$ORDERFLOW_PRODUCER" --help) || fail "producer help lacks the broker default"

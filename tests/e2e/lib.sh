@@ -233,3 +233,31 @@ PY
 metric() {
   awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print "absent" }' "$1"
 }
+
+# start_gateway NAME [extra args]: orderflow-gateway on a free loopback port
+# (--listen 127.0.0.1:0, which its "listening on" line resolves) against
+# $BROKERS, waiting for its "ready" line (keys restored); sets GATEWAY
+# (ADDR:PORT) and LAST_PID. Output in $WORK/NAME.err.
+start_gateway() {
+  local name=$1
+  shift
+  : "${ORDERFLOW_GATEWAY:?run through meson test}"
+  : >"$WORK/$name.err"
+  "$ORDERFLOW_GATEWAY" -b "$BROKERS" --listen 127.0.0.1:0 "$@" 2>>"$WORK/$name.err" &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+  GATEWAY=
+  for _ in $(seq 200); do
+    GATEWAY=$(sed -n 's/.*listening on //p' "$WORK/$name.err")
+    [ -n "$GATEWAY" ] && break
+    kill -0 "$LAST_PID" 2>/dev/null || fail "gateway $name exited: $(cat "$WORK/$name.err")"
+    sleep 0.05
+  done
+  [ -n "$GATEWAY" ] || fail "gateway $name not listening in 10 s: $(cat "$WORK/$name.err")"
+  for _ in $(seq 400); do
+    grep -q ': ready$' "$WORK/$name.err" && return 0
+    kill -0 "$LAST_PID" 2>/dev/null || fail "gateway $name exited: $(cat "$WORK/$name.err")"
+    sleep 0.05
+  done
+  fail "gateway $name not ready in 20 s: $(cat "$WORK/$name.err")"
+}

@@ -276,7 +276,15 @@ static const error_case error_cases[] = {
      "unknown setting 'metrics.port' (known in metrics: listen)"},
     {"\n\nmonitoring: { port = 1; };\n", 3,
      "unknown group 'monitoring' (known groups: kafka, topics, producer, consumer, limits, "
-     "metrics)"},
+     "metrics, gateway)"},
+    {"gateway: { listen = \"x\"; };\n", 1, "'gateway.listen': expected ADDR:PORT"},
+    {"gateway: { tokens = \"abc\"; };\n", 1, "'gateway.tokens' must be an array of strings"},
+    {"gateway: { tokens = [\"ok\", \"has space\"]; };\n", 1,
+     "'gateway.tokens' entry 2 must be a non-empty string"},
+    {"gateway: { max_in_flight = 0; };\n", 1,
+     "'gateway.max_in_flight' must be between 1 and 1000000, got 0"},
+    {"gateway: { require_idempotency_key = 0; };\n", 1,
+     "'gateway.require_idempotency_key' must be true or false, got an integer"},
     {"metrics: { listen = \"localhost:x\"; };\n", 1,
      "'metrics.listen': expected ADDR:PORT (an IP address, [IPv6]:PORT, or :PORT for loopback; "
      "port 0..65535), got 'localhost:x'"},
@@ -632,6 +640,14 @@ START_TEST(test_example_matches_defaults)
     ck_assert_uint_eq(ex.limits.max_depth, def.limits.max_depth);
     ck_assert_uint_eq(ex.limits.max_string_bytes, def.limits.max_string_bytes);
     ck_assert_uint_eq(ex.limits.max_items, def.limits.max_items);
+    ck_assert_str_eq(ex.gateway_listen, def.gateway_listen);
+    ck_assert_str_eq(ex.gateway_source, def.gateway_source);
+    ck_assert_int_eq(ex.gateway_require_key, def.gateway_require_key);
+    ck_assert_int_eq(ex.gateway_retention_s, def.gateway_retention_s);
+    ck_assert_uint_eq(ex.gateway_max_keys, def.gateway_max_keys);
+    ck_assert_int_eq(ex.gateway_max_in_flight, def.gateway_max_in_flight);
+    ck_assert_int_eq(ex.gateway_request_timeout_ms, def.gateway_request_timeout_ms);
+    ck_assert_int_eq(ex.gateway_client_timeout_s, def.gateway_client_timeout_s);
 
     /* and each setting in it is really read: the brokers line is named */
     char *text = NULL;

@@ -1,0 +1,282 @@
+/* orderflow-gateway: the synchronous HTTP edge (docs/gateway.md). Options,
+ * configuration and wiring; the work is in http.c and orders.c. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/log.h"
+#include "cli/metrics.h"
+
+#include "gateway.h"
+
+#define PROGRAM "orderflow-gateway"
+/* /healthz says 503 once the poll loop has not iterated for this long. */
+#define HEALTH_STALE_MS 10000
+/* How long reading data-processed's window back may take at start. */
+#define VIEW_CATCH_UP_MS 120000
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    if (stop_requested) {
+        /* Second signal: the user wants out now. */
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: " PROGRAM " [OPTIONS]\n"
+            "Take orders over HTTP and publish them to Kafka as order_created events.\n"
+            "\n"
+            "  POST /orders              one order (JSON), header Idempotency-Key;\n"
+            "                            202 once Kafka acknowledged it (acks=all)\n"
+            "  GET /orders/ID[?wait=S]   its status (pending, accepted, rejected)\n"
+            "  GET /metrics, /healthz, /readyz\n"
+            "\n"
+            "Options:\n"
+            "      --listen ADDR:PORT     where to listen (default 127.0.0.1:8080;\n"
+            "                             gateway.listen; :PORT alone: loopback)\n"
+            "  -b, --brokers LIST         bootstrap brokers (default localhost:9092)\n"
+            "  -c, --config FILE          libconfig file (see orderflow.conf.example)\n"
+            "  -X, --property KEY=VALUE   any librdkafka property (repeatable)\n"
+            "  -t, --topic NAME           topic (default order-created)\n"
+            "  -q, --quiet                no start-up line\n"
+            "  -v, --verbose              print the effective configuration\n"
+            "  -h, --help                 this help;  -V, --version  versions\n"
+            "\n"
+            "stderr: \"listening on ADDR:PORT\", then \"ready\" (/readyz 200).\n"
+            "Exit: 0 stopped by SIGINT/SIGTERM, 64 usage, 69 broker unavailable (at\n"
+            "start, or the producer failed fatally: restart it), 70 internal,\n"
+            "78 configuration (including an address in use).\n"
+            "\n"
+            "Example:\n"
+            "  curl -i localhost:8080/orders -H 'Content-Type: application/json' \\\n"
+            "    -H 'Idempotency-Key: \"k-1\"' -d '{\"order_id\":\"A-1\",\"customer_id\":\"C-1\",\n"
+            "    \"currency\":\"EUR\",\"items\":[{\"sku\":\"S-1\",\"quantity\":2,"
+            "\"unit_price_cents\":9}]}'\n");
+}
+
+typedef struct gateway_options {
+    of_cli_common common;
+    const char *listen;
+} gateway_options;
+
+enum { OPT_LISTEN = 1000 };
+
+static int parse_options(int argc, char **argv, gateway_options *opts, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        OF_CLI_COMMON_LONG,
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {NULL, 0, NULL, 0},
+    };
+    memset(opts, 0, sizeof(*opts));
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+        int taken = of_cli_common_option(&opts->common, opt, optarg, err, errlen);
+        if (taken < 0) return -1;
+        if (taken) continue;
+        switch (opt) {
+        case OPT_LISTEN:
+            if (of_listen_parse("--listen", optarg, NULL, NULL, err, errlen) != 0) return -1;
+            opts->listen = optarg;
+            break;
+        default:
+            if (optopt)
+                snprintf(err, errlen, "option -%c %s", optopt,
+                         strchr(OF_CLI_COMMON_SHORT, optopt) ? "needs a value" : "is unknown");
+            else
+                snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* The effective configuration: -t and --listen over the rest. */
+static int build_config(const gateway_options *opts, of_config *cfg, char *err, size_t errlen)
+{
+    int status = of_cli_build_config(&opts->common, cfg, err, errlen);
+    if (status) return status;
+    char **slots[] = {&cfg->topic_order_created, &cfg->gateway_listen};
+    const char *values[] = {opts->common.topic, opts->listen};
+    for (size_t i = 0; i < 2; i++) {
+        if (!values[i]) continue;
+        char *copy = strdup(values[i]);
+        if (!copy) {
+            snprintf(err, errlen, "out of memory");
+            of_config_free(cfg);
+            return EX_OSERR;
+        }
+        free(*slots[i]);
+        *slots[i] = copy;
+    }
+    return 0;
+}
+
+static int open_gateway(gateway *gw, const of_config *cfg, const char *listen_option, int quiet,
+                        char *err, size_t errlen)
+{
+    gw->cfg = cfg;
+    atomic_init(&gw->in_flight, 0);
+    atomic_init(&gw->requests, 0);
+    atomic_init(&gw->accepting, 0);
+    pthread_mutex_init(&gw->pub_lock, NULL);
+    slow_clients_init(&gw->slow, (int64_t)cfg->gateway_client_timeout_s * 1000);
+    of_health_init(&gw->health, HEALTH_STALE_MS, "starting: connecting to Kafka");
+    gw->registry = of_cli_metrics_registry(err, errlen);
+    if (!gw->registry) return EX_OSERR;
+    if (gw_metrics_init(&gw->metrics, gw->registry, err, errlen) != 0) return EX_OSERR;
+    gw->encoder = of_encoder_new();
+    gw->decoder = of_decoder_new(&cfg->limits);
+    if (!gw->encoder || !gw->decoder ||
+        idem_store_init(&gw->keys, cfg->gateway_max_keys,
+                        (uint64_t)cfg->gateway_retention_s * 1000) != 0 ||
+        order_view_init(&gw->view, cfg->gateway_max_keys) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return EX_OSERR;
+    }
+    if (of_idgen_init(&gw->ids, err, errlen) != 0) return EX_OSERR;
+    /* Listening first: a port in use is a configuration error worth
+     * reporting before waiting for Kafka, and /healthz answers meanwhile. */
+    int status = gw_http_start(gw, listen_option, err, errlen);
+    if (status) return status;
+    if (!quiet) of_warn("listening on %s", gw->address);
+    status = gw_kafka_open(gw, err, errlen);
+    if (!status) status = gw_view_open(gw, err, errlen);
+    if (!status) status = gw_view_start(gw, err, errlen);
+    if (status) return status;
+    of_health_set_unready(&gw->health, "starting: restoring idempotency keys");
+    uint64_t restored = 0;
+    status = gw_restore(gw, &restored, err, errlen);
+    if (!status && !quiet)
+        of_warn("restored %llu idempotency keys from '%s'", (unsigned long long)restored,
+                cfg->topic_order_created);
+    /* Ready once the view has the window's results too: a GET right after
+     * /readyz says 200 must not call a processed order pending. */
+    of_health_set_unready(&gw->health, "starting: reading the results of the retention window");
+    for (int64_t deadline = of_monotonic_ms() + VIEW_CATCH_UP_MS;
+         !status && !gw_view_caught_up(gw) && !stop_requested;) {
+        if (of_monotonic_ms() > deadline) {
+            snprintf(err, errlen, "reading '%s' back took over %d s", cfg->topic_data_processed,
+                     VIEW_CATCH_UP_MS / 1000);
+            status = EX_UNAVAILABLE;
+        }
+        usleep(20 * 1000);
+    }
+    return status;
+}
+
+static void close_gateway(gateway *gw)
+{
+    gw_view_stop(gw);
+    gw_http_stop(gw);
+    gw_view_close(gw);
+    gw_kafka_close(gw);
+    if (gw->view.buckets) order_view_free(&gw->view);
+    slow_clients_free(&gw->slow);
+    if (gw->keys.buckets) idem_store_free(&gw->keys);
+    of_encoder_free(gw->encoder);
+    of_decoder_free(gw->decoder);
+    of_metrics_free(gw->registry);
+}
+
+/* Returns 0 when stopped by a signal, EX_UNAVAILABLE when the producer
+ * failed fatally. */
+static int run(gateway *gw)
+{
+    int status = 0;
+    while (!stop_requested) {
+        char why[256];
+        rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(gw->kafka.rk, why, sizeof(why));
+        if (fatal) {
+            /* The idempotent producer cannot go on (its sequence broke).
+             * A restart is the replacement: it restores the keys, and
+             * the requests failed here are retried by their clients. */
+            of_warn("the producer failed fatally (%s: %s): stopping so a supervisor restarts "
+                    "the gateway",
+                    rd_kafka_err2name(fatal), why);
+            status = EX_UNAVAILABLE;
+            break;
+        }
+        rd_kafka_poll(gw->kafka.rk, 100);
+        gw_orders_expire(gw, of_monotonic_ms());
+        slow_clients_sweep(&gw->slow, of_monotonic_ms());
+        of_health_beat(&gw->health, of_monotonic_ms());
+        of_metric_set(gw->metrics.keys, (double)idem_store_count(&gw->keys));
+        atomic_store_explicit(&gw->metrics.keys_dropped->value, idem_store_dropped(&gw->keys),
+                              memory_order_relaxed);
+    }
+    /* Stop taking requests; answer those waiting for Kafka (their delivery
+     * reports come within message.timeout.ms), then stop. */
+    of_health_set_unready(&gw->health, "stopping");
+    gw_http_quiesce(gw);
+    gw_view_stop(gw);
+    rd_kafka_flush(gw->kafka.rk, gw->cfg->gateway_request_timeout_ms + 1000);
+    rd_kafka_poll(gw->kafka.rk, 0);
+    /* The answers just resumed still have to go out. */
+    for (int i = 0; i < 40 && atomic_load(&gw->requests) > 0; i++)
+        usleep(50 * 1000);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    of_log_set_program(PROGRAM);
+    gateway_options opts;
+    char err[1024];
+    if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
+        of_warn("%s\nTry '" PROGRAM " --help'.", err);
+        return EX_USAGE;
+    }
+    if (opts.common.help) {
+        usage(stdout);
+        return EX_OK;
+    }
+    if (opts.common.version) {
+        of_cli_print_version(PROGRAM);
+        return EX_OK;
+    }
+    of_config cfg;
+    int status = build_config(&opts, &cfg, err, sizeof(err));
+    if (status) {
+        of_warn("%s", err);
+        return status;
+    }
+    if (opts.common.verbose) of_config_print(&cfg, stderr);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static gateway gw;
+    status = open_gateway(&gw, &cfg, opts.listen ? "--listen" : "gateway.listen", opts.common.quiet,
+                          err, sizeof(err));
+    if (status) {
+        of_warn("%s", err);
+    } else {
+        atomic_store(&gw.accepting, 1);
+        of_health_set_unready(&gw.health, NULL);
+        if (!opts.common.quiet) of_warn("ready");
+        status = run(&gw);
+    }
+    close_gateway(&gw);
+    of_config_free(&cfg);
+    return status;
+}

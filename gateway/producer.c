@@ -1,0 +1,55 @@
+/* The gateway's idempotent producer: acks=all, and a delivery bound of
+ * gateway.request_timeout_ms so a request never waits longer than that for
+ * its answer (docs/gateway.md, "When Kafka is away"). */
+#include <stdio.h>
+#include <sysexits.h>
+
+#include "gateway.h"
+
+int gw_kafka_open(gateway *gw, char *err, size_t errlen)
+{
+    const of_config *cfg = gw->cfg;
+    char timeout[24];
+    snprintf(timeout, sizeof(timeout), "%d", cfg->gateway_request_timeout_ms);
+    const of_kafka_setting defaults[] = {
+        /* A request waits for its batch: keep batching short. */
+        {"linger.ms", "1"},
+        {"message.timeout.ms", timeout},
+        {NULL, NULL},
+    };
+    /* Every order lands once, and only when all in-sync replicas have it. */
+    const of_kafka_setting forced[] = {
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {NULL, NULL},
+    };
+    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    if (!conf) return EX_CONFIG;
+    rd_kafka_conf_set_dr_msg_cb(conf, gw_orders_on_delivery);
+    if (of_kafka_new(&gw->kafka, RD_KAFKA_PRODUCER, conf, gw, err, errlen) != 0) return EX_SOFTWARE;
+    of_topic_info topic = {cfg->topic_order_created, 0};
+    int status = of_kafka_describe_topics(&gw->kafka, cfg->brokers, &topic, 1,
+                                          cfg->gateway_request_timeout_ms, err, errlen);
+    if (status) return status;
+    if (topic.partition_count == 0) {
+        snprintf(err, errlen,
+                 "topic '%s' does not exist on %s; create it (see kafka-compose.yml) or name "
+                 "another with -t/--topic or topics.order_created",
+                 cfg->topic_order_created, cfg->brokers);
+        return EX_UNAVAILABLE;
+    }
+    gw->topic = rd_kafka_topic_new(gw->kafka.rk, cfg->topic_order_created, NULL);
+    if (!gw->topic) {
+        snprintf(err, errlen, "cannot use topic '%s': %s", cfg->topic_order_created,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return EX_SOFTWARE;
+    }
+    return 0;
+}
+
+void gw_kafka_close(gateway *gw)
+{
+    if (gw->topic) rd_kafka_topic_destroy(gw->topic);
+    gw->topic = NULL;
+    if (gw->kafka.rk) of_kafka_destroy(&gw->kafka);
+}

@@ -1,0 +1,59 @@
+#include <stdio.h>
+
+#include "kafka/kafka.h"
+#include "publish/order_record.h"
+
+int of_order_record_encode(of_order_record *rec, of_encoder *enc, of_idgen *ids, const char *source,
+                           const of_order *order, of_str key, of_str traceparent, of_str tracestate,
+                           int tracing, int checked, char *err, size_t errlen)
+{
+    uint64_t now = of_now_ms();
+    of_uuid7(ids, now, rec->id);
+    of_format_time(now, rec->time);
+    if (!traceparent.ptr && tracing) {
+        of_traceparent tp;
+        of_trace_start(ids, &tp);
+        of_traceparent_format(&tp, rec->new_trace);
+        traceparent = (of_str){rec->new_trace, OF_TRACEPARENT_LEN};
+    }
+    rec->ev = (of_event){
+        .type = OF_EVENT_ORDER_CREATED,
+        .id = {rec->id, OF_UUID_LEN},
+        .source = of_str_c(source),
+        .time = {rec->time, OF_TIME_LEN},
+        .idempotencykey = key,
+        .subject = order->order_id,
+        .traceparent = traceparent,
+        .tracestate = traceparent.ptr ? tracestate : (of_str){NULL, 0},
+        .schemaversion = OF_SCHEMAVERSION,
+        .data.order = *order,
+    };
+    char why[160];
+    int encoded =
+        checked ? of_encode_event(enc, &rec->ev, &rec->value, &rec->value_len, why, sizeof(why))
+                : of_encode_event_unchecked(enc, &rec->ev, &rec->value, &rec->value_len, why,
+                                            sizeof(why));
+    if (encoded != 0) {
+        snprintf(err, errlen, "cannot encode the event: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+rd_kafka_headers_t *of_order_record_headers(const of_order_record *rec, size_t extra)
+{
+    const of_event *ev = &rec->ev;
+    rd_kafka_headers_t *headers = rd_kafka_headers_new((ev->traceparent.ptr ? 4 : 2) + extra);
+    if (!headers) return NULL;
+    of_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
+                        sizeof(OF_CONTENT_TYPE_VALUE) - 1);
+    of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, ev->idempotencykey.ptr,
+                        ev->idempotencykey.len);
+    /* The envelope's trace context, for consumers that read headers only. */
+    if (ev->traceparent.ptr)
+        of_kafka_header_add(headers, OF_TRACEPARENT_HEADER, ev->traceparent.ptr,
+                            ev->traceparent.len);
+    if (ev->tracestate.ptr)
+        of_kafka_header_add(headers, OF_TRACESTATE_HEADER, ev->tracestate.ptr, ev->tracestate.len);
+    return headers;
+}

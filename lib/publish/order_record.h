@@ -1,0 +1,41 @@
+/* One order as an order_created Kafka record (docs/envelope.md): the
+ * envelope, encoded, and the record headers that go with it. What the
+ * producer and the gateway publish is built here, so both send the same
+ * bytes for the same order. */
+#ifndef OF_PUBLISH_ORDER_RECORD_H
+#define OF_PUBLISH_ORDER_RECORD_H
+
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include <orderflow/envelope.h>
+#include <orderflow/ids.h>
+#include <orderflow/trace.h>
+
+typedef struct of_order_record {
+    char id[OF_UUID_LEN + 1]; /* the new event's id */
+    char time[OF_TIME_LEN + 1];
+    char new_trace[OF_TRACEPARENT_LEN + 1]; /* a trace started for this event */
+    of_event ev;                            /* views into the arguments and the buffers above */
+    const char *value;                      /* the encoded envelope, in the encoder's buffer */
+    size_t value_len;
+} of_order_record;
+
+/* Encodes order as a new order_created event from source with idempotency
+ * key `key` (checked by the encoder). traceparent and tracestate (views the
+ * caller keeps alive, valid or absent) are its trace context; without a
+ * traceparent and with tracing set, a new trace is started. checked: run the
+ * encoder's value checks; 0 only for a caller that made or already checked
+ * every string (of_encode_event_unchecked). The record's value stays valid
+ * until the next call on enc. Returns 0, or -1 with err. */
+int of_order_record_encode(of_order_record *rec, of_encoder *enc, of_idgen *ids, const char *source,
+                           const of_order *order, of_str key, of_str traceparent, of_str tracestate,
+                           int tracing, int checked, char *err, size_t errlen);
+
+/* The record's headers: content-type, idempotency-key, and the trace context
+ * when there is one, with room for `extra` more. The caller owns the result
+ * (librdkafka does once producev takes it). NULL when out of memory. */
+rd_kafka_headers_t *of_order_record_headers(const of_order_record *rec, size_t extra);
+
+#endif
