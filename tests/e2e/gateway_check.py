@@ -17,14 +17,20 @@ gateway_check.py ADDR:PORT results  (processor running) ?wait gives P-1
 """
 import http.client
 import json
+import os
 import re
 import sys
 import threading
 import time
 
+from openapi_check import OpenApi
+
 ADDR = sys.argv[1]
 HOST, PORT = ADDR.rsplit(":", 1)
 TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+# Every answer is checked against the published API document.
+API = OpenApi(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                           "gateway.openapi.yaml"))
 
 
 def order(oid, quantity=2):
@@ -42,6 +48,10 @@ def request(method, path, body=None, headers=None):
     r = conn.getresponse()
     data = r.read()
     conn.close()
+    try:
+        API.check(method, path, r.status, r.headers, data)
+    except AssertionError as e:
+        sys.exit("FAIL: docs/gateway.openapi.yaml: %s" % e)
     return r.status, r.headers, data
 
 
