@@ -47,6 +47,10 @@ enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID, OPT_METRICS };
 int process_main(int argc, char **argv)
 {
     of_log_set_program("orderflow-consumer process");
+    /* First: a supervisor's SIGTERM that comes while the processor is still
+     * starting (reading its configuration, checking topics) must end in the
+     * same clean stop as one that comes later, not in death by signal. */
+    install_stop_handlers();
     static const struct option longopts[] = {
         OF_CLI_COMMON_LONG,
         {"group", required_argument, NULL, 'G'},
@@ -150,7 +154,6 @@ int process_main(int argc, char **argv)
         of_config_free(&cfg);
         return status;
     }
-    install_stop_handlers();
     static char stdout_buffer[1 << 16];
     setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(stdout_buffer));
     processor_options opts = {

@@ -84,6 +84,21 @@ start_processor() {
   PIDS+=("$LAST_PID")
 }
 
+# wait_until_handles_sigterm PID: until the process has installed its
+# SIGTERM handler (SigCgt in /proc/PID/status), so that a SIGTERM asks it to
+# stop instead of killing it in its first milliseconds (exec, dynamic
+# linking). Up to 10 s.
+wait_until_handles_sigterm() {
+  local mask
+  for _ in $(seq 200); do
+    mask=$(awk '/^SigCgt:/{print $2}' "/proc/$1/status" 2>/dev/null) || return 0
+    [ -n "$mask" ] || return 0 # gone: the caller's wait reports how it ended
+    (((16#$mask >> 14) & 1)) && return 0
+    sleep 0.05
+  done
+  fail "process $1 installed no SIGTERM handler in 10 s"
+}
+
 # wait_for_output SECONDS NAME...: until each processor started as NAME has
 # processed an event (an "accepted" line in $WORK/NAME.out).
 wait_for_output() {

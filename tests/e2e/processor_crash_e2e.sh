@@ -27,6 +27,8 @@ for k in $(seq "$KILLS"); do
 done
 wait "$producer" || fail "producer exit $?: $(cat "$WORK/producer.err")"
 wait_for_count data-processed "$N" 120
+# The last restart may be only milliseconds old when the outputs are all there.
+wait_until_handles_sigterm "$LAST_PID"
 kill -TERM "$LAST_PID"
 wait "$LAST_PID" || fail "processor exit $? after SIGTERM: $(tail -5 "$WORK/p.err")"
 
