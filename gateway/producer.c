@@ -5,6 +5,7 @@
 #include <sysexits.h>
 
 #include "gateway.h"
+#include "publish/order_record.h"
 
 int gw_kafka_open(gateway *gw, char *err, size_t errlen)
 {
@@ -27,24 +28,8 @@ int gw_kafka_open(gateway *gw, char *err, size_t errlen)
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, gw_orders_on_delivery);
     if (of_kafka_new(&gw->kafka, RD_KAFKA_PRODUCER, conf, gw, err, errlen) != 0) return EX_SOFTWARE;
-    of_topic_info topic = {cfg->topic_order_created, 0};
-    int status = of_kafka_describe_topics(&gw->kafka, cfg->brokers, &topic, 1,
-                                          cfg->gateway_request_timeout_ms, err, errlen);
-    if (status) return status;
-    if (topic.partition_count == 0) {
-        snprintf(err, errlen,
-                 "topic '%s' does not exist on %s; create it (see kafka-compose.yml) or name "
-                 "another with -t/--topic or topics.order_created",
-                 cfg->topic_order_created, cfg->brokers);
-        return EX_UNAVAILABLE;
-    }
-    gw->topic = rd_kafka_topic_new(gw->kafka.rk, cfg->topic_order_created, NULL);
-    if (!gw->topic) {
-        snprintf(err, errlen, "cannot use topic '%s': %s", cfg->topic_order_created,
-                 rd_kafka_err2str(rd_kafka_last_error()));
-        return EX_SOFTWARE;
-    }
-    return 0;
+    return of_order_topic_open(&gw->kafka, cfg, cfg->topic_order_created,
+                               cfg->gateway_request_timeout_ms, &gw->topic, err, errlen);
 }
 
 void gw_kafka_close(gateway *gw)

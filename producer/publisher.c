@@ -299,24 +299,8 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     }
     if (of_idgen_init(&pub->ids, err, errlen) != 0) return EX_OSERR;
 
-    of_topic_info topic = {pub->topic_name, 0};
-    int status = of_kafka_describe_topics(&pub->kafka, cfg->brokers, &topic, 1,
-                                          cfg->producer_timeout_ms, err, errlen);
-    if (status) return status;
-    if (topic.partition_count == 0) {
-        snprintf(err, errlen,
-                 "topic '%s' does not exist on %s; create it (see kafka-compose.yml) or name "
-                 "another with -t/--topic or topics.order_created",
-                 pub->topic_name, cfg->brokers);
-        return EX_UNAVAILABLE;
-    }
-    pub->topic = rd_kafka_topic_new(pub->kafka.rk, pub->topic_name, NULL);
-    if (!pub->topic) {
-        snprintf(err, errlen, "cannot use topic '%s': %s", pub->topic_name,
-                 rd_kafka_err2str(rd_kafka_last_error()));
-        return EX_SOFTWARE;
-    }
-    return 0;
+    return of_order_topic_open(&pub->kafka, cfg, pub->topic_name, cfg->producer_timeout_ms,
+                               &pub->topic, err, errlen);
 }
 
 /* librdkafka declared the producer unusable (a fatal error; for an idempotent

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <sysexits.h>
 
 #include "kafka/kafka.h"
 #include "publish/order_record.h"
@@ -56,4 +57,26 @@ rd_kafka_headers_t *of_order_record_headers(const of_order_record *rec, size_t e
     if (ev->tracestate.ptr)
         of_kafka_header_add(headers, OF_TRACESTATE_HEADER, ev->tracestate.ptr, ev->tracestate.len);
     return headers;
+}
+
+int of_order_topic_open(of_kafka *kafka, const of_config *cfg, const char *name, int timeout_ms,
+                        rd_kafka_topic_t **topic, char *err, size_t errlen)
+{
+    of_topic_info info = {name, 0};
+    int status = of_kafka_describe_topics(kafka, cfg->brokers, &info, 1, timeout_ms, err, errlen);
+    if (status) return status;
+    if (info.partition_count == 0) {
+        snprintf(err, errlen,
+                 "topic '%s' does not exist on %s; create it (see kafka-compose.yml) or name "
+                 "another with -t/--topic or topics.order_created",
+                 name, cfg->brokers);
+        return EX_UNAVAILABLE;
+    }
+    *topic = rd_kafka_topic_new(kafka->rk, name, NULL);
+    if (!*topic) {
+        snprintf(err, errlen, "cannot use topic '%s': %s", name,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return EX_SOFTWARE;
+    }
+    return 0;
 }

@@ -9,6 +9,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "config/config.h"
+#include "kafka/kafka.h"
+
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
 #include <orderflow/trace.h>
@@ -37,5 +40,13 @@ int of_order_record_encode(of_order_record *rec, of_encoder *enc, of_idgen *ids,
  * when there is one, with room for `extra` more. The caller owns the result
  * (librdkafka does once producev takes it). NULL when out of memory. */
 rd_kafka_headers_t *of_order_record_headers(const of_order_record *rec, size_t extra);
+
+/* Checks that the order_created topic `name` exists on cfg->brokers (a
+ * metadata request through kafka, at most timeout_ms) and returns a handle
+ * to it in *topic (the caller destroys it). Returns 0, or a sysexits status
+ * with err: EX_UNAVAILABLE when the topic is missing (naming how to create
+ * or name another) or no broker answers, EX_SOFTWARE otherwise. */
+int of_order_topic_open(of_kafka *kafka, const of_config *cfg, const char *name, int timeout_ms,
+                        rd_kafka_topic_t **topic, char *err, size_t errlen);
 
 #endif
