@@ -78,13 +78,19 @@ static int route(gw_request *req, const char *url, const char *method, enum MHD_
         }
         const char *length = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length && strtoull(length, NULL, 10) > gw->cfg->limits.max_record_bytes) {
+        unsigned long long announced = length ? strtoull(length, NULL, 10) : 0;
+        if (announced > gw->cfg->limits.max_record_bytes) {
             char detail[128];
             snprintf(detail, sizeof(detail), "the body is over %zu bytes (limits.max_record_bytes)",
                      gw->cfg->limits.max_record_bytes);
             *result = problem(req, 413, "too-large", "Content Too Large", detail);
             return 1;
         }
+        /* The announced size, taken at its word, sizes the buffer once: an
+         * order is a few hundred bytes, and a page-sized guess sent every
+         * request through malloc's slow path. A wrong length only costs the
+         * usual growth in append. */
+        req->cap = (size_t)announced;
         return 0;
     }
     if (strncmp(url, "/orders/", 8) == 0 && url[8]) {
@@ -111,7 +117,8 @@ static void append(gw_request *req, const char *data, size_t size)
         req->too_large = 1;
         return;
     }
-    if (req->len + size > req->cap) {
+    if (!req->body || req->len + size > req->cap) {
+        /* Before the first byte, cap is the announced length (route). */
         size_t cap = req->cap ? req->cap : 4096;
         while (cap < req->len + size)
             cap *= 2;
