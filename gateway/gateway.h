@@ -55,6 +55,8 @@ typedef struct gateway {
     atomic_int accepting; /* keys restored: POST /orders is served */
     pthread_mutex_t pub_lock;
     struct gw_request *publishing; /* POST /orders waiting for Kafka */
+    struct gw_request *spare;      /* completed requests for reuse, HTTP thread only */
+    size_t spare_count;
     struct MHD_Daemon *daemon;
     char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
     slow_clients slow;
@@ -79,6 +81,7 @@ typedef struct gw_request {
     int64_t started_ms;
     char *body; /* the upload, up to limits.max_record_bytes */
     size_t len, cap;
+    size_t announced; /* Content-Length, 0 if none: the buffer's first size */
     int too_large;
     int answered; /* resp is ready: queue it at the next call */
     gw_response resp;

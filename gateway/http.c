@@ -15,6 +15,10 @@
 #define PEM_MAX (1024 * 1024)
 /* Request line plus headers, per connection (libmicrohttpd's pool). */
 #define CONNECTION_MEMORY_BYTES (32 * 1024)
+/* Completed requests kept for the next ones (about one per connection of a
+ * busy client pool), and the largest body buffer kept with one. */
+#define SPARE_REQUESTS 256
+#define SPARE_BODY_BYTES 16384
 
 static enum MHD_Result answer(gw_request *req)
 {
@@ -78,13 +82,19 @@ static int route(gw_request *req, const char *url, const char *method, enum MHD_
         }
         const char *length = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length && strtoull(length, NULL, 10) > gw->cfg->limits.max_record_bytes) {
+        unsigned long long announced = length ? strtoull(length, NULL, 10) : 0;
+        if (announced > gw->cfg->limits.max_record_bytes) {
             char detail[128];
             snprintf(detail, sizeof(detail), "the body is over %zu bytes (limits.max_record_bytes)",
                      gw->cfg->limits.max_record_bytes);
             *result = problem(req, 413, "too-large", "Content Too Large", detail);
             return 1;
         }
+        /* The announced size, taken at its word, sizes the buffer once: an
+         * order is a few hundred bytes, and a page-sized guess sent every
+         * request through malloc's slow path. A wrong length only costs the
+         * usual growth in append. */
+        req->announced = (size_t)announced;
         return 0;
     }
     if (strncmp(url, "/orders/", 8) == 0 && url[8]) {
@@ -112,7 +122,7 @@ static void append(gw_request *req, const char *data, size_t size)
         return;
     }
     if (req->len + size > req->cap) {
-        size_t cap = req->cap ? req->cap : 4096;
+        size_t cap = req->cap ? req->cap : req->announced ? req->announced : 4096;
         while (cap < req->len + size)
             cap *= 2;
         if (cap > max) cap = max;
@@ -128,6 +138,30 @@ static void append(gw_request *req, const char *data, size_t size)
     req->len += size;
 }
 
+/* A cleared request: a spare one (its body buffer kept) or a new one. HTTP
+ * thread only: the spares are its own, so no lock. */
+static gw_request *request_new(gateway *gw)
+{
+    gw_request *req = gw->spare;
+    if (!req) return calloc(1, sizeof(*req));
+    gw->spare = req->pub_next;
+    gw->spare_count--;
+    char *body = req->body;
+    size_t cap = req->cap;
+    memset(req, 0, sizeof(*req));
+    req->body = body;
+    req->cap = cap;
+    return req;
+}
+
+static void request_free(gw_request *req)
+{
+    free(req->body);
+    free(req->order_id);
+    gw_response_clear(&req->resp);
+    free(req);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **state)
@@ -135,7 +169,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     (void)version;
     gw_request *req = *state;
     if (!req) {
-        req = calloc(1, sizeof(*req));
+        req = request_new(cls);
         if (!req) return MHD_NO;
         req->gw = cls;
         req->connection = connection;
@@ -177,16 +211,31 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **st
     }
     *state = NULL;
     atomic_fetch_sub(&gw->requests, 1);
-    gw_request_release(req);
+    if (atomic_fetch_sub(&req->refs, 1) != 1) return;
+    /* Last reference, on the HTTP thread: kept for the next request, which
+     * then costs no allocation (the delivery report thread frees what the
+     * HTTP thread allocates, which keeps malloc's per-thread caches empty). */
+    if (gw->spare_count >= SPARE_REQUESTS) {
+        request_free(req);
+        return;
+    }
+    free(req->order_id);
+    req->order_id = NULL;
+    gw_response_clear(&req->resp);
+    if (req->cap > SPARE_BODY_BYTES) {
+        free(req->body);
+        req->body = NULL;
+        req->cap = 0;
+    }
+    req->pub_next = gw->spare;
+    gw->spare = req;
+    gw->spare_count++;
 }
 
 void gw_request_release(gw_request *req)
 {
     if (atomic_fetch_sub(&req->refs, 1) != 1) return;
-    free(req->body);
-    free(req->order_id);
-    gw_response_clear(&req->resp);
-    free(req);
+    request_free(req);
 }
 
 /* A whole PEM file, NUL-terminated, malloc'd; NULL with err. */
@@ -266,6 +315,12 @@ void gw_http_stop(gateway *gw)
 {
     if (gw->daemon) MHD_stop_daemon(gw->daemon);
     gw->daemon = NULL;
+    while (gw->spare) {
+        gw_request *next = gw->spare->pub_next;
+        request_free(gw->spare);
+        gw->spare = next;
+    }
+    gw->spare_count = 0;
     free(gw->tls_cert);
     free(gw->tls_key);
     gw->tls_cert = gw->tls_key = NULL;

@@ -19,6 +19,11 @@
 #define HEALTH_STALE_MS 10000
 /* How long reading data-processed's window back may take at start. */
 #define VIEW_CATCH_UP_MS 120000
+/* The sweeps of the poll loop (request deadlines, slow clients, gauges) run
+ * at most this often: under load rd_kafka_poll returns for every batch of
+ * delivery reports, and each sweep walks lists whose locks the HTTP thread
+ * takes for every request. Deadlines are seconds; this is noise to them. */
+#define HOUSEKEEPING_MS 10
 
 static volatile sig_atomic_t stop_requested;
 
@@ -201,6 +206,7 @@ static void close_gateway(gateway *gw)
 static int run(gateway *gw)
 {
     int status = 0;
+    int64_t swept_ms = INT64_MIN / 2;
     while (!stop_requested) {
         char why[256];
         rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(gw->kafka.rk, why, sizeof(why));
@@ -215,9 +221,12 @@ static int run(gateway *gw)
             break;
         }
         rd_kafka_poll(gw->kafka.rk, 100);
-        gw_orders_expire(gw, of_monotonic_ms());
-        slow_clients_sweep(&gw->slow, of_monotonic_ms());
-        of_health_beat(&gw->health, of_monotonic_ms());
+        int64_t now_ms = of_monotonic_ms();
+        if (now_ms - swept_ms < HOUSEKEEPING_MS) continue;
+        swept_ms = now_ms;
+        gw_orders_expire(gw, now_ms);
+        slow_clients_sweep(&gw->slow, now_ms);
+        of_health_beat(&gw->health, now_ms);
         of_metric_set(gw->metrics.keys, (double)idem_store_count(&gw->keys));
         atomic_store_explicit(&gw->metrics.keys_dropped->value, idem_store_dropped(&gw->keys),
                               memory_order_relaxed);

@@ -51,16 +51,23 @@ static enum MHD_Result rejected(gw_request *req, of_reject rc, const char *why)
     }
 }
 
-/* The 202 of a key's event at partition/offset (a replay gives the same). */
-static int accepted(gw_request *req, int32_t partition, int64_t offset, const char *id)
+/* The 202 of a key's event at partition/offset (a replay gives the same),
+ * into resp. */
+static int accepted_into(gw_response *resp, const gw_request *req, int32_t partition,
+                         int64_t offset, const char *id)
 {
     const of_config *cfg = req->gw->cfg;
-    if (gw_accepted_body(&req->resp, req->order_id, req->order_id_len, id, req->key, req->key_len,
+    if (gw_accepted_body(resp, req->order_id, req->order_id_len, id, req->key, req->key_len,
                          cfg->topic_order_created, partition, offset) != 0)
         return -1;
-    req->resp.location = gw_order_location(req->order_id, req->order_id_len);
-    req->resp.retention_s = cfg->gateway_retention_s;
-    return req->resp.location ? 0 : -1;
+    resp->location = gw_order_location(req->order_id, req->order_id_len);
+    resp->retention_s = cfg->gateway_retention_s;
+    return resp->location ? 0 : -1;
+}
+
+static int accepted(gw_request *req, int32_t partition, int64_t offset, const char *id)
+{
+    return accepted_into(&req->resp, req, partition, offset, id);
 }
 
 /* Unlinks req from the requests waiting for Kafka. pub_lock held. */
@@ -92,31 +99,39 @@ void gw_orders_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
     }
     req->entry = NULL;
     of_metric_set(gw->metrics.in_flight, (double)(atomic_fetch_sub(&gw->in_flight, 1) - 1));
+    /* The answer is built before taking pub_lock, which the HTTP thread
+     * takes for every request it publishes; it is dropped if the deadline
+     * answered first. */
+    gw_response answer = {0};
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (accepted_into(&answer, req, msg->partition, msg->offset, req->id) != 0) {
+            gw_response_clear(&answer);
+            gw_problem(&answer, 500, "internal", "Internal Server Error",
+                       "the order is in Kafka, but the answer could not be built (out of "
+                       "memory): retry with the same key for it",
+                       NULL);
+        }
+    } else {
+        char detail[300];
+        snprintf(detail, sizeof(detail), "Kafka did not acknowledge the order: %s",
+                 rd_kafka_err2str(msg->err));
+        answer.retry_after_s = GW_RETRY_AFTER_S;
+        gw_problem(&answer, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "Service Unavailable",
+                   detail, NULL);
+    }
     pthread_mutex_lock(&gw->pub_lock);
     /* Not listed: its deadline passed and it was answered 503; the key's
      * outcome, settled above, is what a retry gets. */
     if (req->pub_listed) {
         unlist(gw, req);
-        if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (accepted(req, msg->partition, msg->offset, req->id) != 0) {
-                gw_response_clear(&req->resp);
-                gw_problem(&req->resp, 500, "internal", "Internal Server Error",
-                           "the order is in Kafka, but the answer could not be built (out of "
-                           "memory): retry with the same key for it",
-                           NULL);
-            }
-        } else {
-            char detail[300];
-            snprintf(detail, sizeof(detail), "Kafka did not acknowledge the order: %s",
-                     rd_kafka_err2str(msg->err));
-            req->resp.retry_after_s = GW_RETRY_AFTER_S;
-            gw_problem(&req->resp, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                       "Service Unavailable", detail, NULL);
-        }
+        gw_response_clear(&req->resp);
+        req->resp = answer;
+        memset(&answer, 0, sizeof(answer));
         req->answered = 1;
         MHD_resume_connection(req->connection);
     }
     pthread_mutex_unlock(&gw->pub_lock);
+    gw_response_clear(&answer);
     gw_request_release(req);
 }
 

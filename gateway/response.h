@@ -59,7 +59,8 @@ int gw_status_body(gw_response *resp, const char *order_id, size_t order_id_len,
  * malloc'd; NULL out of memory. */
 char *gw_order_location(const char *order_id, size_t len);
 
-/* Queues resp on connection; frees nothing of resp. */
+/* Queues resp on connection; frees nothing of resp. libmicrohttpd sends
+ * resp->body in place: it must stay as it is until the request completes. */
 enum MHD_Result gw_response_queue(struct MHD_Connection *connection, const gw_response *resp);
 
 #endif
