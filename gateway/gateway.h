@@ -106,6 +106,12 @@ typedef struct gw_request {
     atomic_int refs;         /* libmicrohttpd's, plus the delivery report's while it is due */
 } gw_request;
 
+/* Queues req's response (req->resp) and marks req answered (http.c). */
+enum MHD_Result gw_answer(gw_request *req);
+/* The same for a problem details answer (response.h, gw_problem). */
+enum MHD_Result gw_answer_problem(gw_request *req, unsigned status, const char *slug,
+                                  const char *title, const char *detail);
+
 /* Drops a reference; the last frees the request. */
 void gw_request_release(gw_request *req);
 

@@ -20,17 +20,17 @@
 #define SPARE_REQUESTS 256
 #define SPARE_BODY_BYTES 16384
 
-static enum MHD_Result answer(gw_request *req)
+enum MHD_Result gw_answer(gw_request *req)
 {
     req->answered = 1;
     return gw_response_queue(req->connection, &req->resp);
 }
 
-static enum MHD_Result problem(gw_request *req, unsigned status, const char *slug,
-                               const char *title, const char *detail)
+enum MHD_Result gw_answer_problem(gw_request *req, unsigned status, const char *slug,
+                                  const char *title, const char *detail)
 {
     gw_problem(&req->resp, status, slug, title, detail, NULL);
-    return answer(req);
+    return gw_answer(req);
 }
 
 /* application/json, or any application/...+json, parameters allowed. */
@@ -60,24 +60,25 @@ static int route(gw_request *req, const char *url, const char *method, enum MHD_
                                                     MHD_HTTP_HEADER_AUTHORIZATION),
                         gw->cfg->gateway_tokens, gw->cfg->gateway_token_count)) {
         req->resp.www_authenticate = 1;
-        *result = problem(req, MHD_HTTP_UNAUTHORIZED, "unauthorized", "Unauthorized",
-                          "send Authorization: Bearer <token> with a token this gateway knows");
+        *result =
+            gw_answer_problem(req, MHD_HTTP_UNAUTHORIZED, "unauthorized", "Unauthorized",
+                              "send Authorization: Bearer <token> with a token this gateway knows");
         return 1;
     }
     if (strcmp(url, "/orders") == 0) {
         req->route = ROUTE_POST_ORDERS;
         if (strcmp(method, "POST") != 0) {
             req->resp.allow = "POST";
-            *result = problem(req, MHD_HTTP_METHOD_NOT_ALLOWED, "method-not-allowed",
-                              "Method Not Allowed", "/orders takes POST");
+            *result = gw_answer_problem(req, MHD_HTTP_METHOD_NOT_ALLOWED, "method-not-allowed",
+                                        "Method Not Allowed", "/orders takes POST");
             return 1;
         }
         const char *type = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
                                                        MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!json_media_type(type)) {
-            *result =
-                problem(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
-                        "Unsupported Media Type", "the body must be one order as application/json");
+            *result = gw_answer_problem(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                        "unsupported-media-type", "Unsupported Media Type",
+                                        "the body must be one order as application/json");
             return 1;
         }
         const char *length = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
@@ -87,7 +88,7 @@ static int route(gw_request *req, const char *url, const char *method, enum MHD_
             char detail[128];
             snprintf(detail, sizeof(detail), "the body is over %zu bytes (limits.max_record_bytes)",
                      gw->cfg->limits.max_record_bytes);
-            *result = problem(req, 413, "too-large", "Content Too Large", detail);
+            *result = gw_answer_problem(req, 413, "too-large", "Content Too Large", detail);
             return 1;
         }
         /* The announced size, taken at its word, sizes the buffer once: an
@@ -101,14 +102,14 @@ static int route(gw_request *req, const char *url, const char *method, enum MHD_
         req->route = ROUTE_GET_ORDER;
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
             req->resp.allow = "GET, HEAD";
-            *result = problem(req, MHD_HTTP_METHOD_NOT_ALLOWED, "method-not-allowed",
-                              "Method Not Allowed", "/orders/<order_id> takes GET");
+            *result = gw_answer_problem(req, MHD_HTTP_METHOD_NOT_ALLOWED, "method-not-allowed",
+                                        "Method Not Allowed", "/orders/<order_id> takes GET");
             return 1;
         }
         return 0; /* answered at the next call, once the (empty) upload is in */
     }
-    *result = problem(req, MHD_HTTP_NOT_FOUND, "not-found", "Not Found",
-                      "unknown path: the API is POST /orders and GET /orders/<order_id>");
+    *result = gw_answer_problem(req, MHD_HTTP_NOT_FOUND, "not-found", "Not Found",
+                                "unknown path: the API is POST /orders and GET /orders/<order_id>");
     return 1;
 }
 

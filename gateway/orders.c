@@ -11,23 +11,11 @@
 #include "gateway.h"
 #include "publish/order_record.h"
 
-static enum MHD_Result answer(gw_request *req)
-{
-    req->answered = 1;
-    return gw_response_queue(req->connection, &req->resp);
-}
-
-static enum MHD_Result problem(gw_request *req, unsigned status, const char *slug,
-                               const char *title, const char *detail)
-{
-    gw_problem(&req->resp, status, slug, title, detail, NULL);
-    return answer(req);
-}
-
 static enum MHD_Result unavailable(gw_request *req, const char *detail)
 {
     req->resp.retry_after_s = GW_RETRY_AFTER_S;
-    return problem(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "Service Unavailable", detail);
+    return gw_answer_problem(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                             "Service Unavailable", detail);
 }
 
 /* Invalid input, with the decoder's reason and the field it names. */
@@ -36,9 +24,9 @@ static enum MHD_Result rejected(gw_request *req, of_reject rc, const char *why)
     switch (rc) {
     case OF_REJECT_NOT_JSON:
     case OF_REJECT_INVALID_UTF8:
-        return problem(req, MHD_HTTP_BAD_REQUEST, "malformed-json", "Bad Request", why);
+        return gw_answer_problem(req, MHD_HTTP_BAD_REQUEST, "malformed-json", "Bad Request", why);
     case OF_REJECT_TOO_LARGE:
-        return problem(req, 413, "too-large", "Content Too Large", why);
+        return gw_answer_problem(req, 413, "too-large", "Content Too Large", why);
     case OF_REJECT_NO_MEMORY:
         return unavailable(req, why);
     default: {
@@ -46,7 +34,7 @@ static enum MHD_Result rejected(gw_request *req, of_reject rc, const char *why)
         gw_reason_pointer(why, pointer, sizeof(pointer));
         gw_problem(&req->resp, MHD_HTTP_UNPROCESSABLE_CONTENT, "invalid-order",
                    "Unprocessable Content", why, pointer);
-        return answer(req);
+        return gw_answer(req);
     }
     }
 }
@@ -166,8 +154,8 @@ static int read_key(gw_request *req, const of_order *order, enum MHD_Result *res
         MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Idempotency-Key");
     if (!value) {
         if (req->gw->cfg->gateway_require_key) {
-            *result = problem(req, MHD_HTTP_BAD_REQUEST, "idempotency-key-missing", "Bad Request",
-                              "the Idempotency-Key header is required");
+            *result = gw_answer_problem(req, MHD_HTTP_BAD_REQUEST, "idempotency-key-missing",
+                                        "Bad Request", "the Idempotency-Key header is required");
             return -1;
         }
         char derived[OF_IDEMPOTENCY_KEY_MAX + 1];
@@ -175,9 +163,10 @@ static int read_key(gw_request *req, const of_order *order, enum MHD_Result *res
         char why[160];
         if (len > IDEM_KEY_MAX ||
             of_idempotency_key_check((of_str){derived, len}, why, sizeof(why)) != 0) {
-            *result = problem(req, MHD_HTTP_BAD_REQUEST, "idempotency-key-missing", "Bad Request",
-                              "no key can be derived from this order_id: send an "
-                              "Idempotency-Key header");
+            *result = gw_answer_problem(req, MHD_HTTP_BAD_REQUEST, "idempotency-key-missing",
+                                        "Bad Request",
+                                        "no key can be derived from this order_id: send an "
+                                        "Idempotency-Key header");
             return -1;
         }
         memcpy(req->key, derived, len + 1);
@@ -189,8 +178,8 @@ static int read_key(gw_request *req, const of_order *order, enum MHD_Result *res
     if (len < 0) {
         char detail[200];
         snprintf(detail, sizeof(detail), "Idempotency-Key: %s", why);
-        *result =
-            problem(req, MHD_HTTP_BAD_REQUEST, "idempotency-key-invalid", "Bad Request", detail);
+        *result = gw_answer_problem(req, MHD_HTTP_BAD_REQUEST, "idempotency-key-invalid",
+                                    "Bad Request", detail);
         return -1;
     }
     req->key_len = (size_t)len;
@@ -284,7 +273,7 @@ enum MHD_Result gw_orders_post(gw_request *req)
         char detail[128];
         snprintf(detail, sizeof(detail), "the body is over %zu bytes (limits.max_record_bytes)",
                  gw->cfg->limits.max_record_bytes);
-        return problem(req, 413, "too-large", "Content Too Large", detail);
+        return gw_answer_problem(req, 413, "too-large", "Content Too Large", detail);
     }
     of_order order;
     char why[512];
@@ -295,7 +284,8 @@ enum MHD_Result gw_orders_post(gw_request *req)
 
     uint8_t fingerprint[IDEM_FINGERPRINT_LEN];
     if (fingerprint_body(req->body ? req->body : "", req->len, fingerprint) != 0)
-        return problem(req, 500, "internal", "Internal Server Error", "cannot hash the body");
+        return gw_answer_problem(req, 500, "internal", "Internal Server Error",
+                                 "cannot hash the body");
     req->order_id = malloc(order.order_id.len + 1);
     if (!req->order_id) return unavailable(req, "out of memory");
     memcpy(req->order_id, order.order_id.ptr, order.order_id.len);
@@ -310,16 +300,18 @@ enum MHD_Result gw_orders_post(gw_request *req)
         if (accepted(req, outcome.partition, outcome.offset, outcome.id) != 0)
             return unavailable(req, "out of memory");
         req->resp.replayed = 1;
-        return answer(req);
+        return gw_answer(req);
     case IDEM_BUSY:
         of_metric_add(gw->metrics.conflicts, 1);
-        return problem(req, MHD_HTTP_CONFLICT, "idempotency-key-in-flight", "Conflict",
-                       "a request with this Idempotency-Key is still being published; retry "
-                       "later for its outcome");
+        return gw_answer_problem(
+            req, MHD_HTTP_CONFLICT, "idempotency-key-in-flight", "Conflict",
+            "a request with this Idempotency-Key is still being published; retry "
+            "later for its outcome");
     case IDEM_MISMATCH:
         of_metric_add(gw->metrics.conflicts, 1);
-        return problem(req, MHD_HTTP_UNPROCESSABLE_CONTENT, "idempotency-key-reused",
-                       "Unprocessable Content", "this Idempotency-Key was used with another body");
+        return gw_answer_problem(req, MHD_HTTP_UNPROCESSABLE_CONTENT, "idempotency-key-reused",
+                                 "Unprocessable Content",
+                                 "this Idempotency-Key was used with another body");
     case IDEM_NO_ROOM:
         return unavailable(req, "out of memory for the idempotency key");
     case IDEM_ADDED:
