@@ -69,7 +69,7 @@ fail() {
 set -E
 trap skip_if_mock_aborted ERR
 
-declare -A proc
+declare -A proc stopped
 start_member() { start_processor "$1"; proc[$1]=$LAST_PID; }
 # A processor started during one of the broker's down spells exits 69 at
 # once ("no Kafka broker reachable", by design): start it again, as its
@@ -78,6 +78,7 @@ restarts=0 crashes=0
 ensure_members() {
   local m status
   for m in a b; do
+    [ -z "${stopped[$m]:-}" ] || continue # stopped on purpose (stop_member)
     kill -0 "${proc[$m]}" 2>/dev/null && continue
     status=0
     wait "${proc[$m]}" || status=$?
@@ -134,13 +135,40 @@ grep -E ": $N delivered, 0 failed" "$WORK/producer.err" >/dev/null ||
   fail "the producer did not deliver all $N orders"
 
 wait_for_count data-processed "$N" $((deadline - SECONDS))
+# Stops member $1 gracefully (SIGTERM, exit 0). One that exits on its own
+# meanwhile, as ensure_members allows (started in a down spell; a crash
+# inside librdkafka), is judged, counted and started again there first: a
+# SIGTERM sent to it would find no process (a failed CI run once did).
+stop_member() {
+  local m=$1 status
+  for _ in 1 2 3 4 5; do
+    ensure_members
+    sleep 3 # let a member started again join before it is asked to leave
+    kill -0 "${proc[$m]}" 2>/dev/null || continue
+    kill -TERM "${proc[$m]}" 2>/dev/null || continue
+    status=0
+    wait "${proc[$m]}" || status=$?
+    if [ $status = 0 ]; then
+      stopped[$m]=1
+      return 0
+    fi
+    if [ $status = 69 ] && grep -q 'no Kafka broker reachable' "$WORK/$m.err"; then
+      restarts=$((restarts + 1))
+      log "processor $m exited 69 while starting (the broker was down); started again"
+    elif [ $status = 139 ]; then
+      crashes=$((crashes + 1))
+      log "processor $m CRASHED (SIGSEGV inside librdkafka); started again, as its supervisor would"
+    else
+      fail "processor $m exit $status after SIGTERM: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+    fi
+    start_member "$m"
+  done
+  fail "processor $m not stopped cleanly in 5 attempts: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+}
 # Let the group settle, then stop both members gracefully.
 sleep 3
-ensure_members
-sleep 3
 for m in a b; do
-  kill -TERM "${proc[$m]}"
-  wait "${proc[$m]}" || fail "processor $m exit $? after SIGTERM: $(tail -3 "$WORK/$m.err")"
+  stop_member "$m"
 done
 # The mock keeps about 5 MB per partition: a run too big for it would look
 # like loss. Say so instead.
