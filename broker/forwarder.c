@@ -226,17 +226,17 @@ static int conn_open(broker_forwarder *fwd, int client_fd, const struct sockaddr
     }
 
     fwd->conns[fwd->nconns++] = c;
-    if (fwd->verbose) of_warn("relay: connection #%lu from %s accepted", c->id, c->peer);
+    if (fwd->verbose) ofc_warn("relay: connection #%lu from %s accepted", c->id, c->peer);
     return 0;
 }
 
 static void conn_close(broker_forwarder *fwd, fwd_conn *c)
 {
     if (fwd->verbose || c->report)
-        of_warn("relay: connection #%lu from %s closed (%s; %llu bytes from client, "
-                "%llu bytes from broker)",
-                c->id, c->peer, c->why[0] ? c->why : "relay stopped", c->bytes[SIDE_CLIENT],
-                c->bytes[SIDE_UPSTREAM]);
+        ofc_warn("relay: connection #%lu from %s closed (%s; %llu bytes from client, "
+                 "%llu bytes from broker)",
+                 c->id, c->peer, c->why[0] ? c->why : "relay stopped", c->bytes[SIDE_CLIENT],
+                 c->bytes[SIDE_UPSTREAM]);
     for (int side = 0; side < 2; side++)
         if (c->fd[side] >= 0) close(c->fd[side]);
     free(c);
@@ -358,9 +358,9 @@ static void pause_accepting(broker_forwarder *fwd, int err)
 {
     /* Once per episode: retrying every 100 ms must not flood the log. */
     if (!fwd->accept_failing)
-        of_warn("relay: cannot accept connections: %s (retrying every %d ms; clients "
-                "wait in the backlog)",
-                strerror(err), FWD_ACCEPT_PAUSE_MS);
+        ofc_warn("relay: cannot accept connections: %s (retrying every %d ms; clients "
+                 "wait in the backlog)",
+                 strerror(err), FWD_ACCEPT_PAUSE_MS);
     fwd->accept_failing = 1;
     fwd->accept_paused = 1;
     clock_gettime(CLOCK_MONOTONIC, &fwd->accept_resume);
@@ -408,7 +408,7 @@ static void accept_new(broker_forwarder *fwd)
         }
         int err = conn_open(fwd, fd, &peer);
         if (fwd->accept_failing && err == 0) {
-            of_warn("relay: accepting connections again");
+            ofc_warn("relay: accepting connections again");
             fwd->accept_failing = 0;
         }
         if (err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS) {
@@ -418,7 +418,7 @@ static void accept_new(broker_forwarder *fwd)
         if (err) {
             /* The mock broker refused: every later connection would fail
              * the same way, but the client gets a clean close and retries. */
-            of_warn("relay: cannot connect to the mock broker: %s", strerror(err));
+            ofc_warn("relay: cannot connect to the mock broker: %s", strerror(err));
         }
     }
 }
@@ -469,7 +469,7 @@ static void *relay_main(void *arg)
         if (ppoll(fwd->pfds, 1 + 2 * polled, tsp, fwd->wait_mask) < 0) {
             if (errno == EINTR) continue; /* a signal: the loop test sees *stop */
             fwd->error = errno;
-            of_warn("relay: poll failed: %s", strerror(errno));
+            ofc_warn("relay: poll failed: %s", strerror(errno));
             break;
         }
 
@@ -495,7 +495,7 @@ static void *relay_main(void *arg)
             if (getsockopt(fwd->listen_fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || !soerr)
                 soerr = EIO;
             fwd->error = soerr;
-            of_warn("relay: listening socket failed: %s", strerror(soerr));
+            ofc_warn("relay: listening socket failed: %s", strerror(soerr));
             break;
         }
         if (fwd->pfds[0].revents & POLLIN) accept_new(fwd);

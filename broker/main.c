@@ -109,7 +109,7 @@ static int parse_int(const char *option, const char *arg, long min, long max, lo
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-        of_warn("%s: expected an integer %ld..%ld, got '%s'", option, min, max, arg);
+        ofc_warn("%s: expected an integer %ld..%ld, got '%s'", option, min, max, arg);
         return -1;
     }
     *out = v;
@@ -128,9 +128,9 @@ static int check_topic_name(const char *option, const char *name)
              ch == '.' || ch == '_' || ch == '-';
     }
     if (!ok) {
-        of_warn("%s: invalid topic name '%s' (1..249 of a-z A-Z 0-9 . _ -, "
-                "not '.' or '..')",
-                option, name);
+        ofc_warn("%s: invalid topic name '%s' (1..249 of a-z A-Z 0-9 . _ -, "
+                 "not '.' or '..')",
+                 option, name);
         return -1;
     }
     return 0;
@@ -143,7 +143,7 @@ static int set_topics(broker_options *opt, const char *arg)
     opt->topic_count = 0;
     opt->topics_copy = strdup(arg);
     if (!opt->topics_copy) {
-        of_warn("out of memory");
+        ofc_warn("out of memory");
         return -1;
     }
     char *p = opt->topics_copy;
@@ -152,7 +152,7 @@ static int set_topics(broker_options *opt, const char *arg)
         if (comma) *comma = '\0';
         if (check_topic_name("--topics", p) != 0) return -1;
         if (opt->topic_count == MAX_TOPICS) {
-            of_warn("--topics: more than %d topics", MAX_TOPICS);
+            ofc_warn("--topics: more than %d topics", MAX_TOPICS);
             return -1;
         }
         opt->topics[opt->topic_count++] = p;
@@ -205,7 +205,7 @@ static int parse_options(int argc, char **argv, broker_options *opt)
         case OPT_TOPIC:
             if (check_topic_name("--topic", optarg) != 0) return usage_error();
             if (opt->extra_topic_count == MAX_TOPICS) {
-                of_warn("--topic: more than %d topics", MAX_TOPICS);
+                ofc_warn("--topic: more than %d topics", MAX_TOPICS);
                 return usage_error();
             }
             opt->extra_topics[opt->extra_topic_count++] = optarg;
@@ -213,7 +213,7 @@ static int parse_options(int argc, char **argv, broker_options *opt)
         case OPT_INJECT: {
             char why[256];
             if (inject_plan_parse(optarg, &opt->inject_plan, why, sizeof(why)) != 0) {
-                of_warn("%s", why);
+                ofc_warn("%s", why);
                 return usage_error();
             }
             opt->inject = 1;
@@ -232,24 +232,24 @@ static int parse_options(int argc, char **argv, broker_options *opt)
             printf(PROGRAM " " ORDERFLOW_VERSION " (librdkafka %s)\n", rd_kafka_version_str());
             return 0;
         case ':':
-            of_warn("option '%s' needs a value", argv[optind - 1]);
+            ofc_warn("option '%s' needs a value", argv[optind - 1]);
             return usage_error();
         default:
             if (optopt)
-                of_warn("unknown option '-%c'", optopt);
+                ofc_warn("unknown option '-%c'", optopt);
             else
-                of_warn("unknown option '%s'", argv[optind - 1]);
+                ofc_warn("unknown option '%s'", argv[optind - 1]);
             return usage_error();
         }
     }
     if (optind < argc) {
-        of_warn("unexpected argument '%s'", argv[optind]);
+        ofc_warn("unexpected argument '%s'", argv[optind]);
         return usage_error();
     }
 
     for (size_t i = 0; i < opt->extra_topic_count; i++) {
         if (opt->topic_count == MAX_TOPICS) {
-            of_warn("more than %d topics", MAX_TOPICS);
+            ofc_warn("more than %d topics", MAX_TOPICS);
             return usage_error();
         }
         opt->topics[opt->topic_count++] = opt->extra_topics[i];
@@ -257,7 +257,7 @@ static int parse_options(int argc, char **argv, broker_options *opt)
     for (size_t i = 0; i < opt->topic_count; i++) {
         for (size_t j = 0; j < i; j++) {
             if (strcmp(opt->topics[i], opt->topics[j]) == 0) {
-                of_warn("topic '%s' is given twice", opt->topics[i]);
+                ofc_warn("topic '%s' is given twice", opt->topics[i]);
                 return usage_error();
             }
         }
@@ -288,7 +288,7 @@ static int setup_signals(sigset_t *stop_set, sigset_t *wait_mask)
     sigaddset(stop_set, SIGTERM);
     int err = pthread_sigmask(SIG_BLOCK, stop_set, wait_mask);
     if (err) {
-        of_warn("cannot block signals: %s", strerror(err));
+        ofc_warn("cannot block signals: %s", strerror(err));
         return -1;
     }
     /* Even if our parent left them blocked: they are how we are stopped. */
@@ -300,14 +300,14 @@ static int setup_signals(sigset_t *stop_set, sigset_t *wait_mask)
     sa.sa_handler = on_stop_signal;
     sigfillset(&sa.sa_mask);
     if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
-        of_warn("cannot install signal handlers: %s", strerror(errno));
+        ofc_warn("cannot install signal handlers: %s", strerror(errno));
         return -1;
     }
     /* A client that disconnects while we write to it must cost that
      * connection, not the process. */
     sa.sa_handler = SIG_IGN;
     if (sigaction(SIGPIPE, &sa, NULL) != 0) {
-        of_warn("cannot ignore SIGPIPE: %s", strerror(errno));
+        ofc_warn("cannot ignore SIGPIPE: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -315,30 +315,31 @@ static int setup_signals(sigset_t *stop_set, sigset_t *wait_mask)
 
 static void print_banner(const broker_options *opt, uint16_t port, const char *mock_address)
 {
-    of_warn("in-memory Kafka-protocol broker (librdkafka %s mock cluster)", rd_kafka_version_str());
-    of_warn("listening on 127.0.0.1:%u (loopback only), relaying to the mock broker, "
-            "which advertises itself as %s",
-            (unsigned)port, mock_address);
-    fprintf(stderr, "%s: topics (%d partition%s each):", of_log_program(), opt->partitions,
+    ofc_warn("in-memory Kafka-protocol broker (librdkafka %s mock cluster)",
+             rd_kafka_version_str());
+    ofc_warn("listening on 127.0.0.1:%u (loopback only), relaying to the mock broker, "
+             "which advertises itself as %s",
+             (unsigned)port, mock_address);
+    fprintf(stderr, "%s: topics (%d partition%s each):", ofc_log_program(), opt->partitions,
             opt->partitions == 1 ? "" : "s");
     for (size_t i = 0; i < opt->topic_count; i++)
         fprintf(stderr, "%s %s", i ? "," : "", opt->topics[i]);
     fprintf(stderr, "; other topics are created on first use with %d partitions\n",
             MOCK_AUTO_PARTITIONS);
-    of_warn("WARNING: all data lives in memory and is lost when the broker exits;");
-    of_warn("WARNING: each partition keeps only about its last 5 MB (at most "
-            "100000 batches), older records are dropped");
+    ofc_warn("WARNING: all data lives in memory and is lost when the broker exits;");
+    ofc_warn("WARNING: each partition keeps only about its last 5 MB (at most "
+             "100000 batches), older records are dropped");
     if (opt->inject) {
         char plan[256];
         inject_plan_describe(&opt->inject_plan, plan, sizeof(plan));
-        of_warn("injecting faults: %s", plan);
+        ofc_warn("injecting faults: %s", plan);
     }
-    of_warn("stop with Ctrl-C or SIGTERM");
+    ofc_warn("stop with Ctrl-C or SIGTERM");
 }
 
 int main(int argc, char **argv)
 {
-    of_log_set_program(PROGRAM);
+    ofc_log_set_program(PROGRAM);
     broker_options opt;
     int status = parse_options(argc, argv, &opt);
     if (status >= 0) {
@@ -362,7 +363,7 @@ int main(int argc, char **argv)
             hint = " (is another broker running? try --port)";
         else if (err == EACCES)
             hint = " (ports below 1024 need privileges; try --port)";
-        of_warn("cannot listen on 127.0.0.1:%u: %s%s", (unsigned)opt.port, strerror(err), hint);
+        ofc_warn("cannot listen on 127.0.0.1:%u: %s%s", (unsigned)opt.port, strerror(err), hint);
         free(opt.topics_copy);
         return EX_UNAVAILABLE;
     }
@@ -371,7 +372,7 @@ int main(int argc, char **argv)
     char errbuf[512];
     broker_mock *mock = NULL;
     if (broker_mock_new(&mock, opt.verbose, errbuf, sizeof(errbuf)) != 0) {
-        of_warn("%s", errbuf);
+        ofc_warn("%s", errbuf);
         broker_forwarder_finish(fwd);
         free(opt.topics_copy);
         return EX_SOFTWARE;
@@ -385,21 +386,21 @@ int main(int argc, char **argv)
         int rc =
             broker_mock_create_topic(mock, opt.topics[i], opt.partitions, errbuf, sizeof(errbuf));
         if (rc != 0) {
-            of_warn("%s", errbuf);
+            ofc_warn("%s", errbuf);
             status = EX_SOFTWARE;
         }
     }
     const char *mock_address = broker_mock_bootstraps(mock);
     if (status == 0 &&
         broker_forwarder_set_upstream(fwd, mock_address, errbuf, sizeof(errbuf)) != 0) {
-        of_warn("%s", errbuf);
+        ofc_warn("%s", errbuf);
         status = EX_SOFTWARE;
     }
     if (status == 0) {
         if (!opt.quiet) print_banner(&opt, port, mock_address);
         err = broker_forwarder_start(fwd, &stop_signal, &wait_mask);
         if (err) {
-            of_warn("cannot start the relay thread: %s", strerror(err));
+            ofc_warn("cannot start the relay thread: %s", strerror(err));
             status = EX_SOFTWARE;
         }
     }
@@ -415,7 +416,7 @@ int main(int argc, char **argv)
         err = injector_start(&inj, broker_mock_cluster(mock), &opt.inject_plan,
                              opt.verbose ? stderr : NULL);
         if (err) {
-            of_warn("cannot start fault injection: %s", strerror(err));
+            ofc_warn("cannot start fault injection: %s", strerror(err));
             broker_forwarder_finish(fwd);
             broker_mock_destroy(mock);
             free(opt.topics_copy);
@@ -425,7 +426,7 @@ int main(int argc, char **argv)
 
     /* The one line on stdout: scripts and tests wait for it. */
     printf("ready 127.0.0.1:%u\n", (unsigned)port);
-    if (fflush(stdout) != 0) of_warn("cannot write the ready line: %s", strerror(errno));
+    if (fflush(stdout) != 0) ofc_warn("cannot write the ready line: %s", strerror(errno));
 
     /* Returns once a signal has stopped the relay (or it failed). */
     err = broker_forwarder_finish(fwd);
@@ -434,10 +435,10 @@ int main(int argc, char **argv)
      * a slow shutdown can be cut short. */
     pthread_sigmask(SIG_UNBLOCK, &stop_set, NULL);
     if (err)
-        of_warn("the relay on 127.0.0.1:%u failed: %s; stopping", (unsigned)port, strerror(err));
+        ofc_warn("the relay on 127.0.0.1:%u failed: %s; stopping", (unsigned)port, strerror(err));
     else if (!opt.quiet)
-        of_warn("%s received, stopping; the in-memory data is discarded",
-                stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+        ofc_warn("%s received, stopping; the in-memory data is discarded",
+                 stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 
     /* The counts are the result of an --inject run: printed even with -q. */
     injector_stop(inj, stderr);

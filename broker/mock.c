@@ -27,7 +27,7 @@ static void mock_log_cb(const rd_kafka_t *rk, int level, const char *fac, const 
      * connects anywhere, so librdkafka's warning about it would only
      * mislead. */
     if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "No `bootstrap.servers` configured")) return;
-    of_warn("librdkafka: %d|%s| %s", level, fac, buf);
+    ofc_warn("librdkafka: %d|%s| %s", level, fac, buf);
 }
 
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,

@@ -19,7 +19,7 @@
 #include "subcommand.h"
 
 typedef struct lag_options {
-    of_cli_common common;
+    ofc_cli_common common;
     const char *group;
     int json;
     long long max_lag; /* -1: no check */
@@ -60,7 +60,7 @@ enum { OPT_JSON = 1000, OPT_MAX_LAG };
 static int parse_options(int argc, char **argv, lag_options *opts, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
-        OF_CLI_COMMON_LONG,
+        OFC_CLI_COMMON_LONG,
         {"group", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, OPT_JSON},
         {"max-lag", required_argument, NULL, OPT_MAX_LAG},
@@ -70,8 +70,8 @@ static int parse_options(int argc, char **argv, lag_options *opts, char *err, si
     opts->max_lag = -1;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT "G:", longopts, NULL)) != -1) {
-        int taken = of_cli_common_option(&opts->common, opt, optarg, err, errlen);
+    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "G:", longopts, NULL)) != -1) {
+        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
         if (taken < 0) return -1;
         if (taken) continue;
         switch (opt) {
@@ -82,8 +82,8 @@ static int parse_options(int argc, char **argv, lag_options *opts, char *err, si
             opts->json = 1;
             break;
         case OPT_MAX_LAG:
-            if (of_cli_parse_long("--max-lag", optarg, 0, INT64_MAX, &opts->max_lag, err, errlen) !=
-                0)
+            if (ofc_cli_parse_long("--max-lag", optarg, 0, INT64_MAX, &opts->max_lag, err,
+                                   errlen) != 0)
                 return -1;
             break;
         default:
@@ -100,7 +100,7 @@ static int parse_options(int argc, char **argv, lag_options *opts, char *err, si
 
 /* Fills rows[] for every partition of topic. Returns 0 or a sysexits status
  * with err. */
-static int measure(of_kafka *kafka, const of_config *cfg, const char *group, const char *topic,
+static int measure(ofc_kafka *kafka, const ofc_config *cfg, const char *group, const char *topic,
                    lag_row *rows, int32_t count, char *err, size_t errlen)
 {
     int timeout = cfg->producer_timeout_ms;
@@ -112,7 +112,7 @@ static int measure(of_kafka *kafka, const of_config *cfg, const char *group, con
         snprintf(err, errlen, "cannot read the committed offsets of group '%s' on %s: %s", group,
                  cfg->brokers, rd_kafka_err2str(rc));
         rd_kafka_topic_partition_list_destroy(list);
-        return of_kafka_exit_code(rc);
+        return ofc_kafka_exit_code(rc);
     }
     int status = 0;
     for (int32_t i = 0; i < count && !status; i++) {
@@ -120,7 +120,7 @@ static int measure(of_kafka *kafka, const of_config *cfg, const char *group, con
         if (tp->err) {
             snprintf(err, errlen, "committed offset of group '%s' for %s [%" PRId32 "]: %s", group,
                      topic, tp->partition, rd_kafka_err2str(tp->err));
-            status = of_kafka_exit_code(tp->err);
+            status = ofc_kafka_exit_code(tp->err);
             break;
         }
         lag_row *row = &rows[i];
@@ -131,7 +131,7 @@ static int measure(of_kafka *kafka, const of_config *cfg, const char *group, con
         if (rc) {
             snprintf(err, errlen, "cannot read the log end offset of %s [%" PRId32 "] on %s: %s",
                      topic, tp->partition, cfg->brokers, rd_kafka_err2str(rc));
-            status = of_kafka_exit_code(rc);
+            status = ofc_kafka_exit_code(rc);
             break;
         }
         int64_t from = row->committed >= 0 ? row->committed : row->log_start;
@@ -209,32 +209,32 @@ static int print_json(FILE *out, const char *group, const char *topic, const lag
 
 int lag_main(int argc, char **argv)
 {
-    of_log_set_program("orderflow-consumer lag");
+    ofc_log_set_program("orderflow-consumer lag");
     lag_options opts;
     char err[1024];
     int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
-    of_config cfg;
+    ofc_config cfg;
     int status = subcommand_start("lag", parsed, err, &opts.common, usage, &cfg);
     if (status >= 0) return status;
     const char *group = opts.group ? opts.group : cfg.consumer_group;
     const char *topic = opts.common.topic ? opts.common.topic : cfg.topic_order_created;
 
     /* group.id only names whose offsets to read: no subscribe, no commit. */
-    const of_kafka_setting forced[] = {
+    const ofc_kafka_setting forced[] = {
         {"group.id", group},
         {"enable.auto.commit", "false"},
         {NULL, NULL},
     };
-    of_kafka kafka = {0};
+    ofc_kafka kafka = {0};
     lag_row *rows = NULL;
-    of_topic_info info = {topic, 0};
-    rd_kafka_conf_t *conf = of_kafka_conf_new(&cfg, NULL, forced, err, sizeof(err));
+    ofc_topic_info info = {topic, 0};
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(&cfg, NULL, forced, err, sizeof(err));
     status = conf ? 0 : EX_CONFIG;
-    if (!status && of_kafka_new(&kafka, RD_KAFKA_CONSUMER, conf, NULL, err, sizeof(err)) != 0)
+    if (!status && ofc_kafka_new(&kafka, RD_KAFKA_CONSUMER, conf, NULL, err, sizeof(err)) != 0)
         status = EX_SOFTWARE;
     if (!status)
-        status = of_kafka_describe_topics(&kafka, cfg.brokers, &info, 1, cfg.producer_timeout_ms,
-                                          err, sizeof(err));
+        status = ofc_kafka_describe_topics(&kafka, cfg.brokers, &info, 1, cfg.producer_timeout_ms,
+                                           err, sizeof(err));
     if (!status && info.partition_count == 0) {
         snprintf(err, sizeof(err), "topic '%s' does not exist on %s", topic, cfg.brokers);
         status = EX_UNAVAILABLE;
@@ -246,7 +246,7 @@ int lag_main(int argc, char **argv)
     if (!status)
         status = measure(&kafka, &cfg, group, topic, rows, info.partition_count, err, sizeof(err));
     if (status) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
     } else {
         int64_t total = 0;
         int32_t committed = 0;
@@ -257,7 +257,7 @@ int lag_main(int argc, char **argv)
         if (!opts.common.quiet) {
             if (opts.json) {
                 if (print_json(stdout, group, topic, rows, info.partition_count, total) != 0) {
-                    of_warn("out of memory writing JSON");
+                    ofc_warn("out of memory writing JSON");
                     status = EX_OSERR;
                 }
             } else {
@@ -266,19 +266,19 @@ int lag_main(int argc, char **argv)
             if (fflush(stdout) != 0 && !status) status = EX_IOERR;
         }
         if (!status && committed == 0) {
-            of_warn("group '%s' has no committed offsets on '%s': no such group, or it has not "
-                    "committed yet (lag counted from the log start)",
-                    group, topic);
+            ofc_warn("group '%s' has no committed offsets on '%s': no such group, or it has not "
+                     "committed yet (lag counted from the log start)",
+                     group, topic);
             status = EX_NOINPUT;
         } else if (!status && opts.max_lag >= 0 && total > opts.max_lag) {
             if (!opts.common.quiet)
-                of_warn("total lag %" PRId64 " is above --max-lag %lld", total, opts.max_lag);
+                ofc_warn("total lag %" PRId64 " is above --max-lag %lld", total, opts.max_lag);
             status = 1;
         }
     }
     if (kafka.rk) rd_kafka_consumer_close(kafka.rk);
-    of_kafka_destroy(&kafka);
+    ofc_kafka_destroy(&kafka);
     free(rows);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
     return status;
 }

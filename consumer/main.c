@@ -44,7 +44,7 @@ static void tune_malloc(void)
 int main(int argc, char **argv)
 {
     tune_malloc();
-    of_log_set_program("orderflow-consumer");
+    ofc_log_set_program("orderflow-consumer");
     if (argc < 2) {
         usage(stderr);
         return EX_USAGE;
@@ -59,10 +59,10 @@ int main(int argc, char **argv)
         return EX_OK;
     }
     if (strcmp(command, "-V") == 0 || strcmp(command, "--version") == 0) {
-        of_cli_print_version("orderflow-consumer");
+        ofc_cli_print_version("orderflow-consumer");
         return EX_OK;
     }
-    of_warn("unknown command '%s'; expected process, tail, redrive or lag", command);
+    ofc_warn("unknown command '%s'; expected process, tail, redrive or lag", command);
     usage(stderr);
     return EX_USAGE;
 }

@@ -32,7 +32,7 @@ int offsets_store(offset_committer *oc)
     oc->uncommitted = 1;
     rd_kafka_resp_err_t rc = rd_kafka_offsets_store(oc->consumer, list);
     if (rc && rc != RD_KAFKA_RESP_ERR__STATE)
-        of_warn("cannot store offsets: %s", rd_kafka_err2str(rc));
+        ofc_warn("cannot store offsets: %s", rd_kafka_err2str(rc));
     /* A fresh list each time: librdkafka attaches partition references to the
      * elements that only list_destroy releases (at most every 100 ms). */
     rd_kafka_topic_partition_list_destroy(list);
@@ -52,7 +52,7 @@ static void commit_stored(offset_committer *oc, int64_t now_ms)
     oc->uncommitted = 0;
     rd_kafka_resp_err_t rc = rd_kafka_commit(oc->consumer, NULL, 1);
     if (rc && rc != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        of_warn("cannot commit offsets: %s", rd_kafka_err2str(rc));
+        ofc_warn("cannot commit offsets: %s", rd_kafka_err2str(rc));
 }
 
 void offsets_tick(offset_committer *oc, int64_t now_ms)
@@ -61,7 +61,7 @@ void offsets_tick(offset_committer *oc, int64_t now_ms)
         offsets_store(oc);
         oc->last_store_ms = now_ms;
     }
-    int hold = oc->member && of_kafka_group_rebalancing(oc->member);
+    int hold = oc->member && ofc_kafka_group_rebalancing(oc->member);
     if (!hold)
         oc->held_since_ms = -1;
     else if (oc->held_since_ms < 0)
@@ -72,7 +72,7 @@ void offsets_tick(offset_committer *oc, int64_t now_ms)
         commit_stored(oc, now_ms);
 }
 
-int offsets_drain(offset_committer *oc, of_kafka *producer, int timeout_ms)
+int offsets_drain(offset_committer *oc, ofc_kafka *producer, int timeout_ms)
 {
     int64_t deadline = of_monotonic_ms() + timeout_ms;
     while (rd_kafka_outq_len(producer->rk) > 0 && of_monotonic_ms() < deadline && !producer->fatal)

@@ -33,9 +33,9 @@ typedef struct offset_committer {
     int64_t last_store_ms;
     int64_t last_commit_ms;
     int uncommitted; /* offsets stored since the last commit */
-    /* The consumer's of_kafka when made by of_kafka_new_member (else NULL):
+    /* The consumer's ofc_kafka when made by ofc_kafka_new_member (else NULL):
      * no periodic commit while its group rebalances (kafka/kafka.h says why). */
-    of_kafka *member;
+    ofc_kafka *member;
     int64_t held_since_ms; /* when a rebalance began holding the commit back, -1: none */
     /* group.instance.id is set: leaving the assignment must not leave the
      * group, so that a restart within session.timeout.ms rebalances nothing. */
@@ -62,7 +62,7 @@ void offsets_tick(offset_committer *oc, int64_t now_ms);
 /* Waits until the producer has nothing in flight (at most timeout_ms, less
  * when it fails fatally), then stores. Returns 0 when everything was
  * delivered, -1 when outputs remain (their inputs stay uncommitted). */
-int offsets_drain(offset_committer *oc, of_kafka *producer, int timeout_ms);
+int offsets_drain(offset_committer *oc, ofc_kafka *producer, int timeout_ms);
 
 /* The partitions are being revoked: commits the stored offsets and waits for
  * the answer, so the next owner starts right behind the delivered outputs.

@@ -46,13 +46,13 @@ enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID, OPT_METRICS };
 
 int process_main(int argc, char **argv)
 {
-    of_log_set_program("orderflow-consumer process");
+    ofc_log_set_program("orderflow-consumer process");
     /* First: a supervisor's SIGTERM that comes while the processor is still
      * starting (reading its configuration, checking topics) must end in the
      * same clean stop as one that comes later, not in death by signal. */
     install_stop_handlers();
     static const struct option longopts[] = {
-        OF_CLI_COMMON_LONG,
+        OFC_CLI_COMMON_LONG,
         {"group", required_argument, NULL, 'G'},
         {"guarantee", required_argument, NULL, OPT_GUARANTEE},
         {"json", no_argument, NULL, OPT_JSON},
@@ -60,13 +60,13 @@ int process_main(int argc, char **argv)
         {"metrics", required_argument, NULL, OPT_METRICS},
         {NULL, 0, NULL, 0},
     };
-    of_cli_common common = {0};
+    ofc_cli_common common = {0};
     const char *group = NULL, *guarantee = NULL, *instance_id = NULL, *metrics = NULL;
     int json = 0, opt;
     char err[1024];
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT "G:", longopts, NULL)) != -1) {
-        int taken = of_cli_common_option(&common, opt, optarg, err, sizeof(err));
+    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "G:", longopts, NULL)) != -1) {
+        int taken = ofc_cli_common_option(&common, opt, optarg, err, sizeof(err));
         if (taken < 0) goto usage_error;
         if (taken) continue;
         switch (opt) {
@@ -92,7 +92,7 @@ int process_main(int argc, char **argv)
             json = 1;
             break;
         case OPT_METRICS:
-            if (of_listen_parse("--metrics", optarg, NULL, NULL, err, sizeof(err)) != 0)
+            if (ofc_listen_parse("--metrics", optarg, NULL, NULL, err, sizeof(err)) != 0)
                 goto usage_error;
             metrics = optarg;
             break;
@@ -110,14 +110,14 @@ int process_main(int argc, char **argv)
         return EX_OK;
     }
     if (common.version) {
-        of_cli_print_version("orderflow-consumer");
+        ofc_cli_print_version("orderflow-consumer");
         return EX_OK;
     }
 
-    of_config cfg;
-    int status = of_cli_build_config(&common, &cfg, err, sizeof(err));
+    ofc_config cfg;
+    int status = ofc_cli_build_config(&common, &cfg, err, sizeof(err));
     if (status) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
         return status;
     }
     if (common.topic) {
@@ -137,21 +137,22 @@ int process_main(int argc, char **argv)
         cfg.metrics_listen = strdup(metrics);
     }
     if (guarantee)
-        cfg.guarantee = strcmp(guarantee, "exactly_once") == 0 ? OF_EXACTLY_ONCE : OF_AT_LEAST_ONCE;
+        cfg.guarantee =
+            strcmp(guarantee, "exactly_once") == 0 ? OFC_EXACTLY_ONCE : OFC_AT_LEAST_ONCE;
     if (!cfg.topic_order_created || !cfg.consumer_group ||
         (instance_id && !cfg.consumer_instance_id) || (metrics && !cfg.metrics_listen)) {
-        of_warn("out of memory");
-        of_config_free(&cfg);
+        ofc_warn("out of memory");
+        ofc_config_free(&cfg);
         return EX_OSERR;
     }
-    if (common.verbose) of_config_print(&cfg, stderr);
+    if (common.verbose) ofc_config_print(&cfg, stderr);
 
-    of_cli_metrics endpoint;
-    status = of_cli_metrics_start(&endpoint, &cfg, metrics ? "--metrics" : "metrics.listen",
-                                  "starting: checking topics", err, sizeof(err));
+    ofc_cli_metrics endpoint;
+    status = ofc_cli_metrics_start(&endpoint, &cfg, metrics ? "--metrics" : "metrics.listen",
+                                   "starting: checking topics", err, sizeof(err));
     if (status) {
-        of_warn("%s", err);
-        of_config_free(&cfg);
+        ofc_warn("%s", err);
+        ofc_config_free(&cfg);
         return status;
     }
     static char stdout_buffer[1 << 16];
@@ -171,21 +172,21 @@ int process_main(int argc, char **argv)
     processor_counters counters;
     status = processor_run(&opts, &counters);
     if (!common.quiet)
-        of_warn("%llu consumed, %llu accepted, %llu rejected, %llu duplicates skipped, "
-                "%llu dead-lettered, %llu with an invalid trace context ignored",
-                (unsigned long long)counters.consumed, (unsigned long long)counters.accepted,
-                (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
-                (unsigned long long)counters.dead_lettered,
-                (unsigned long long)counters.trace_invalid);
-    if (!common.quiet && cfg.guarantee == OF_EXACTLY_ONCE)
-        of_warn("%llu transactions committed, %llu aborted",
-                (unsigned long long)counters.transactions_committed,
-                (unsigned long long)counters.transactions_aborted);
-    of_cli_metrics_stop(&endpoint);
-    of_config_free(&cfg);
+        ofc_warn("%llu consumed, %llu accepted, %llu rejected, %llu duplicates skipped, "
+                 "%llu dead-lettered, %llu with an invalid trace context ignored",
+                 (unsigned long long)counters.consumed, (unsigned long long)counters.accepted,
+                 (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
+                 (unsigned long long)counters.dead_lettered,
+                 (unsigned long long)counters.trace_invalid);
+    if (!common.quiet && cfg.guarantee == OFC_EXACTLY_ONCE)
+        ofc_warn("%llu transactions committed, %llu aborted",
+                 (unsigned long long)counters.transactions_committed,
+                 (unsigned long long)counters.transactions_aborted);
+    ofc_cli_metrics_stop(&endpoint);
+    ofc_config_free(&cfg);
     return status;
 
 usage_error:
-    of_warn("%s\nTry 'orderflow-consumer process --help'.", err);
+    ofc_warn("%s\nTry 'orderflow-consumer process --help'.", err);
     return EX_USAGE;
 }

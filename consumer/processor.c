@@ -44,9 +44,9 @@
 
 typedef struct processor {
     const processor_options *opts;
-    const of_config *cfg;
-    of_kafka consumer;
-    of_kafka producer;
+    const ofc_config *cfg;
+    ofc_kafka consumer;
+    ofc_kafka producer;
     rd_kafka_queue_t *queue;
     rd_kafka_topic_t *output_topic;
     rd_kafka_topic_t *dead_letter_topic;
@@ -54,7 +54,7 @@ typedef struct processor {
     transaction txn;      /* exactly_once */
     offset_committer alo; /* at_least_once */
     int eos;
-    int rebalancing;              /* of_kafka_group_rebalancing at the last housekeeping */
+    int rebalancing;              /* ofc_kafka_group_rebalancing at the last housekeeping */
     int64_t rebalancing_since_ms; /* when that changed */
     int static_member;            /* group.instance.id set */
     int sticky;                   /* partition.assignment.strategy has cooperative-sticky */
@@ -92,7 +92,7 @@ __attribute__((format(printf, 3, 4))) static void fail(processor *p, int status,
     p->fatal_status = status;
     va_list args;
     va_start(args, fmt);
-    of_vlog(stderr, fmt, args);
+    ofc_vlog(stderr, fmt, args);
     va_end(args);
 }
 
@@ -109,14 +109,14 @@ static void publish_readiness(processor *p)
         reason = "restoring the emitted keys of assigned partitions";
     else if (!p->m->brokers_up)
         reason = "no broker reachable";
-    of_health_set_unready(p->m->health, reason);
+    ofc_health_set_unready(p->m->health, reason);
 }
 
 /* Served on the loop's thread (the consumer's queue), every STATISTICS_INTERVAL. */
 static int on_statistics(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)rk;
-    processor *p = of_kafka_app_opaque(opaque);
+    processor *p = ofc_kafka_app_opaque(opaque);
     if (p && p->m) {
         stage_metrics_statistics(p->m, json, len);
         publish_readiness(p);
@@ -129,9 +129,9 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     (void)rk;
     (void)offsets;
-    processor *p = of_kafka_app_opaque(opaque);
+    processor *p = ofc_kafka_app_opaque(opaque);
     if (p && p->m && err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        of_metric_add(p->m->commit_failures, 1);
+        ofc_metric_add(p->m->commit_failures, 1);
 }
 
 /* ---- delivery of outputs ---------------------------------------------- */
@@ -139,8 +139,8 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
-    processor *p = of_kafka_app_opaque(opaque);
-    if (msg->err && p->m) of_cli_metrics_delivery_error(p->m->registry, msg->err);
+    processor *p = ofc_kafka_app_opaque(opaque);
+    if (msg->err && p->m) ofc_cli_metrics_delivery_error(p->m->registry, msg->err);
     if (msg->err) {
         if (p->eos) {
             /* The transaction will abort and the inputs be re-read. */
@@ -151,7 +151,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         char detail[512];
         snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(msg->rkt),
                  msg->partition, rd_kafka_err2str(msg->err));
-        fail(p, of_kafka_exit_code(msg->err),
+        fail(p, ofc_kafka_exit_code(msg->err),
              "output not delivered to %s; stopping without "
              "committing it (a restart re-processes it)",
              detail);
@@ -159,7 +159,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     }
     p->c.delivered++;
     if (p->m)
-        of_metric_add(
+        ofc_metric_add(
             msg->rkt == p->output_topic ? p->m->produced_output : p->m->produced_dead_letter, 1);
     if (msg->partition >= 0 && msg->partition < p->partition_count && p->states[msg->partition]) {
         partition_state *ps = p->states[msg->partition];
@@ -167,7 +167,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         if (p->m) {
             int64_t event_ms = partition_state_time(ps, sequence);
             if (event_ms >= 0)
-                of_metric_observe(p->m->latency, (double)((int64_t)of_now_ms() - event_ms) / 1000);
+                ofc_metric_observe(p->m->latency, (double)((int64_t)of_now_ms() - event_ms) / 1000);
         }
         partition_state_complete(ps, sequence);
     }
@@ -208,7 +208,7 @@ static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, con
         char detail[512];
         snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(topic),
                  partition, rd_kafka_err2str(rc));
-        fail(p, of_kafka_exit_code(rc), "cannot produce to %s", detail);
+        fail(p, ofc_kafka_exit_code(rc), "cannot produce to %s", detail);
         return -1;
     }
 }
@@ -222,7 +222,7 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
         /* Dead-lettered before a crash or rebalance: do not do it twice. */
         partition_state_push(ps, msg->offset, 1);
         p->c.duplicates++;
-        if (p->m) of_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
+        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
         report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL, "already dead-lettered");
         return;
     }
@@ -242,11 +242,11 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     } else {
         headers = rd_kafka_headers_new(4);
     }
-    of_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, reason, strlen(reason));
-    of_kafka_header_add(headers, OF_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
-                        strlen(p->cfg->topic_order_created));
-    of_kafka_header_add(headers, OF_SOURCE_PARTITION_HEADER, partition, strlen(partition));
-    of_kafka_header_add(headers, OF_SOURCE_OFFSET_HEADER, offset, strlen(offset));
+    ofc_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, reason, strlen(reason));
+    ofc_kafka_header_add(headers, OF_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
+                         strlen(p->cfg->topic_order_created));
+    ofc_kafka_header_add(headers, OF_SOURCE_PARTITION_HEADER, partition, strlen(partition));
+    ofc_kafka_header_add(headers, OF_SOURCE_OFFSET_HEADER, offset, strlen(offset));
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
     /* Original key and value bytes, untouched (docs/envelope.md, "Dead letters"), when they fit. */
     if (msg->len + msg->key_len + 1024 > p->max_message_bytes) {
@@ -260,7 +260,7 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
         rd_kafka_header_remove(headers, OF_DEAD_LETTER_ERROR_HEADER);
         char full[700];
         snprintf(full, sizeof(full), "%s%s", reason, note);
-        of_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, full, strlen(full));
+        ofc_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, full, strlen(full));
         if (produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len, NULL, 0,
                     headers, sequence) != 0)
             return;
@@ -270,7 +270,7 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     }
     of_dedup_insert(ps->emitted, key, key_len);
     p->c.dead_lettered++;
-    if (p->m) of_metric_add(p->m->outcomes[STAGE_DEAD_LETTERED], 1);
+    if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DEAD_LETTERED], 1);
     report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
 }
 
@@ -278,10 +278,10 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
 {
     if (msg->err) {
         if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-        of_warn("consumer: %s", rd_kafka_message_errstr(msg));
+        ofc_warn("consumer: %s", rd_kafka_message_errstr(msg));
         if (msg->err == RD_KAFKA_RESP_ERR__FATAL || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
             msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-            fail(p, of_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
+            fail(p, ofc_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
         return;
     }
     if (msg->partition < 0 || msg->partition >= p->partition_count) return;
@@ -291,7 +291,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         rd_kafka_poll(p->producer.rk, 10);
     if (p->fatal_status) return;
     p->c.consumed++;
-    if (p->m) of_metric_add(p->m->consumed, 1);
+    if (p->m) ofc_metric_add(p->m->consumed, 1);
 
     of_event ev;
     char why[512];
@@ -307,7 +307,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     }
     if (ev.trace_ignored) {
         p->c.trace_invalid++;
-        if (p->m) of_metric_add(p->m->trace_invalid, 1);
+        if (p->m) ofc_metric_add(p->m->trace_invalid, 1);
     }
 
     char key[OF_IDEMPOTENCY_KEY_MAX + 1];
@@ -316,7 +316,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     if (of_dedup_contains_hash(ps->emitted, key_hash)) {
         partition_state_push(ps, msg->offset, 1);
         p->c.duplicates++;
-        if (p->m) of_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
+        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
         report_line(p, msg, "duplicate", ev.subject, NULL, NULL);
         return;
     }
@@ -367,14 +367,14 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         return;
     }
     rd_kafka_headers_t *headers = rd_kafka_headers_new(out.traceparent.ptr ? 4 : 2);
-    of_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
-                        sizeof(OF_CONTENT_TYPE_VALUE) - 1);
-    of_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key, key_len);
+    ofc_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
+                         sizeof(OF_CONTENT_TYPE_VALUE) - 1);
+    ofc_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key, key_len);
     if (out.traceparent.ptr)
-        of_kafka_header_add(headers, OF_TRACEPARENT_HEADER, out.traceparent.ptr,
-                            out.traceparent.len);
+        ofc_kafka_header_add(headers, OF_TRACEPARENT_HEADER, out.traceparent.ptr,
+                             out.traceparent.len);
     if (out.tracestate.ptr)
-        of_kafka_header_add(headers, OF_TRACESTATE_HEADER, out.tracestate.ptr, out.tracestate.len);
+        ofc_kafka_header_add(headers, OF_TRACESTATE_HEADER, out.tracestate.ptr, out.tracestate.len);
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
     if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(ev.time));
     if (produce(p, p->output_topic, msg->partition, ev.subject.ptr, ev.subject.len, value,
@@ -384,11 +384,11 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     if (p->eos) transaction_count(&p->txn);
     if (result.status == OF_STATUS_ACCEPTED) {
         p->c.accepted++;
-        if (p->m) of_metric_add(p->m->outcomes[STAGE_ACCEPTED], 1);
+        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_ACCEPTED], 1);
         report_line(p, msg, "accepted", ev.subject, &result, NULL);
     } else {
         p->c.rejected++;
-        if (p->m) of_metric_add(p->m->outcomes[STAGE_REJECTED], 1);
+        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_REJECTED], 1);
         report_line(p, msg, "rejected", ev.subject, &result, reason);
     }
 }
@@ -405,7 +405,7 @@ static void release_partitions(processor *p, const rd_kafka_topic_partition_list
             p->states[n] = NULL;
         }
     }
-    if (p->m) of_metric_set(p->m->assigned, p->assigned_count);
+    if (p->m) ofc_metric_set(p->m->assigned, p->assigned_count);
 }
 
 /* "1,3,5" (cut with "..." when long), for -v. */
@@ -445,7 +445,7 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
         else
             fresh[count++] = p->states[n];
     }
-    if (p->m) of_metric_set(p->m->assigned, p->assigned_count);
+    if (p->m) ofc_metric_set(p->m->assigned, p->assigned_count);
     if (status != 0) {
         fail(p, EX_OSERR, "out of memory for partition state");
         free(fresh);
@@ -469,14 +469,14 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
         keys += of_dedup_count(fresh[i]->emitted);
     p->c.restored_keys += keys;
     if (p->m) {
-        of_metric_set(p->m->restore_seconds, (double)(of_monotonic_ms() - start) / 1000);
-        of_metric_set(p->m->restore_keys, (double)keys);
+        ofc_metric_set(p->m->restore_seconds, (double)(of_monotonic_ms() - start) / 1000);
+        ofc_metric_set(p->m->restore_keys, (double)keys);
     }
     if (p->opts->verbose && count > 0) {
         char list[256];
-        of_warn("assigned partitions %s; restored %zu keys from %zu records in %" PRId64 " ms",
-                partition_list(parts, list, sizeof(list)), keys, p->restore.records_read - before,
-                of_monotonic_ms() - start);
+        ofc_warn("assigned partitions %s; restored %zu keys from %zu records in %" PRId64 " ms",
+                 partition_list(parts, list, sizeof(list)), keys, p->restore.records_read - before,
+                 of_monotonic_ms() - start);
     }
     free(fresh);
     return 0;
@@ -498,10 +498,10 @@ static void restore_assigned(processor *p)
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-    processor *p = of_kafka_app_opaque(opaque);
+    processor *p = ofc_kafka_app_opaque(opaque);
     int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     p->c.rebalances++;
-    if (p->m) of_metric_add(p->m->rebalances, 1);
+    if (p->m) ofc_metric_add(p->m->rebalances, 1);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         if (take_partitions(p, parts) != 0) {
             /* Without restored state processing could emit twice: take nothing. */
@@ -542,7 +542,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms);
         rd_kafka_resp_err_t rc = offsets_commit_on_revoke(&p->alo, lost);
-        if (rc && p->opts->verbose) of_warn("commit on revoke: %s", rd_kafka_err2str(rc));
+        if (rc && p->opts->verbose) ofc_warn("commit on revoke: %s", rd_kafka_err2str(rc));
     }
     release_partitions(p, parts);
     if (cooperative) {
@@ -559,8 +559,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     if (p->opts->verbose && parts->cnt > 0) {
         char list[256];
-        of_warn("%s partitions %s; settled in %" PRId64 " ms", lost ? "lost" : "revoked",
-                partition_list(parts, list, sizeof(list)), of_monotonic_ms() - start);
+        ofc_warn("%s partitions %s; settled in %" PRId64 " ms", lost ? "lost" : "revoked",
+                 partition_list(parts, list, sizeof(list)), of_monotonic_ms() - start);
     }
 }
 
@@ -591,13 +591,13 @@ static rd_kafka_topic_partition_list_t *processed_offsets(void *opaque)
 
 static int check_topics(processor *p, char *err, size_t errlen)
 {
-    of_topic_info topics[] = {
+    ofc_topic_info topics[] = {
         {p->cfg->topic_order_created, 0},
         {p->cfg->topic_data_processed, 0},
         {p->cfg->topic_dead_letter, 0},
     };
-    int status = of_kafka_describe_topics(&p->producer, p->cfg->brokers, topics, 3,
-                                          p->cfg->producer_timeout_ms, err, errlen);
+    int status = ofc_kafka_describe_topics(&p->producer, p->cfg->brokers, topics, 3,
+                                           p->cfg->producer_timeout_ms, err, errlen);
     if (status) return status;
     for (int i = 0; i < 3; i++) {
         if (topics[i].partition_count == 0) {
@@ -638,7 +638,7 @@ static int check_topics(processor *p, char *err, size_t errlen)
 
 static int open_clients(processor *p, char *err, size_t errlen)
 {
-    const of_config *cfg = p->cfg;
+    const ofc_config *cfg = p->cfg;
     char hostname[128] = "host";
     gethostname(hostname, sizeof(hostname) - 1);
     char transactional_id[400];
@@ -653,7 +653,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
                  : 1000000);
     /* The guarantee's settings are appended below, each as a whole entry: a
      * NULL key ends the table, so a conditional key must never be one. */
-    of_kafka_setting producer_defaults[8] = {
+    ofc_kafka_setting producer_defaults[8] = {
         {"message.max.bytes", message_max},
         {"linger.ms", "5"},
         {"batch.num.messages", "10000"},
@@ -669,40 +669,41 @@ static int open_clients(processor *p, char *err, size_t errlen)
          * open transaction holds read_committed readers back this long, and
          * librdkafka 2.0.2's epoch bump after an aborted sequence gap waits
          * for it too (60 s stalled the processor for 60 s). */
-        producer_defaults[defaults_used++] = (of_kafka_setting){"transaction.timeout.ms", "30000"};
+        producer_defaults[defaults_used++] = (ofc_kafka_setting){"transaction.timeout.ms", "30000"};
         producer_defaults[defaults_used++] =
-            (of_kafka_setting){"transactional.id", transactional_id};
+            (ofc_kafka_setting){"transactional.id", transactional_id};
     } else {
         /* Outputs are retried until delivered: a broker outage pauses the
          * stage instead of failing events. */
-        producer_defaults[defaults_used++] = (of_kafka_setting){"message.timeout.ms", "0"};
+        producer_defaults[defaults_used++] = (ofc_kafka_setting){"message.timeout.ms", "0"};
     }
-    producer_defaults[defaults_used] = (of_kafka_setting){NULL, NULL};
-    const of_kafka_setting producer_forced[] = {
+    producer_defaults[defaults_used] = (ofc_kafka_setting){NULL, NULL};
+    const ofc_kafka_setting producer_forced[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},
         {NULL, NULL},
     };
-    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, producer_defaults, producer_forced, err, errlen);
+    rd_kafka_conf_t *conf =
+        ofc_kafka_conf_new(cfg, producer_defaults, producer_forced, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     char max_bytes[32];
     size_t max_bytes_len = sizeof(max_bytes);
     if (rd_kafka_conf_get(conf, "message.max.bytes", max_bytes, &max_bytes_len) == RD_KAFKA_CONF_OK)
         p->max_message_bytes = (size_t)strtoull(max_bytes, NULL, 10);
-    if (of_kafka_new(&p->producer, RD_KAFKA_PRODUCER, conf, p, err, errlen) != 0)
+    if (ofc_kafka_new(&p->producer, RD_KAFKA_PRODUCER, conf, p, err, errlen) != 0)
         return EX_SOFTWARE;
 
     char commit_interval[24];
     snprintf(commit_interval, sizeof(commit_interval), "%d", cfg->commit_interval_ms);
-    of_kafka_setting consumer_defaults[10] = {
+    ofc_kafka_setting consumer_defaults[10] = {
         {"group.id", cfg->consumer_group},
         {"auto.offset.reset", "earliest"},
         {"session.timeout.ms", "10000"},
         {"heartbeat.interval.ms", "1000"},
         {"auto.commit.interval.ms", commit_interval},
         /* librdkafka 2.0.2 waits up to 1 s before fetching again once this
-         * much is prefetched; loop() wakes it instead (of_kafka_wake_fetcher),
+         * much is prefetched; loop() wakes it instead (ofc_kafka_wake_fetcher),
          * so 8 MB no longer caps a backlog's pace (docs/benchmarks.md). */
         {"queued.max.messages.kbytes", "8192"},
         {"max.partition.fetch.bytes", "262144"}, /* 12 partitions: 3 MB a fetch, not 12 */
@@ -714,28 +715,28 @@ static int open_clients(processor *p, char *err, size_t errlen)
     size_t consumer_defaults_used = 8;
     if (cfg->consumer_instance_id)
         consumer_defaults[consumer_defaults_used++] =
-            (of_kafka_setting){"group.instance.id", cfg->consumer_instance_id};
+            (ofc_kafka_setting){"group.instance.id", cfg->consumer_instance_id};
     if (p->m)
         consumer_defaults[consumer_defaults_used++] =
-            (of_kafka_setting){"statistics.interval.ms", STATISTICS_INTERVAL};
-    consumer_defaults[consumer_defaults_used] = (of_kafka_setting){NULL, NULL};
+            (ofc_kafka_setting){"statistics.interval.ms", STATISTICS_INTERVAL};
+    consumer_defaults[consumer_defaults_used] = (ofc_kafka_setting){NULL, NULL};
     /* at_least_once: we store an offset only when every output before it is
      * delivered, and commit the stored offsets every auto.commit.interval.ms
      * (offsets.c says why not librdkafka's own timer).
      * exactly_once: offsets go into the transaction instead. */
-    const of_kafka_setting consumer_forced_alo[] = {
+    const ofc_kafka_setting consumer_forced_alo[] = {
         {"enable.auto.offset.store", "false"},
         {"enable.auto.commit", "false"},
         {NULL, NULL},
     };
-    const of_kafka_setting consumer_forced_eos[] = {
+    const ofc_kafka_setting consumer_forced_eos[] = {
         {"enable.auto.offset.store", "false"},
         {"enable.auto.commit", "false"},
         {"isolation.level", "read_committed"},
         {NULL, NULL},
     };
-    conf = of_kafka_conf_new(cfg, consumer_defaults,
-                             p->eos ? consumer_forced_eos : consumer_forced_alo, err, errlen);
+    conf = ofc_kafka_conf_new(cfg, consumer_defaults,
+                              p->eos ? consumer_forced_eos : consumer_forced_alo, err, errlen);
     if (!conf) return EX_CONFIG;
     char interval[24];
     size_t interval_len = sizeof(interval);
@@ -758,7 +759,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
         rd_kafka_conf_set_stats_cb(conf, on_statistics);
         rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
     }
-    if (of_kafka_new_member(&p->consumer, conf, p, err, errlen) != 0) return EX_SOFTWARE;
+    if (ofc_kafka_new_member(&p->consumer, conf, p, err, errlen) != 0) return EX_SOFTWARE;
     if (restorer_open(&p->restore, cfg, err, errlen) != 0) return EX_CONFIG;
     return 0;
 }
@@ -800,7 +801,7 @@ static int setup(processor *p, char *err, size_t errlen)
     if (rc) {
         snprintf(err, errlen, "cannot subscribe to '%s': %s", p->cfg->topic_order_created,
                  rd_kafka_err2str(rc));
-        return of_kafka_exit_code(rc);
+        return ofc_kafka_exit_code(rc);
     }
     return 0;
 }
@@ -817,33 +818,33 @@ static void housekeeping(processor *p)
     int64_t now = of_monotonic_ms();
     rd_kafka_poll(p->producer.rk, 0);
     if (p->m) {
-        of_health_beat(p->m->health, now);
-        of_metric_set(p->m->in_flight, rd_kafka_outq_len(p->producer.rk));
+        ofc_health_beat(p->m->health, now);
+        ofc_metric_set(p->m->in_flight, rd_kafka_outq_len(p->producer.rk));
         /* exactly_once: a refused commit aborts the transaction. */
         if (p->eos)
             atomic_store_explicit(&p->m->commit_failures->value, p->txn.aborts,
                                   memory_order_relaxed);
     }
     if (p->producer.fatal)
-        fail(p, of_kafka_exit_code(p->producer.last_error), "producer: %s",
+        fail(p, ofc_kafka_exit_code(p->producer.last_error), "producer: %s",
              p->producer.last_error_text);
     if (p->consumer.fatal)
-        fail(p, of_kafka_exit_code(p->consumer.last_error), "consumer: %s",
+        fail(p, ofc_kafka_exit_code(p->consumer.last_error), "consumer: %s",
              p->consumer.last_error_text);
-    int rebalancing = of_kafka_group_rebalancing(&p->consumer);
+    int rebalancing = ofc_kafka_group_rebalancing(&p->consumer);
     if (rebalancing != p->rebalancing) {
         if (p->opts->verbose && rebalancing)
-            of_warn("group rebalancing: offset commits wait");
+            ofc_warn("group rebalancing: offset commits wait");
         else if (p->opts->verbose)
-            of_warn("group stable again after %" PRId64 " ms", now - p->rebalancing_since_ms);
+            ofc_warn("group stable again after %" PRId64 " ms", now - p->rebalancing_since_ms);
         p->rebalancing = rebalancing;
         p->rebalancing_since_ms = now;
     }
     if (p->eos) {
         /* Not while the group rebalances: the offsets would carry a stale
-         * generation, and the refusal aborts the transaction (of_kafka.h);
+         * generation, and the refusal aborts the transaction (ofc_kafka.h);
          * a long rebalance still commits before transaction.timeout.ms. */
-        if (!of_kafka_group_rebalancing(&p->consumer) || p->txn.started_ms < 0 ||
+        if (!ofc_kafka_group_rebalancing(&p->consumer) || p->txn.started_ms < 0 ||
             now - p->txn.started_ms >= TXN_HOLD_MAX_MS)
             transaction_maybe_commit(&p->txn, p->consumer.rk, now);
         if (p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
@@ -851,14 +852,16 @@ static void housekeeping(processor *p)
         offsets_tick(&p->alo, now);
     }
     /* Say once per interval, not per event, that the cluster is away. */
-    int producer_away = of_kafka_unreachable_due(&p->producer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
-    int consumer_away = of_kafka_unreachable_due(&p->consumer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
+    int producer_away =
+        ofc_kafka_unreachable_due(&p->producer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
+    int consumer_away =
+        ofc_kafka_unreachable_due(&p->consumer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
     if ((producer_away || consumer_away) &&
         now - p->last_unavailable_report_ms >= UNAVAILABLE_REPORT_INTERVAL_MS) {
         p->last_unavailable_report_ms = now;
-        of_warn("brokers unreachable (%s); retrying, %d outputs waiting",
-                producer_away ? p->producer.last_error_text : p->consumer.last_error_text,
-                rd_kafka_outq_len(p->producer.rk));
+        ofc_warn("brokers unreachable (%s); retrying, %d outputs waiting",
+                 producer_away ? p->producer.last_error_text : p->consumer.last_error_text,
+                 rd_kafka_outq_len(p->producer.rk));
     }
     if (p->opts->verbose && now - p->last_stats_ms >= p->opts->stats_interval_ms) {
         p->last_stats_ms = now;
@@ -869,7 +872,7 @@ static void housekeeping(processor *p)
 static int loop(processor *p)
 {
     rd_kafka_message_t *batch[BATCH_SIZE];
-    unsigned wake_cursor = 0; /* bench tuning: see of_kafka_wake_fetcher */
+    unsigned wake_cursor = 0; /* bench tuning: see ofc_kafka_wake_fetcher */
     size_t drained = 0;       /* events since the queue was last empty */
     while (!*p->opts->stop && !p->fatal_status) {
         if (rd_kafka_outq_len(p->producer.rk) > OUTQ_HIGH_WATER) {
@@ -884,7 +887,8 @@ static int loop(processor *p)
          * back until its timeout, which a low rate pays as latency. */
         ssize_t n = 0;
         batch[0] = rd_kafka_consume_queue(p->queue, drained >= WAKE_AFTER ? 10 : 100);
-        if (!batch[0] && drained >= WAKE_AFTER) of_kafka_wake_fetcher(p->consumer.rk, &wake_cursor);
+        if (!batch[0] && drained >= WAKE_AFTER)
+            ofc_kafka_wake_fetcher(p->consumer.rk, &wake_cursor);
         if (!batch[0]) drained = 0;
         if (batch[0]) {
             ssize_t more = rd_kafka_consume_batch_queue(p->queue, 0, batch + 1, BATCH_SIZE - 1);
@@ -920,9 +924,9 @@ static void shutdown_stage(processor *p)
          * their inputs again from the committed offsets. */
         if (p->txn.needs_abort) transaction_abort(&p->txn);
     } else if (offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms) != 0) {
-        of_warn("%d outputs undelivered at shutdown; their inputs stay uncommitted and will be "
-                "re-processed",
-                rd_kafka_outq_len(p->producer.rk));
+        ofc_warn("%d outputs undelivered at shutdown; their inputs stay uncommitted and will be "
+                 "re-processed",
+                 rd_kafka_outq_len(p->producer.rk));
         if (!p->fatal_status) p->fatal_status = EX_UNAVAILABLE;
     }
     if (p->queue) rd_kafka_queue_destroy(p->queue);
@@ -931,7 +935,7 @@ static void shutdown_stage(processor *p)
         if (!p->eos) offsets_leave_assignment(&p->alo, CLOSE_WAIT_MS);
         /* Commits the stored offsets (revoke callback) and leaves the group. */
         rd_kafka_resp_err_t rc = rd_kafka_consumer_close(p->consumer.rk);
-        if (rc) of_warn("leaving the group: %s", rd_kafka_err2str(rc));
+        if (rc) ofc_warn("leaving the group: %s", rd_kafka_err2str(rc));
     }
 }
 
@@ -950,9 +954,9 @@ static void teardown(processor *p)
          * handle is left to the exit. */
         p->consumer.rk = NULL;
     }
-    of_kafka_destroy(&p->consumer);
+    ofc_kafka_destroy(&p->consumer);
     if (p->eos) transaction_close(&p->txn);
-    of_kafka_destroy(&p->producer);
+    ofc_kafka_destroy(&p->producer);
     for (int32_t i = 0; p->states && i < p->partition_count; i++)
         partition_state_free(p->states[i]);
     free(p->states);
@@ -963,7 +967,7 @@ static void teardown(processor *p)
 
 int processor_run(const processor_options *opts, processor_counters *counters)
 {
-    processor p = {.opts = opts, .cfg = opts->cfg, .eos = opts->cfg->guarantee == OF_EXACTLY_ONCE};
+    processor p = {.opts = opts, .cfg = opts->cfg, .eos = opts->cfg->guarantee == OFC_EXACTLY_ONCE};
     char err[1024];
     int status = 0;
     if (opts->metrics) {
@@ -975,15 +979,15 @@ int processor_run(const processor_options *opts, processor_counters *counters)
     if (!status) status = setup(&p, err, sizeof(err));
     publish_readiness(&p);
     if (status) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
     } else {
         if (opts->verbose)
-            of_warn("group '%s', %s, %s -> %s (dead letters: %s), %d partitions",
-                    opts->cfg->consumer_group, p.eos ? "exactly_once" : "at_least_once",
-                    opts->cfg->topic_order_created, opts->cfg->topic_data_processed,
-                    opts->cfg->topic_dead_letter, p.partition_count);
+            ofc_warn("group '%s', %s, %s -> %s (dead letters: %s), %d partitions",
+                     opts->cfg->consumer_group, p.eos ? "exactly_once" : "at_least_once",
+                     opts->cfg->topic_order_created, opts->cfg->topic_data_processed,
+                     opts->cfg->topic_dead_letter, p.partition_count);
         status = loop(&p);
-        if (p.m) of_health_set_unready(opts->health, "shutting down");
+        if (p.m) ofc_health_set_unready(opts->health, "shutting down");
         shutdown_stage(&p);
         if (!status) status = p.fatal_status;
         if (opts->verbose) print_stats(&p, stderr);

@@ -36,14 +36,14 @@ typedef struct processor_counters {
 } processor_counters;
 
 typedef struct processor_options {
-    const of_config *cfg;
+    const ofc_config *cfg;
     processor_output output;
     FILE *out;
     int verbose;
     int stats_interval_ms;       /* -v: counters on stderr this often */
     volatile sig_atomic_t *stop; /* set by a signal handler */
-    of_metrics *metrics;         /* NULL: metrics off; else the series are added here */
-    of_health *health;           /* with metrics: heartbeat and readiness to publish */
+    ofc_metrics *metrics;        /* NULL: metrics off; else the series are added here */
+    ofc_health *health;          /* with metrics: heartbeat and readiness to publish */
 } processor_options;
 
 /* Runs until *opts->stop or a fatal error, then delivers what is in flight,

@@ -38,7 +38,7 @@
 #define REASON_TEXT 120
 
 typedef struct redrive_options {
-    of_cli_common common;
+    ofc_cli_common common;
     const char *group;
     const char *reason_text;
     regex_t reason;
@@ -75,10 +75,10 @@ typedef struct reason_count {
 
 typedef struct redrive {
     const redrive_options *opts;
-    const of_config *cfg;
+    const ofc_config *cfg;
     const char *dlq;
-    of_kafka consumer;
-    of_kafka producer;
+    ofc_kafka consumer;
+    ofc_kafka producer;
     redrive_part *parts;
     int32_t part_count;
     int32_t parts_done;
@@ -225,7 +225,7 @@ enum {
 static int parse_options(int argc, char **argv, redrive_options *opts, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
-        OF_CLI_COMMON_LONG,
+        OFC_CLI_COMMON_LONG,
         {"group", required_argument, NULL, 'G'},
         {"count", required_argument, NULL, 'n'},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -245,8 +245,8 @@ static int parse_options(int argc, char **argv, redrive_options *opts, char *err
     int64_t now = (int64_t)of_now_ms();
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT "G:n:", longopts, NULL)) != -1) {
-        int taken = of_cli_common_option(&opts->common, opt, optarg, err, errlen);
+    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "G:n:", longopts, NULL)) != -1) {
+        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
         if (taken < 0) return -1;
         if (taken) continue;
         switch (opt) {
@@ -254,7 +254,7 @@ static int parse_options(int argc, char **argv, redrive_options *opts, char *err
             opts->group = optarg;
             break;
         case 'n':
-            if (of_cli_parse_long("-n/--count", optarg, 0, INT64_MAX, &opts->count, err, errlen))
+            if (ofc_cli_parse_long("-n/--count", optarg, 0, INT64_MAX, &opts->count, err, errlen))
                 return -1;
             break;
         case OPT_DRY_RUN:
@@ -286,20 +286,20 @@ static int parse_options(int argc, char **argv, redrive_options *opts, char *err
             }
             break;
         case OPT_PARTITION:
-            if (of_cli_parse_long("--partition", optarg, 0, INT32_MAX, &opts->partition, err,
-                                  errlen))
+            if (ofc_cli_parse_long("--partition", optarg, 0, INT32_MAX, &opts->partition, err,
+                                   errlen))
                 return -1;
             break;
         case OPT_OFFSET:
             if (parse_offset_range(optarg, opts, err, errlen)) return -1;
             break;
         case OPT_MAX_REDRIVES:
-            if (of_cli_parse_long("--max-redrives", optarg, 0, 1000000, &opts->max_redrives, err,
-                                  errlen))
+            if (ofc_cli_parse_long("--max-redrives", optarg, 0, 1000000, &opts->max_redrives, err,
+                                   errlen))
                 return -1;
             break;
         case OPT_RATE:
-            if (of_cli_parse_long("--rate", optarg, 1, 1000000, &opts->rate, err, errlen))
+            if (ofc_cli_parse_long("--rate", optarg, 1, 1000000, &opts->rate, err, errlen))
                 return -1;
             break;
         default:
@@ -340,7 +340,7 @@ static int offsets_at(redrive *r, int64_t ms, int64_t *out, char *err, size_t er
     if (rc) {
         snprintf(err, errlen, "cannot find the offsets of %s at a time: %s", r->dlq,
                  rd_kafka_err2str(rc));
-        return of_kafka_exit_code(rc);
+        return ofc_kafka_exit_code(rc);
     }
     return 0;
 }
@@ -348,9 +348,9 @@ static int offsets_at(redrive *r, int64_t ms, int64_t *out, char *err, size_t er
 static int plan(redrive *r, char *err, size_t errlen)
 {
     const redrive_options *opts = r->opts;
-    of_topic_info info = {r->dlq, 0};
-    int status = of_kafka_describe_topics(&r->consumer, r->cfg->brokers, &info, 1,
-                                          r->cfg->producer_timeout_ms, err, errlen);
+    ofc_topic_info info = {r->dlq, 0};
+    int status = ofc_kafka_describe_topics(&r->consumer, r->cfg->brokers, &info, 1,
+                                           r->cfg->producer_timeout_ms, err, errlen);
     if (status) return status;
     if (info.partition_count == 0) {
         snprintf(err, errlen, "dead-letter topic '%s' does not exist on %s", r->dlq,
@@ -379,7 +379,7 @@ static int plan(redrive *r, char *err, size_t errlen)
     if (rc) {
         snprintf(err, errlen, "cannot read the progress of group '%s': %s", opts->group,
                  rd_kafka_err2str(rc));
-        status = of_kafka_exit_code(rc);
+        status = ofc_kafka_exit_code(rc);
         goto out;
     }
     for (int32_t i = 0; i < r->part_count; i++) {
@@ -391,7 +391,7 @@ static int plan(redrive *r, char *err, size_t errlen)
         if (rc) {
             snprintf(err, errlen, "cannot read the offsets of %s [%" PRId32 "]: %s", r->dlq,
                      part->partition, rd_kafka_err2str(rc));
-            status = of_kafka_exit_code(rc);
+            status = ofc_kafka_exit_code(rc);
             goto out;
         }
         part->committed = list->elems[i].offset >= 0 ? list->elems[i].offset : -1;
@@ -424,16 +424,16 @@ out:
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
-    redrive *r = of_kafka_app_opaque(opaque);
+    redrive *r = ofc_kafka_app_opaque(opaque);
     batch_entry *e = &r->batch[(uintptr_t)msg->_private];
     const redrive_part *part = &r->parts[e->part];
     if (msg->err) {
         e->failed = 1;
         r->failed++;
         r->delivery_failed = 1;
-        of_warn("%s p%" PRId32 "@%" PRId64 " not delivered to %s [%" PRId32 "]: %s", r->dlq,
-                part->partition, e->offset, rd_kafka_topic_name(msg->rkt), msg->partition,
-                rd_kafka_err2str(msg->err));
+        ofc_warn("%s p%" PRId32 "@%" PRId64 " not delivered to %s [%" PRId32 "]: %s", r->dlq,
+                 part->partition, e->offset, rd_kafka_topic_name(msg->rkt), msg->partition,
+                 rd_kafka_err2str(msg->err));
         return;
     }
     r->sent++;
@@ -596,7 +596,7 @@ static int examine(redrive *r, int32_t part_index, rd_kafka_message_t *msg)
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
         rd_kafka_header_remove(out, drop[i]);
     snprintf(count_text, sizeof(count_text), "%lld", redrives + 1);
-    of_kafka_header_add(out, OF_REDRIVE_COUNT_HEADER, count_text, strlen(count_text));
+    ofc_kafka_header_add(out, OF_REDRIVE_COUNT_HEADER, count_text, strlen(count_text));
 
     batch_entry *e = &r->batch[r->batch_len];
     *e = (batch_entry){.part = part_index, .offset = msg->offset, .redrive_count = redrives + 1};
@@ -616,8 +616,8 @@ static int examine(redrive *r, int32_t part_index, rd_kafka_message_t *msg)
         r->queued--;
         r->failed++;
         r->delivery_failed = 1;
-        of_warn("%s p%" PRId32 "@%" PRId64 ": cannot produce to %s: %s", r->dlq, msg->partition,
-                msg->offset, topic, rd_kafka_err2str(rc));
+        ofc_warn("%s p%" PRId32 "@%" PRId64 ": cannot produce to %s: %s", r->dlq, msg->partition,
+                 msg->offset, topic, rd_kafka_err2str(rc));
         return -1;
     }
     r->batch_len++;
@@ -661,7 +661,7 @@ static int finish_batch(redrive *r, char *err, size_t errlen)
                  "cannot commit the progress of group '%s': %s; the last batch was delivered, "
                  "and a rerun sends it again (the processor skips what it already processed)",
                  r->opts->group, rd_kafka_err2str(rc));
-        return of_kafka_exit_code(rc);
+        return ofc_kafka_exit_code(rc);
     }
     return 0;
 }
@@ -677,7 +677,8 @@ static void mark_done(redrive *r, int32_t part_index)
     /* Only to save fetches: a failure costs nothing but those. */
     rd_kafka_resp_err_t rc = rd_kafka_pause_partitions(r->consumer.rk, list);
     if (rc && r->opts->common.verbose)
-        of_warn("cannot pause %s [%" PRId32 "]: %s", r->dlq, part->partition, rd_kafka_err2str(rc));
+        ofc_warn("cannot pause %s [%" PRId32 "]: %s", r->dlq, part->partition,
+                 rd_kafka_err2str(rc));
     rd_kafka_topic_partition_list_destroy(list);
 }
 
@@ -705,7 +706,7 @@ static int run(redrive *r, char *err, size_t errlen)
     rd_kafka_topic_partition_list_destroy(list);
     if (rc) {
         snprintf(err, errlen, "cannot assign %s: %s", r->dlq, rd_kafka_err2str(rc));
-        return of_kafka_exit_code(rc);
+        return ofc_kafka_exit_code(rc);
     }
     int stop = 0, status = 0;
     while (!stop && r->parts_done < r->part_count && !stop_requested) {
@@ -735,13 +736,13 @@ static int run(redrive *r, char *err, size_t errlen)
                 if (at > part->next) part->next = at;
                 mark_done(r, i);
             } else if (msg->err) {
-                of_warn("%s", rd_kafka_message_errstr(msg));
+                ofc_warn("%s", rd_kafka_message_errstr(msg));
                 if (msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                     msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
                     msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
                     snprintf(err, errlen, "reading %s [%" PRId32 "]: %s", r->dlq, msg->partition,
                              rd_kafka_err2str(msg->err));
-                    status = of_kafka_exit_code(msg->err);
+                    status = ofc_kafka_exit_code(msg->err);
                     stop = 1;
                 }
             } else if (msg->offset >= part->end) {
@@ -771,16 +772,16 @@ static int run(redrive *r, char *err, size_t errlen)
 
 static int open_clients(redrive *r, char *err, size_t errlen)
 {
-    const of_kafka_setting consumer_forced[] = {
+    const ofc_kafka_setting consumer_forced[] = {
         {"group.id", r->opts->group},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"},
         {NULL, NULL},
     };
-    rd_kafka_conf_t *conf = of_kafka_conf_new(r->cfg, NULL, consumer_forced, err, errlen);
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(r->cfg, NULL, consumer_forced, err, errlen);
     if (!conf) return EX_CONFIG;
-    if (of_kafka_new(&r->consumer, RD_KAFKA_CONSUMER, conf, r, err, errlen) != 0)
+    if (ofc_kafka_new(&r->consumer, RD_KAFKA_CONSUMER, conf, r, err, errlen) != 0)
         return EX_SOFTWARE;
     rd_kafka_poll_set_consumer(r->consumer.rk);
     if (r->opts->dry_run) return 0;
@@ -792,21 +793,21 @@ static int open_clients(redrive *r, char *err, size_t errlen)
              r->cfg->limits.max_record_bytes * 2 + 65536 > 1000000
                  ? r->cfg->limits.max_record_bytes * 2 + 65536
                  : 1000000);
-    const of_kafka_setting producer_defaults[] = {
+    const ofc_kafka_setting producer_defaults[] = {
         {"message.timeout.ms", timeout},
         {"message.max.bytes", message_max},
         {"linger.ms", "5"},
         {NULL, NULL},
     };
-    const of_kafka_setting producer_forced[] = {
+    const ofc_kafka_setting producer_forced[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},
         {NULL, NULL},
     };
-    conf = of_kafka_conf_new(r->cfg, producer_defaults, producer_forced, err, errlen);
+    conf = ofc_kafka_conf_new(r->cfg, producer_defaults, producer_forced, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    if (of_kafka_new(&r->producer, RD_KAFKA_PRODUCER, conf, r, err, errlen) != 0)
+    if (ofc_kafka_new(&r->producer, RD_KAFKA_PRODUCER, conf, r, err, errlen) != 0)
         return EX_SOFTWARE;
     return 0;
 }
@@ -816,25 +817,25 @@ static void print_summary(const redrive *r, int status)
     const redrive_options *opts = r->opts;
     if (opts->common.quiet) return;
     if (opts->dry_run || opts->common.verbose) {
-        of_warn("%s, by reason:", opts->dry_run ? "would send" : "sent");
+        ofc_warn("%s, by reason:", opts->dry_run ? "would send" : "sent");
         for (size_t i = 0; i < r->reason_kinds; i++)
             fprintf(stderr, "%8" PRIu64 "  %s\n", r->reasons[i].count, r->reasons[i].text);
         if (r->other_reasons) fprintf(stderr, "%8" PRIu64 "  (other reasons)\n", r->other_reasons);
     }
-    of_warn("%s%" PRIu64 " %s, %" PRIu64 " skipped by filter, %" PRIu64
-            " refused by the loop guard, %" PRIu64 " failed%s",
-            opts->dry_run ? "dry run, nothing sent: " : "", r->sent,
-            opts->dry_run ? "would be sent" : "sent", r->skipped, r->refused, r->failed,
-            stop_requested && !status ? " (stopped by a signal; a rerun resumes)" : "");
+    ofc_warn("%s%" PRIu64 " %s, %" PRIu64 " skipped by filter, %" PRIu64
+             " refused by the loop guard, %" PRIu64 " failed%s",
+             opts->dry_run ? "dry run, nothing sent: " : "", r->sent,
+             opts->dry_run ? "would be sent" : "sent", r->skipped, r->refused, r->failed,
+             stop_requested && !status ? " (stopped by a signal; a rerun resumes)" : "");
 }
 
 int redrive_main(int argc, char **argv)
 {
-    of_log_set_program("orderflow-consumer redrive");
+    ofc_log_set_program("orderflow-consumer redrive");
     redrive_options opts;
     char err[1024];
     int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
-    of_config cfg;
+    ofc_config cfg;
     int status = subcommand_start("redrive", parsed, err, &opts.common, usage, &cfg);
     if (status >= 0) {
         if (opts.has_reason) regfree(&opts.reason);
@@ -842,8 +843,8 @@ int redrive_main(int argc, char **argv)
     }
     redrive *r = calloc(1, sizeof(*r));
     if (!r) {
-        of_warn("out of memory");
-        of_config_free(&cfg);
+        ofc_warn("out of memory");
+        ofc_config_free(&cfg);
         if (opts.has_reason) regfree(&opts.reason);
         return EX_OSERR;
     }
@@ -857,17 +858,17 @@ int redrive_main(int argc, char **argv)
     status = open_clients(r, err, sizeof(err));
     if (!status) status = plan(r, err, sizeof(err));
     if (!status) status = run(r, err, sizeof(err));
-    if (status) of_warn("%s", err);
+    if (status) ofc_warn("%s", err);
     if (fflush(stdout) != 0 && !status) status = EX_IOERR;
     print_summary(r, status);
     if (!status && (r->refused || r->failed)) status = 1;
 
     if (r->consumer.rk) rd_kafka_consumer_close(r->consumer.rk);
-    of_kafka_destroy(&r->consumer);
-    of_kafka_destroy(&r->producer);
+    ofc_kafka_destroy(&r->consumer);
+    ofc_kafka_destroy(&r->producer);
     free(r->parts);
     free(r);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
     if (opts.has_reason) regfree(&opts.reason);
     return status;
 }

@@ -88,10 +88,10 @@ void report_event(reporter *r, const char *outcome, int32_t partition, int64_t o
 
 void report_counters(FILE *out, const processor_counters *c, int in_flight)
 {
-    of_log(out,
-           "consumed %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64 ", duplicates %" PRIu64
-           ", dead-lettered %" PRIu64 ", trace invalid %" PRIu64 ", delivered %" PRIu64
-           ", in flight %d",
-           c->consumed, c->accepted, c->rejected, c->duplicates, c->dead_lettered, c->trace_invalid,
-           c->delivered, in_flight);
+    ofc_log(out,
+            "consumed %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64 ", duplicates %" PRIu64
+            ", dead-lettered %" PRIu64 ", trace invalid %" PRIu64 ", delivered %" PRIu64
+            ", in flight %d",
+            c->consumed, c->accepted, c->rejected, c->duplicates, c->dead_lettered,
+            c->trace_invalid, c->delivered, in_flight);
 }

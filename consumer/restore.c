@@ -16,7 +16,7 @@ static int restore_connect(restorer *r, char *err, size_t errlen)
         snprintf(err, errlen, "restore: out of memory");
         return -1;
     }
-    if (of_kafka_new(&r->kafka, RD_KAFKA_CONSUMER, conf, r, err, errlen) != 0) return -1;
+    if (ofc_kafka_new(&r->kafka, RD_KAFKA_CONSUMER, conf, r, err, errlen) != 0) return -1;
     rd_kafka_poll_set_consumer(r->kafka.rk);
     return 0;
 }
@@ -25,7 +25,7 @@ static void restore_disconnect(restorer *r)
 {
     if (!r->kafka.rk) return;
     rd_kafka_consumer_close(r->kafka.rk);
-    of_kafka_destroy(&r->kafka);
+    ofc_kafka_destroy(&r->kafka);
 }
 
 /* Fetch responses of at most 1 MB (librdkafka's default here is
@@ -56,11 +56,11 @@ static int small_fetches(rd_kafka_conf_t *conf, char *err, size_t errlen)
     return 0;
 }
 
-int restorer_open(restorer *r, const of_config *cfg, char *err, size_t errlen)
+int restorer_open(restorer *r, const ofc_config *cfg, char *err, size_t errlen)
 {
     memset(r, 0, sizeof(*r));
     r->cfg = cfg;
-    const of_kafka_setting defaults[] = {
+    const ofc_kafka_setting defaults[] = {
         {"fetch.wait.max.ms", "50"},
         /* Records are dropped as soon as their key is noted: a small
          * prefetch is enough and keeps the peak RSS of a restore low. */
@@ -69,15 +69,15 @@ int restorer_open(restorer *r, const of_config *cfg, char *err, size_t errlen)
     };
     /* Reads only what it is assigned, commits nothing, and tells us when it
      * has caught up with each partition. */
-    const of_kafka_setting forced[] = {
+    const ofc_kafka_setting forced[] = {
         {"group.id", "orderflow-restore"},
         {"enable.auto.commit", "false"},
         {"enable.partition.eof", "true"},
         {"isolation.level",
-         cfg->guarantee == OF_EXACTLY_ONCE ? "read_committed" : "read_uncommitted"},
+         cfg->guarantee == OFC_EXACTLY_ONCE ? "read_committed" : "read_uncommitted"},
         {NULL, NULL},
     };
-    r->conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    r->conf = ofc_kafka_conf_new(cfg, defaults, forced, err, errlen);
     if (!r->conf) return -1;
     if (small_fetches(r->conf, err, errlen) != 0) return -1;
     return restore_connect(r, err, errlen);
@@ -107,7 +107,7 @@ static int header_equals(rd_kafka_message_t *msg, const char *name, const char *
 {
     const void *value;
     size_t len;
-    if (of_kafka_header_get(msg, name, &value, &len) != 0) return 0;
+    if (ofc_kafka_header_get(msg, name, &value, &len) != 0) return 0;
     return len == strlen(expected) && memcmp(value, expected, len) == 0;
 }
 
@@ -117,7 +117,7 @@ static void absorb(restorer *r, rd_kafka_message_t *msg, partition_state *ps, in
     size_t len;
     r->records_read++;
     if (is_output) {
-        if (of_kafka_header_get(msg, OF_IDEMPOTENCY_KEY_HEADER, &value, &len) == 0)
+        if (ofc_kafka_header_get(msg, OF_IDEMPOTENCY_KEY_HEADER, &value, &len) == 0)
             of_dedup_insert(ps->emitted, value, len);
         return;
     }
@@ -125,7 +125,7 @@ static void absorb(restorer *r, rd_kafka_message_t *msg, partition_state *ps, in
     snprintf(partition, sizeof(partition), "%" PRId32, ps->partition);
     if (!header_equals(msg, OF_SOURCE_TOPIC_HEADER, r->cfg->topic_order_created) ||
         !header_equals(msg, OF_SOURCE_PARTITION_HEADER, partition) ||
-        of_kafka_header_get(msg, OF_SOURCE_OFFSET_HEADER, &value, &len) != 0 || len > 20)
+        ofc_kafka_header_get(msg, OF_SOURCE_OFFSET_HEADER, &value, &len) != 0 || len > 20)
         return;
     char offset_text[24], key[32];
     memcpy(offset_text, value, len);
@@ -160,7 +160,7 @@ static void prefetch(rd_kafka_message_t *msg, partition_state **states, size_t c
     /* Dead letters are few: only outputs are worth it. */
     if (msg->err || !(ps = state_for(states, count, msg->partition)) ||
         !from_output(msg, output, seen) ||
-        of_kafka_header_get(msg, OF_IDEMPOTENCY_KEY_HEADER, &value, &len) != 0)
+        ofc_kafka_header_get(msg, OF_IDEMPOTENCY_KEY_HEADER, &value, &len) != 0)
         return;
     of_dedup_prefetch(ps->emitted, value, len);
 }
@@ -306,8 +306,8 @@ static int restore(restorer *r, partition_state **states, size_t count, volatile
         batch[0] = rd_kafka_consume_queue(queue, 10);
         if (!batch[0]) {
             /* A restore reads faster than it absorbs: without this it spent
-             * most of its time waiting (see of_kafka_wake_fetcher). */
-            of_kafka_wake_fetcher(r->kafka.rk, &wake_cursor);
+             * most of its time waiting (see ofc_kafka_wake_fetcher). */
+            ofc_kafka_wake_fetcher(r->kafka.rk, &wake_cursor);
             continue;
         }
         ssize_t more = rd_kafka_consume_batch_queue(queue, 0, batch + 1, RESTORE_BATCH - 1);
@@ -319,7 +319,7 @@ static int restore(restorer *r, partition_state **states, size_t count, volatile
          * (it ran dry ~35 times a 12 x 100,000 restore otherwise). Not
          * more often than a fetch takes: each wake is a round trip. */
         if (rd_kafka_queue_length(queue) < 2 * RESTORE_BATCH && now - woken_ms >= WAKE_EVERY_MS) {
-            of_kafka_wake_fetcher(r->kafka.rk, &wake_cursor);
+            ofc_kafka_wake_fetcher(r->kafka.rk, &wake_cursor);
             woken_ms = now;
         }
         for (ssize_t m = 0; m < n; m++) {

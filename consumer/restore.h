@@ -16,16 +16,16 @@
 #include "partition_state.h"
 
 typedef struct restorer {
-    of_kafka kafka;        /* assign-only consumer, no group; open only while restoring */
+    ofc_kafka kafka;       /* assign-only consumer, no group; open only while restoring */
     rd_kafka_conf_t *conf; /* what each restore's consumer is made from */
-    const of_config *cfg;
+    const ofc_config *cfg;
     size_t records_read;
 } restorer;
 
 /* Opens the consumer (so a bad configuration fails at start-up). Each
  * restore closes it when done and the next opens a new one: its threads,
  * connections and fetch buffers are not held while the processor runs. */
-int restorer_open(restorer *r, const of_config *cfg, char *err, size_t errlen);
+int restorer_open(restorer *r, const ofc_config *cfg, char *err, size_t errlen);
 void restorer_close(restorer *r);
 
 /* The dedup key of a dead-lettered input record: "dlq:<offset>" (the

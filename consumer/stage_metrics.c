@@ -14,14 +14,14 @@ static const double latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
                                          0.5,   1,      2.5,   5,    10,    30,   60,  300};
 #define LATENCY_BUCKETS (sizeof(latency_buckets) / sizeof(latency_buckets[0]))
 
-static of_metric *simple(stage_metrics *sm, const char *name, const char *help, of_metric_type type,
-                         const char *const *labels, char *err, size_t errlen)
+static ofc_metric *simple(stage_metrics *sm, const char *name, const char *help,
+                          ofc_metric_type type, const char *const *labels, char *err, size_t errlen)
 {
-    return of_metrics_series(sm->registry, name, help, type, labels, NULL, 0, err, errlen);
+    return ofc_metrics_series(sm->registry, name, help, type, labels, NULL, 0, err, errlen);
 }
 
-int stage_metrics_init(stage_metrics *sm, of_metrics *registry, of_health *health,
-                       const of_config *cfg, char *err, size_t errlen)
+int stage_metrics_init(stage_metrics *sm, ofc_metrics *registry, ofc_health *health,
+                       const ofc_config *cfg, char *err, size_t errlen)
 {
     memset(sm, 0, sizeof(*sm));
     sm->registry = registry;
@@ -35,57 +35,57 @@ int stage_metrics_init(stage_metrics *sm, of_metrics *registry, of_health *healt
     const char *dead[] = {"topic", cfg->topic_dead_letter, NULL};
     sm->consumed =
         simple(sm, "orderflow_events_consumed_total", "Input records taken from the input topic.",
-               OF_METRIC_COUNTER, input, err, errlen);
+               OFC_METRIC_COUNTER, input, err, errlen);
     if (!sm->consumed) return -1;
     for (int i = 0; i < STAGE_OUTCOMES; i++) {
         const char *labels[] = {"outcome", outcome_names[i], NULL};
         sm->outcomes[i] = simple(sm, "orderflow_processed_events_total",
                                  "Input records by outcome: accepted, rejected (an output "
                                  "either way), duplicate (skipped), dead_lettered.",
-                                 OF_METRIC_COUNTER, labels, err, errlen);
+                                 OFC_METRIC_COUNTER, labels, err, errlen);
         if (!sm->outcomes[i]) return -1;
     }
     static const char produced_help[] = "Outputs the broker acknowledged, by topic.";
     if (!(sm->produced_output = simple(sm, "orderflow_outputs_produced_total", produced_help,
-                                       OF_METRIC_COUNTER, output, err, errlen)) ||
+                                       OFC_METRIC_COUNTER, output, err, errlen)) ||
         !(sm->produced_dead_letter = simple(sm, "orderflow_outputs_produced_total", produced_help,
-                                            OF_METRIC_COUNTER, dead, err, errlen)) ||
+                                            OFC_METRIC_COUNTER, dead, err, errlen)) ||
         !(sm->rebalances = simple(sm, "orderflow_rebalances_total",
                                   "Rebalance callbacks (assignments and revocations).",
-                                  OF_METRIC_COUNTER, NULL, err, errlen)) ||
+                                  OFC_METRIC_COUNTER, NULL, err, errlen)) ||
         !(sm->trace_invalid = simple(sm, "orderflow_trace_context_invalid_total",
                                      "Inputs whose traceparent or tracestate was invalid and "
                                      "ignored (never dead-lettered).",
-                                     OF_METRIC_COUNTER, NULL, err, errlen)) ||
+                                     OFC_METRIC_COUNTER, NULL, err, errlen)) ||
         !(sm->commit_failures = simple(sm, "orderflow_commit_failures_total",
                                        "Offset commits refused (at_least_once) or transactions "
                                        "aborted (exactly_once).",
-                                       OF_METRIC_COUNTER, NULL, err, errlen)) ||
+                                       OFC_METRIC_COUNTER, NULL, err, errlen)) ||
         !(sm->assigned = simple(sm, "orderflow_assigned_partitions",
-                                "Input partitions assigned to this member.", OF_METRIC_GAUGE, NULL,
+                                "Input partitions assigned to this member.", OFC_METRIC_GAUGE, NULL,
                                 err, errlen)) ||
         !(sm->restore_seconds = simple(sm, "orderflow_restore_duration_seconds",
                                        "Duration of the last restore of emitted keys.",
-                                       OF_METRIC_GAUGE, NULL, err, errlen)) ||
+                                       OFC_METRIC_GAUGE, NULL, err, errlen)) ||
         !(sm->restore_keys = simple(sm, "orderflow_restore_keys",
                                     "Idempotency keys read back by the last restore.",
-                                    OF_METRIC_GAUGE, NULL, err, errlen)) ||
+                                    OFC_METRIC_GAUGE, NULL, err, errlen)) ||
         !(sm->in_flight = simple(sm, "orderflow_outputs_in_flight",
                                  "Outputs produced and not yet acknowledged by the broker.",
-                                 OF_METRIC_GAUGE, NULL, err, errlen)) ||
+                                 OFC_METRIC_GAUGE, NULL, err, errlen)) ||
         !(sm->broker_up =
               simple(sm, "orderflow_broker_up", "1 while a broker connection is up, else 0.",
-                     OF_METRIC_GAUGE, NULL, err, errlen)) ||
-        !(sm->latency = of_metrics_series(
+                     OFC_METRIC_GAUGE, NULL, err, errlen)) ||
+        !(sm->latency = ofc_metrics_series(
               registry, "orderflow_processing_latency_seconds",
               "From an input event's time attribute to its output's delivery report.",
-              OF_METRIC_HISTOGRAM, NULL, latency_buckets, LATENCY_BUCKETS, err, errlen)))
+              OFC_METRIC_HISTOGRAM, NULL, latency_buckets, LATENCY_BUCKETS, err, errlen)))
         return -1;
-    of_metric_set(sm->assigned, 0);
-    of_metric_set(sm->restore_seconds, 0);
-    of_metric_set(sm->restore_keys, 0);
-    of_metric_set(sm->in_flight, 0);
-    of_metric_set(sm->broker_up, 1);
+    ofc_metric_set(sm->assigned, 0);
+    ofc_metric_set(sm->restore_seconds, 0);
+    ofc_metric_set(sm->restore_keys, 0);
+    ofc_metric_set(sm->in_flight, 0);
+    ofc_metric_set(sm->broker_up, 1);
     return 0;
 }
 
@@ -97,23 +97,23 @@ static void on_lag(void *opaque, const char *topic, int32_t partition, int64_t l
     snprintf(number, sizeof(number), "%" PRId32, partition);
     const char *labels[] = {"topic", topic, "partition", number, NULL};
     char why[256];
-    of_metric *s = of_metrics_series(sm->registry, "orderflow_consumer_lag_records",
-                                     "Records behind the partition's end: its high watermark "
-                                     "less the offset to commit.",
-                                     OF_METRIC_GAUGE, labels, NULL, 0, why, sizeof(why));
+    ofc_metric *s = ofc_metrics_series(sm->registry, "orderflow_consumer_lag_records",
+                                       "Records behind the partition's end: its high watermark "
+                                       "less the offset to commit.",
+                                       OFC_METRIC_GAUGE, labels, NULL, 0, why, sizeof(why));
     if (!s) return;
     /* A partition no longer consumed here keeps its series, hidden. */
-    if (lag >= 0) of_metric_set(s, (double)lag);
-    of_metric_hide(s, lag < 0);
+    if (lag >= 0) ofc_metric_set(s, (double)lag);
+    ofc_metric_hide(s, lag < 0);
 }
 
 void stage_metrics_statistics(stage_metrics *sm, const char *json, size_t len)
 {
     char why[256];
     int up = 0;
-    if (of_kafka_stats_read(json, len, on_lag, sm, &up, why, sizeof(why)) != 0) return;
+    if (ofc_kafka_stats_read(json, len, on_lag, sm, &up, why, sizeof(why)) != 0) return;
     sm->brokers_up = up > 0;
-    of_metric_set(sm->broker_up, up > 0 ? 1 : 0);
+    ofc_metric_set(sm->broker_up, up > 0 ? 1 : 0);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's

@@ -22,28 +22,28 @@ typedef enum stage_outcome {
 } stage_outcome;
 
 typedef struct stage_metrics {
-    of_metrics *registry;
-    of_health *health;
+    ofc_metrics *registry;
+    ofc_health *health;
     const char *input_topic;
-    of_metric *consumed;
-    of_metric *outcomes[STAGE_OUTCOMES];
-    of_metric *produced_output;      /* delivered to data-processed */
-    of_metric *produced_dead_letter; /* delivered to the dead-letter topic */
-    of_metric *rebalances;
-    of_metric *trace_invalid; /* inputs whose trace context was ignored */
-    of_metric *commit_failures;
-    of_metric *assigned;
-    of_metric *restore_seconds;
-    of_metric *restore_keys;
-    of_metric *in_flight;
-    of_metric *broker_up;
-    of_metric *latency;
+    ofc_metric *consumed;
+    ofc_metric *outcomes[STAGE_OUTCOMES];
+    ofc_metric *produced_output;      /* delivered to data-processed */
+    ofc_metric *produced_dead_letter; /* delivered to the dead-letter topic */
+    ofc_metric *rebalances;
+    ofc_metric *trace_invalid; /* inputs whose trace context was ignored */
+    ofc_metric *commit_failures;
+    ofc_metric *assigned;
+    ofc_metric *restore_seconds;
+    ofc_metric *restore_keys;
+    ofc_metric *in_flight;
+    ofc_metric *broker_up;
+    ofc_metric *latency;
     int brokers_up; /* from the last statistics; 1 until they tell */
 } stage_metrics;
 
 /* Creates the series in registry. Returns 0, or -1 with err. */
-int stage_metrics_init(stage_metrics *sm, of_metrics *registry, of_health *health,
-                       const of_config *cfg, char *err, size_t errlen);
+int stage_metrics_init(stage_metrics *sm, ofc_metrics *registry, ofc_health *health,
+                       const ofc_config *cfg, char *err, size_t errlen);
 /* Takes lag and broker state from a statistics callback's JSON. */
 void stage_metrics_statistics(stage_metrics *sm, const char *json, size_t len);
 /* Milliseconds since the epoch of an event's RFC 3339 time, -1 if not one. */

@@ -5,10 +5,10 @@
 #include "subcommand.h"
 
 int subcommand_start(const char *command, int parse_status, const char *parse_err,
-                     const of_cli_common *common, void (*usage)(FILE *out), of_config *cfg)
+                     const ofc_cli_common *common, void (*usage)(FILE *out), ofc_config *cfg)
 {
     if (parse_status != 0) {
-        of_warn("%s\nTry 'orderflow-consumer %s --help'.", parse_err, command);
+        ofc_warn("%s\nTry 'orderflow-consumer %s --help'.", parse_err, command);
         return EX_USAGE;
     }
     if (common->help) {
@@ -16,15 +16,15 @@ int subcommand_start(const char *command, int parse_status, const char *parse_er
         return EX_OK;
     }
     if (common->version) {
-        of_cli_print_version("orderflow-consumer");
+        ofc_cli_print_version("orderflow-consumer");
         return EX_OK;
     }
     char err[1024];
-    int status = of_cli_build_config(common, cfg, err, sizeof(err));
+    int status = ofc_cli_build_config(common, cfg, err, sizeof(err));
     if (status) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
         return status;
     }
-    if (common->verbose) of_config_print(cfg, stderr);
+    if (common->verbose) ofc_config_print(cfg, stderr);
     return -1;
 }

@@ -14,6 +14,6 @@
  * with cfg built (the caller frees it), else its exit status, with anything
  * to say said and cfg not built. */
 int subcommand_start(const char *command, int parse_status, const char *parse_err,
-                     const of_cli_common *common, void (*usage)(FILE *out), of_config *cfg);
+                     const ofc_cli_common *common, void (*usage)(FILE *out), ofc_config *cfg);
 
 #endif

@@ -20,7 +20,7 @@
 #define DEFAULT_WINDOW 1000000
 
 typedef struct tail_options {
-    of_cli_common common;
+    ofc_cli_common common;
     const char *topic;
     int from_beginning;
     int exit_at_end;
@@ -32,7 +32,7 @@ typedef struct tail_options {
 
 typedef struct tail_state {
     const tail_options *opts;
-    of_kafka consumer;
+    ofc_kafka consumer;
     of_decoder *decoder;
     of_dedup *seen;
     uint64_t shown;
@@ -68,7 +68,7 @@ enum { OPT_FROM_BEGINNING = 1000, OPT_JSON, OPT_RAW, OPT_WINDOW };
 static int parse_options(int argc, char **argv, tail_options *opts, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
-        OF_CLI_COMMON_LONG,
+        OFC_CLI_COMMON_LONG,
         {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
         {"exit-at-end", no_argument, NULL, 'e'},
         {"count", required_argument, NULL, 'n'},
@@ -82,8 +82,8 @@ static int parse_options(int argc, char **argv, tail_options *opts, char *err, s
     opts->window = DEFAULT_WINDOW;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT "en:", longopts, NULL)) != -1) {
-        int taken = of_cli_common_option(&opts->common, opt, optarg, err, errlen);
+    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "en:", longopts, NULL)) != -1) {
+        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
         if (taken < 0) return -1;
         if (taken) continue;
         switch (opt) {
@@ -94,7 +94,7 @@ static int parse_options(int argc, char **argv, tail_options *opts, char *err, s
             opts->exit_at_end = 1;
             break;
         case 'n':
-            if (of_cli_parse_long("-n/--count", optarg, 0, INT64_MAX, &opts->count, err, errlen) !=
+            if (ofc_cli_parse_long("-n/--count", optarg, 0, INT64_MAX, &opts->count, err, errlen) !=
                 0)
                 return -1;
             break;
@@ -105,7 +105,7 @@ static int parse_options(int argc, char **argv, tail_options *opts, char *err, s
             opts->raw = 1;
             break;
         case OPT_WINDOW:
-            if (of_cli_parse_long("--window", optarg, 1, 100000000, &opts->window, err, errlen) !=
+            if (ofc_cli_parse_long("--window", optarg, 1, 100000000, &opts->window, err, errlen) !=
                 0)
                 return -1;
             break;
@@ -131,7 +131,7 @@ static void print_header_text(FILE *out, rd_kafka_message_t *msg, const char *na
 {
     const void *value;
     size_t len;
-    if (of_kafka_header_get(msg, name, &value, &len) == 0)
+    if (ofc_kafka_header_get(msg, name, &value, &len) == 0)
         fprintf(out, "%.*s", (int)(len > 200 ? 200 : len), (const char *)value);
     else
         fputs("?", out);
@@ -146,7 +146,7 @@ static void print_human(tail_state *t, rd_kafka_message_t *msg, const of_event *
                 msg->offset);
         const void *value;
         size_t len;
-        if (of_kafka_header_get(msg, OF_DEAD_LETTER_ERROR_HEADER, &value, &len) == 0) {
+        if (ofc_kafka_header_get(msg, OF_DEAD_LETTER_ERROR_HEADER, &value, &len) == 0) {
             fputs(": dead letter from ", out);
             print_header_text(out, msg, OF_SOURCE_TOPIC_HEADER);
             fputs(" p", out);
@@ -194,7 +194,7 @@ static int show(tail_state *t, rd_kafka_message_t *msg)
     if (!decoded) t->undecodable++;
     const void *key = NULL;
     size_t key_len = 0;
-    if (of_kafka_header_get(msg, OF_IDEMPOTENCY_KEY_HEADER, &key, &key_len) != 0 && decoded) {
+    if (ofc_kafka_header_get(msg, OF_IDEMPOTENCY_KEY_HEADER, &key, &key_len) != 0 && decoded) {
         key = ev.idempotencykey.ptr;
         key_len = ev.idempotencykey.len;
     }
@@ -212,11 +212,11 @@ static int show(tail_state *t, rd_kafka_message_t *msg)
     return 1;
 }
 
-static int assign_all(tail_state *t, const of_config *cfg, char *err, size_t errlen)
+static int assign_all(tail_state *t, const ofc_config *cfg, char *err, size_t errlen)
 {
-    of_topic_info info = {t->opts->topic, 0};
-    int status = of_kafka_describe_topics(&t->consumer, cfg->brokers, &info, 1,
-                                          cfg->producer_timeout_ms, err, errlen);
+    ofc_topic_info info = {t->opts->topic, 0};
+    int status = ofc_kafka_describe_topics(&t->consumer, cfg->brokers, &info, 1,
+                                           cfg->producer_timeout_ms, err, errlen);
     if (status) return status;
     if (info.partition_count == 0) {
         snprintf(err, errlen, "topic '%s' does not exist on %s", info.name, cfg->brokers);
@@ -233,7 +233,7 @@ static int assign_all(tail_state *t, const of_config *cfg, char *err, size_t err
     if (rc || !t->at_end) {
         snprintf(err, errlen, "cannot assign '%s': %s", info.name,
                  rc ? rd_kafka_err2str(rc) : "out of memory");
-        return rc ? of_kafka_exit_code(rc) : EX_OSERR;
+        return rc ? ofc_kafka_exit_code(rc) : EX_OSERR;
     }
     return 0;
 }
@@ -252,7 +252,7 @@ static int follow(tail_state *t)
         }
         if (!msg) {
             if (t->consumer.fatal) {
-                of_warn("%s", t->consumer.last_error_text);
+                ofc_warn("%s", t->consumer.last_error_text);
                 return EX_SOFTWARE;
             }
             continue;
@@ -272,7 +272,7 @@ static int follow(tail_state *t)
             continue;
         }
         if (msg->err) {
-            of_warn("%s", rd_kafka_message_errstr(msg));
+            ofc_warn("%s", rd_kafka_message_errstr(msg));
             int fatal = msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                         msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
             rd_kafka_message_destroy(msg);
@@ -292,17 +292,17 @@ static int follow(tail_state *t)
 
 int tail_main(int argc, char **argv)
 {
-    of_log_set_program("orderflow-consumer tail");
+    ofc_log_set_program("orderflow-consumer tail");
     tail_options opts;
     char err[1024];
     int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
-    of_config cfg;
+    ofc_config cfg;
     int status = subcommand_start("tail", parsed, err, &opts.common, usage, &cfg);
     if (status >= 0) return status;
     if (!opts.topic) opts.topic = cfg.topic_data_processed;
 
     /* No group membership and no commits: a tail never disturbs the stage. */
-    const of_kafka_setting forced[] = {
+    const ofc_kafka_setting forced[] = {
         {"group.id", "orderflow-tail"},
         {"enable.auto.commit", "false"},
         {"enable.partition.eof", "true"},
@@ -312,9 +312,9 @@ int tail_main(int argc, char **argv)
     install_stop_handlers();
     static char stdout_buffer[1 << 16];
     setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(stdout_buffer));
-    rd_kafka_conf_t *conf = of_kafka_conf_new(&cfg, NULL, forced, err, sizeof(err));
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(&cfg, NULL, forced, err, sizeof(err));
     status = conf ? 0 : EX_CONFIG;
-    if (!status && of_kafka_new(&t.consumer, RD_KAFKA_CONSUMER, conf, &t, err, sizeof(err)) != 0)
+    if (!status && ofc_kafka_new(&t.consumer, RD_KAFKA_CONSUMER, conf, &t, err, sizeof(err)) != 0)
         status = EX_SOFTWARE;
     if (!status) {
         t.decoder = of_decoder_new(&cfg.limits);
@@ -329,20 +329,20 @@ int tail_main(int argc, char **argv)
         status = assign_all(&t, &cfg, err, sizeof(err));
     }
     if (status) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
     } else {
         status = follow(&t);
         if (fflush(stdout) != 0) status = EX_IOERR;
         if (!opts.common.quiet)
-            of_warn("%llu shown, %llu duplicate records %s, %llu not events",
-                    (unsigned long long)t.shown, (unsigned long long)t.duplicates,
-                    opts.raw ? "included" : "suppressed", (unsigned long long)t.undecodable);
+            ofc_warn("%llu shown, %llu duplicate records %s, %llu not events",
+                     (unsigned long long)t.shown, (unsigned long long)t.duplicates,
+                     opts.raw ? "included" : "suppressed", (unsigned long long)t.undecodable);
     }
     if (t.consumer.rk) rd_kafka_consumer_close(t.consumer.rk);
-    of_kafka_destroy(&t.consumer);
+    ofc_kafka_destroy(&t.consumer);
     of_decoder_free(t.decoder);
     of_dedup_free(t.seen);
     free(t.at_end);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
     return status;
 }

@@ -23,14 +23,14 @@ static void note_error(transaction *txn, const char *what, rd_kafka_error_t *err
         txn->fatal = 1;
     else if (rd_kafka_error_txn_requires_abort(error))
         txn->needs_abort = 1;
-    of_warn("%s%s", txn->error_text,
-            txn->fatal         ? " (fatal)"
-            : txn->needs_abort ? " (aborting the transaction)"
-                               : "");
+    ofc_warn("%s%s", txn->error_text,
+             txn->fatal         ? " (fatal)"
+             : txn->needs_abort ? " (aborting the transaction)"
+                                : "");
     rd_kafka_error_destroy(error);
 }
 
-int transaction_init(transaction *txn, of_kafka *producer, const of_config *cfg, char *err,
+int transaction_init(transaction *txn, ofc_kafka *producer, const ofc_config *cfg, char *err,
                      size_t errlen)
 {
     memset(txn, 0, sizeof(*txn));

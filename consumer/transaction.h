@@ -9,8 +9,8 @@
 #include "kafka/kafka.h"
 
 typedef struct transaction {
-    of_kafka *producer;
-    const of_config *cfg;
+    ofc_kafka *producer;
+    const ofc_config *cfg;
     int open;
     int needs_abort;
     int fatal;
@@ -38,7 +38,7 @@ typedef struct transaction {
  * docs/architecture.md, "Zombies: why the transactional id is per process",
  * says why that is enough.
  * Returns 0, or -1 with err. */
-int transaction_init(transaction *txn, of_kafka *producer, const of_config *cfg, char *err,
+int transaction_init(transaction *txn, ofc_kafka *producer, const ofc_config *cfg, char *err,
                      size_t errlen);
 void transaction_close(transaction *txn);
 void transaction_begin_if_needed(transaction *txn);

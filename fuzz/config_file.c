@@ -20,19 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 
-    of_config cfg;
+    ofc_config cfg;
     char err[512];
-    if (of_config_init(&cfg, err, sizeof(err)) != 0) abort();
-    if (of_config_load_file(&cfg, path, err, sizeof(err)) == 0) {
+    if (ofc_config_init(&cfg, err, sizeof(err)) != 0) abort();
+    if (ofc_config_load_file(&cfg, path, err, sizeof(err)) == 0) {
         FILE *sink = fopen("/dev/null", "w");
         if (!sink) abort();
-        of_config_print(&cfg, sink);
+        ofc_config_print(&cfg, sink);
         fclose(sink);
     } else if (err[0] == '\0') {
         fprintf(stderr, "fuzz invariant broken: a refused file has no reason\n");
         abort();
     }
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
     close(fd);
     return 0;
 }

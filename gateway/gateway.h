@@ -33,15 +33,15 @@
 #define GW_RETRY_AFTER_S 1
 
 typedef struct gateway {
-    const of_config *cfg;
-    of_kafka kafka;
+    const ofc_config *cfg;
+    ofc_kafka kafka;
     rd_kafka_topic_t *topic;
     of_encoder *encoder; /* HTTP thread only */
     of_decoder *decoder; /* HTTP thread only */
     of_idgen ids;        /* HTTP thread only */
     idem_store keys;
     order_view view;
-    of_kafka view_kafka;             /* data-processed consumer, for GET /orders/<id> */
+    ofc_kafka view_kafka;            /* data-processed consumer, for GET /orders/<id> */
     of_decoder *view_decoder;        /* its thread only */
     int64_t view_since_ms;           /* wall clock: older results are not read */
     struct window_part *view_window; /* its thread only, after gw_view_open */
@@ -61,8 +61,8 @@ typedef struct gateway {
     char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
     slow_clients slow;
     char address[80]; /* where it listens, port 0 resolved */
-    of_metrics *registry;
-    of_health health;
+    ofc_metrics *registry;
+    ofc_health health;
     gw_metrics metrics;
 } gateway;
 

@@ -13,17 +13,17 @@
 #define GW_STATUSES 13 /* gw_metrics_statuses */
 
 typedef struct gw_metrics {
-    of_metric *requests[GW_ROUTES][GW_STATUSES];
-    of_metric *replays;
-    of_metric *conflicts;    /* 409 in flight and 422 another body */
-    of_metric *latency;      /* POST /orders, request to answer */
-    of_metric *in_flight;    /* gauge */
-    of_metric *keys;         /* gauge: keys remembered */
-    of_metric *keys_dropped; /* counter-like, set from the store */
+    ofc_metric *requests[GW_ROUTES][GW_STATUSES];
+    ofc_metric *replays;
+    ofc_metric *conflicts;    /* 409 in flight and 422 another body */
+    ofc_metric *latency;      /* POST /orders, request to answer */
+    ofc_metric *in_flight;    /* gauge */
+    ofc_metric *keys;         /* gauge: keys remembered */
+    ofc_metric *keys_dropped; /* counter-like, set from the store */
 } gw_metrics;
 
 /* Returns 0, or -1 with err. */
-int gw_metrics_init(gw_metrics *m, of_metrics *registry, char *err, size_t errlen);
+int gw_metrics_init(gw_metrics *m, ofc_metrics *registry, char *err, size_t errlen);
 /* Counts one answered request (route: gw_route). */
 void gw_metrics_request(gw_metrics *m, int route, unsigned status);
 

@@ -50,7 +50,7 @@ static int json_media_type(const char *value)
 static int route(gw_request *req, const char *url, const char *method, enum MHD_Result *result)
 {
     gateway *gw = req->gw;
-    if (of_metrics_serve(req->connection, url, method, gw->registry, &gw->health, result)) {
+    if (ofc_metrics_serve(req->connection, url, method, gw->registry, &gw->health, result)) {
         req->route = ROUTE_ENDPOINT;
         req->answered = 1;
         return 1;
@@ -207,8 +207,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **st
         gw_metrics_request(&gw->metrics, req->route,
                            code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? req->resp.status : 0);
         if (req->route == ROUTE_POST_ORDERS)
-            of_metric_observe(gw->metrics.latency,
-                              (double)(of_monotonic_ms() - req->started_ms) / 1000.0);
+            ofc_metric_observe(gw->metrics.latency,
+                               (double)(of_monotonic_ms() - req->started_ms) / 1000.0);
     }
     *state = NULL;
     atomic_fetch_sub(&gw->requests, 1);
@@ -265,7 +265,7 @@ static char *read_pem(const char *setting, const char *path, char *err, size_t e
 
 int gw_http_start(gateway *gw, const char *option, char *err, size_t errlen)
 {
-    const of_config *cfg = gw->cfg;
+    const ofc_config *cfg = gw->cfg;
     if (!cfg->gateway_tls_cert != !cfg->gateway_tls_key) {
         snprintf(err, errlen, "gateway.tls_cert and gateway.tls_key go together: set both");
         return EX_CONFIG;
@@ -277,8 +277,8 @@ int gw_http_start(gateway *gw, const char *option, char *err, size_t errlen)
         if (!gw->tls_key) return EX_CONFIG;
     }
     int ipv6 = 0;
-    int fd = of_listen_socket(option, cfg->gateway_listen, 1024, gw->address, sizeof(gw->address),
-                              &ipv6, err, errlen);
+    int fd = ofc_listen_socket(option, cfg->gateway_listen, 1024, gw->address, sizeof(gw->address),
+                               &ipv6, err, errlen);
     if (fd < 0) return EX_CONFIG;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      (ipv6 ? MHD_USE_IPv6 : 0) | (gw->tls_cert ? MHD_USE_TLS : 0);

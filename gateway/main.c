@@ -72,7 +72,7 @@ static void usage(FILE *out)
 }
 
 typedef struct gateway_options {
-    of_cli_common common;
+    ofc_cli_common common;
     const char *listen;
 } gateway_options;
 
@@ -81,26 +81,26 @@ enum { OPT_LISTEN = 1000 };
 static int parse_options(int argc, char **argv, gateway_options *opts, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
-        OF_CLI_COMMON_LONG,
+        OFC_CLI_COMMON_LONG,
         {"listen", required_argument, NULL, OPT_LISTEN},
         {NULL, 0, NULL, 0},
     };
     memset(opts, 0, sizeof(*opts));
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-        int taken = of_cli_common_option(&opts->common, opt, optarg, err, errlen);
+    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
         if (taken < 0) return -1;
         if (taken) continue;
         switch (opt) {
         case OPT_LISTEN:
-            if (of_listen_parse("--listen", optarg, NULL, NULL, err, errlen) != 0) return -1;
+            if (ofc_listen_parse("--listen", optarg, NULL, NULL, err, errlen) != 0) return -1;
             opts->listen = optarg;
             break;
         default:
             if (optopt)
                 snprintf(err, errlen, "option -%c %s", optopt,
-                         strchr(OF_CLI_COMMON_SHORT, optopt) ? "needs a value" : "is unknown");
+                         strchr(OFC_CLI_COMMON_SHORT, optopt) ? "needs a value" : "is unknown");
             else
                 snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
             return -1;
@@ -114,9 +114,9 @@ static int parse_options(int argc, char **argv, gateway_options *opts, char *err
 }
 
 /* The effective configuration: -t and --listen over the rest. */
-static int build_config(const gateway_options *opts, of_config *cfg, char *err, size_t errlen)
+static int build_config(const gateway_options *opts, ofc_config *cfg, char *err, size_t errlen)
 {
-    int status = of_cli_build_config(&opts->common, cfg, err, errlen);
+    int status = ofc_cli_build_config(&opts->common, cfg, err, errlen);
     if (status) return status;
     char **slots[] = {&cfg->topic_order_created, &cfg->gateway_listen};
     const char *values[] = {opts->common.topic, opts->listen};
@@ -125,7 +125,7 @@ static int build_config(const gateway_options *opts, of_config *cfg, char *err, 
         char *copy = strdup(values[i]);
         if (!copy) {
             snprintf(err, errlen, "out of memory");
-            of_config_free(cfg);
+            ofc_config_free(cfg);
             return EX_OSERR;
         }
         free(*slots[i]);
@@ -134,7 +134,7 @@ static int build_config(const gateway_options *opts, of_config *cfg, char *err, 
     return 0;
 }
 
-static int open_gateway(gateway *gw, const of_config *cfg, const char *listen_option, int quiet,
+static int open_gateway(gateway *gw, const ofc_config *cfg, const char *listen_option, int quiet,
                         char *err, size_t errlen)
 {
     gw->cfg = cfg;
@@ -143,8 +143,8 @@ static int open_gateway(gateway *gw, const of_config *cfg, const char *listen_op
     atomic_init(&gw->accepting, 0);
     pthread_mutex_init(&gw->pub_lock, NULL);
     slow_clients_init(&gw->slow, (int64_t)cfg->gateway_client_timeout_s * 1000);
-    of_health_init(&gw->health, HEALTH_STALE_MS, "starting: connecting to Kafka");
-    gw->registry = of_cli_metrics_registry(err, errlen);
+    ofc_health_init(&gw->health, HEALTH_STALE_MS, "starting: connecting to Kafka");
+    gw->registry = ofc_cli_metrics_registry(err, errlen);
     if (!gw->registry) return EX_OSERR;
     if (gw_metrics_init(&gw->metrics, gw->registry, err, errlen) != 0) return EX_OSERR;
     gw->encoder = of_encoder_new();
@@ -161,20 +161,20 @@ static int open_gateway(gateway *gw, const of_config *cfg, const char *listen_op
      * reporting before waiting for Kafka, and /healthz answers meanwhile. */
     int status = gw_http_start(gw, listen_option, err, errlen);
     if (status) return status;
-    if (!quiet) of_warn("listening on %s", gw->address);
+    if (!quiet) ofc_warn("listening on %s", gw->address);
     status = gw_kafka_open(gw, err, errlen);
     if (!status) status = gw_view_open(gw, err, errlen);
     if (!status) status = gw_view_start(gw, err, errlen);
     if (status) return status;
-    of_health_set_unready(&gw->health, "starting: restoring idempotency keys");
+    ofc_health_set_unready(&gw->health, "starting: restoring idempotency keys");
     uint64_t restored = 0;
     status = gw_restore(gw, &restored, err, errlen);
     if (!status && !quiet)
-        of_warn("restored %llu idempotency keys from '%s'", (unsigned long long)restored,
-                cfg->topic_order_created);
+        ofc_warn("restored %llu idempotency keys from '%s'", (unsigned long long)restored,
+                 cfg->topic_order_created);
     /* Ready once the view has the window's results too: a GET right after
      * /readyz says 200 must not call a processed order pending. */
-    of_health_set_unready(&gw->health, "starting: reading the results of the retention window");
+    ofc_health_set_unready(&gw->health, "starting: reading the results of the retention window");
     for (int64_t deadline = of_monotonic_ms() + VIEW_CATCH_UP_MS;
          !status && !gw_view_caught_up(gw) && !stop_requested;) {
         if (of_monotonic_ms() > deadline) {
@@ -198,7 +198,7 @@ static void close_gateway(gateway *gw)
     if (gw->keys.buckets) idem_store_free(&gw->keys);
     of_encoder_free(gw->encoder);
     of_decoder_free(gw->decoder);
-    of_metrics_free(gw->registry);
+    ofc_metrics_free(gw->registry);
 }
 
 /* Returns 0 when stopped by a signal, EX_UNAVAILABLE when the producer
@@ -214,9 +214,9 @@ static int run(gateway *gw)
             /* The idempotent producer cannot go on (its sequence broke).
              * A restart is the replacement: it restores the keys, and
              * the requests failed here are retried by their clients. */
-            of_warn("the producer failed fatally (%s: %s): stopping so a supervisor restarts "
-                    "the gateway",
-                    rd_kafka_err2name(fatal), why);
+            ofc_warn("the producer failed fatally (%s: %s): stopping so a supervisor restarts "
+                     "the gateway",
+                     rd_kafka_err2name(fatal), why);
             status = EX_UNAVAILABLE;
             break;
         }
@@ -226,14 +226,14 @@ static int run(gateway *gw)
         swept_ms = now_ms;
         gw_orders_expire(gw, now_ms);
         slow_clients_sweep(&gw->slow, now_ms);
-        of_health_beat(&gw->health, now_ms);
-        of_metric_set(gw->metrics.keys, (double)idem_store_count(&gw->keys));
+        ofc_health_beat(&gw->health, now_ms);
+        ofc_metric_set(gw->metrics.keys, (double)idem_store_count(&gw->keys));
         atomic_store_explicit(&gw->metrics.keys_dropped->value, idem_store_dropped(&gw->keys),
                               memory_order_relaxed);
     }
     /* Stop taking requests; answer those waiting for Kafka (their delivery
      * reports come within message.timeout.ms), then stop. */
-    of_health_set_unready(&gw->health, "stopping");
+    ofc_health_set_unready(&gw->health, "stopping");
     gw_http_quiesce(gw);
     gw_view_stop(gw);
     rd_kafka_flush(gw->kafka.rk, gw->cfg->gateway_request_timeout_ms + 1000);
@@ -246,11 +246,11 @@ static int run(gateway *gw)
 
 int main(int argc, char **argv)
 {
-    of_log_set_program(PROGRAM);
+    ofc_log_set_program(PROGRAM);
     gateway_options opts;
     char err[1024];
     if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        of_warn("%s\nTry '" PROGRAM " --help'.", err);
+        ofc_warn("%s\nTry '" PROGRAM " --help'.", err);
         return EX_USAGE;
     }
     if (opts.common.help) {
@@ -258,16 +258,16 @@ int main(int argc, char **argv)
         return EX_OK;
     }
     if (opts.common.version) {
-        of_cli_print_version(PROGRAM);
+        ofc_cli_print_version(PROGRAM);
         return EX_OK;
     }
-    of_config cfg;
+    ofc_config cfg;
     int status = build_config(&opts, &cfg, err, sizeof(err));
     if (status) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
         return status;
     }
-    if (opts.common.verbose) of_config_print(&cfg, stderr);
+    if (opts.common.verbose) ofc_config_print(&cfg, stderr);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -278,14 +278,14 @@ int main(int argc, char **argv)
     status = open_gateway(&gw, &cfg, opts.listen ? "--listen" : "gateway.listen", opts.common.quiet,
                           err, sizeof(err));
     if (status) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
     } else {
         atomic_store(&gw.accepting, 1);
-        of_health_set_unready(&gw.health, NULL);
-        if (!opts.common.quiet) of_warn("ready");
+        ofc_health_set_unready(&gw.health, NULL);
+        if (!opts.common.quiet) ofc_warn("ready");
         status = run(&gw);
     }
     close_gateway(&gw);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
     return status;
 }

@@ -9,7 +9,7 @@
 #include "cli/metrics.h"
 #include "fingerprint.h"
 #include "gateway.h"
-#include "publish/order_record.h"
+#include "record/order_record.h"
 
 static enum MHD_Result unavailable(gw_request *req, const char *detail)
 {
@@ -44,7 +44,7 @@ static enum MHD_Result rejected(gw_request *req, of_reject rc, const char *why)
 static int accepted_into(gw_response *resp, const gw_request *req, int32_t partition,
                          int64_t offset, const char *id)
 {
-    const of_config *cfg = req->gw->cfg;
+    const ofc_config *cfg = req->gw->cfg;
     if (gw_accepted_body(resp, req->order_id, req->order_id_len, id, req->key, req->key_len,
                          cfg->topic_order_created, partition, offset) != 0)
         return -1;
@@ -73,7 +73,7 @@ static void unlist(gateway *gw, gw_request *req)
 void gw_orders_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
-    gateway *gw = of_kafka_app_opaque(opaque);
+    gateway *gw = ofc_kafka_app_opaque(opaque);
     gw_request *req = msg->_private;
     if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         idem_store_settle(&gw->keys, req->entry, msg->partition, msg->offset, req->id);
@@ -83,10 +83,10 @@ void gw_orders_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
          * it carries this key, which the processor deduplicates), so the key
          * is free for the retry the 503 asks for. */
         idem_store_forget(&gw->keys, req->entry);
-        of_cli_metrics_delivery_error(gw->registry, msg->err);
+        ofc_cli_metrics_delivery_error(gw->registry, msg->err);
     }
     req->entry = NULL;
-    of_metric_set(gw->metrics.in_flight, (double)(atomic_fetch_sub(&gw->in_flight, 1) - 1));
+    ofc_metric_set(gw->metrics.in_flight, (double)(atomic_fetch_sub(&gw->in_flight, 1) - 1));
     /* The answer is built before taking pub_lock, which the HTTP thread
      * takes for every request it publishes; it is dropped if the deadline
      * answered first. */
@@ -207,20 +207,20 @@ static int publish(gw_request *req, const of_order *order, const uint8_t *finger
     gateway *gw = req->gw;
     of_str traceparent, tracestate;
     read_trace(req, &traceparent, &tracestate);
-    of_order_record rec;
+    ofc_order_record rec;
     char err[256];
-    if (of_order_record_encode(&rec, gw->encoder, &gw->ids, gw->cfg->gateway_source, order,
-                               (of_str){req->key, req->key_len}, traceparent, tracestate, 0, 1, err,
-                               sizeof(err)) != 0) {
+    if (ofc_order_record_encode(&rec, gw->encoder, &gw->ids, gw->cfg->gateway_source, order,
+                                (of_str){req->key, req->key_len}, traceparent, tracestate, 0, 1,
+                                err, sizeof(err)) != 0) {
         gw_problem(&req->resp, MHD_HTTP_UNPROCESSABLE_CONTENT, "invalid-order",
                    "Unprocessable Content", err, "");
         return -1;
     }
     memcpy(req->id, rec.id, sizeof(req->id));
-    rd_kafka_headers_t *headers = of_order_record_headers(&rec, 1);
+    rd_kafka_headers_t *headers = ofc_order_record_headers(&rec, 1);
     char hex[FINGERPRINT_HEX_LEN + 1];
     fingerprint_hex(fingerprint, hex);
-    if (!headers || of_kafka_header_add(headers, FINGERPRINT_HEADER, hex, FINGERPRINT_HEX_LEN)) {
+    if (!headers || ofc_kafka_header_add(headers, FINGERPRINT_HEADER, hex, FINGERPRINT_HEX_LEN)) {
         if (headers) rd_kafka_headers_destroy(headers);
         req->resp.retry_after_s = GW_RETRY_AFTER_S;
         gw_problem(&req->resp, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "Service Unavailable",
@@ -296,19 +296,19 @@ enum MHD_Result gw_orders_post(gw_request *req)
     switch (idem_store_begin(&gw->keys, req->key, req->key_len, fingerprint, req->order_id,
                              req->order_id_len, of_now_ms(), &req->entry, &outcome)) {
     case IDEM_REPLAY:
-        of_metric_add(gw->metrics.replays, 1);
+        ofc_metric_add(gw->metrics.replays, 1);
         if (accepted(req, outcome.partition, outcome.offset, outcome.id) != 0)
             return unavailable(req, "out of memory");
         req->resp.replayed = 1;
         return gw_answer(req);
     case IDEM_BUSY:
-        of_metric_add(gw->metrics.conflicts, 1);
+        ofc_metric_add(gw->metrics.conflicts, 1);
         return gw_answer_problem(
             req, MHD_HTTP_CONFLICT, "idempotency-key-in-flight", "Conflict",
             "a request with this Idempotency-Key is still being published; retry "
             "later for its outcome");
     case IDEM_MISMATCH:
-        of_metric_add(gw->metrics.conflicts, 1);
+        ofc_metric_add(gw->metrics.conflicts, 1);
         return gw_answer_problem(req, MHD_HTTP_UNPROCESSABLE_CONTENT, "idempotency-key-reused",
                                  "Unprocessable Content",
                                  "this Idempotency-Key was used with another body");
@@ -334,6 +334,6 @@ enum MHD_Result gw_orders_post(gw_request *req)
         MHD_resume_connection(req->connection);
         return MHD_YES;
     }
-    of_metric_set(gw->metrics.in_flight, (double)atomic_load(&gw->in_flight));
+    ofc_metric_set(gw->metrics.in_flight, (double)atomic_load(&gw->in_flight));
     return MHD_YES;
 }

@@ -5,36 +5,37 @@
 #include <sysexits.h>
 
 #include "gateway.h"
-#include "publish/order_record.h"
+#include "record/order_record.h"
 
 int gw_kafka_open(gateway *gw, char *err, size_t errlen)
 {
-    const of_config *cfg = gw->cfg;
+    const ofc_config *cfg = gw->cfg;
     char timeout[24];
     snprintf(timeout, sizeof(timeout), "%d", cfg->gateway_request_timeout_ms);
-    const of_kafka_setting defaults[] = {
+    const ofc_kafka_setting defaults[] = {
         /* A request waits for its batch: keep batching short. */
         {"linger.ms", "1"},
         {"message.timeout.ms", timeout},
         {NULL, NULL},
     };
     /* Every order lands once, and only when all in-sync replicas have it. */
-    const of_kafka_setting forced[] = {
+    const ofc_kafka_setting forced[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},
         {NULL, NULL},
     };
-    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(cfg, defaults, forced, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, gw_orders_on_delivery);
-    if (of_kafka_new(&gw->kafka, RD_KAFKA_PRODUCER, conf, gw, err, errlen) != 0) return EX_SOFTWARE;
-    return of_order_topic_open(&gw->kafka, cfg, cfg->topic_order_created,
-                               cfg->gateway_request_timeout_ms, &gw->topic, err, errlen);
+    if (ofc_kafka_new(&gw->kafka, RD_KAFKA_PRODUCER, conf, gw, err, errlen) != 0)
+        return EX_SOFTWARE;
+    return ofc_order_topic_open(&gw->kafka, cfg, cfg->topic_order_created,
+                                cfg->gateway_request_timeout_ms, &gw->topic, err, errlen);
 }
 
 void gw_kafka_close(gateway *gw)
 {
     if (gw->topic) rd_kafka_topic_destroy(gw->topic);
     gw->topic = NULL;
-    if (gw->kafka.rk) of_kafka_destroy(&gw->kafka);
+    if (gw->kafka.rk) ofc_kafka_destroy(&gw->kafka);
 }

@@ -26,7 +26,7 @@ static int restore_record(gateway *gw, of_decoder *dec, rd_kafka_message_t *msg,
     const void *hex;
     size_t hex_len;
     uint8_t fp[IDEM_FINGERPRINT_LEN];
-    if (of_kafka_header_get(msg, FINGERPRINT_HEADER, &hex, &hex_len) != 0 ||
+    if (ofc_kafka_header_get(msg, FINGERPRINT_HEADER, &hex, &hex_len) != 0 ||
         fingerprint_parse(hex, hex_len, fp) != 0)
         return 0; /* not published through a gateway: no request to replay */
     of_event ev;
@@ -45,26 +45,26 @@ static int restore_record(gateway *gw, of_decoder *dec, rd_kafka_message_t *msg,
 
 int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
 {
-    const of_config *cfg = gw->cfg;
+    const ofc_config *cfg = gw->cfg;
     const char *topic = cfg->topic_order_created;
-    const of_kafka_setting defaults[] = {
+    const ofc_kafka_setting defaults[] = {
         {"group.id", "orderflow-gateway-restore"}, /* required; never joined */
         {NULL, NULL},
     };
-    const of_kafka_setting forced[] = {
+    const ofc_kafka_setting forced[] = {
         {"enable.auto.commit", "false"},
         {"enable.partition.eof", "true"},
         {NULL, NULL},
     };
-    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(cfg, defaults, forced, err, errlen);
     if (!conf) return EX_CONFIG;
-    of_kafka kafka;
+    ofc_kafka kafka;
     memset(&kafka, 0, sizeof(kafka));
-    if (of_kafka_new(&kafka, RD_KAFKA_CONSUMER, conf, gw, err, errlen) != 0) return EX_SOFTWARE;
+    if (ofc_kafka_new(&kafka, RD_KAFKA_CONSUMER, conf, gw, err, errlen) != 0) return EX_SOFTWARE;
     rd_kafka_poll_set_consumer(kafka.rk);
     int status = EX_OK;
     of_decoder *dec = of_decoder_new(&cfg->limits);
-    of_topic_info info = {topic, 0};
+    ofc_topic_info info = {topic, 0};
     int64_t *start = NULL;
     window_part *parts = NULL;
     if (!dec) {
@@ -72,8 +72,8 @@ int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
         status = EX_OSERR;
         goto done;
     }
-    status = of_kafka_describe_topics(&kafka, cfg->brokers, &info, 1,
-                                      cfg->gateway_request_timeout_ms, err, errlen);
+    status = ofc_kafka_describe_topics(&kafka, cfg->brokers, &info, 1,
+                                       cfg->gateway_request_timeout_ms, err, errlen);
     if (status) goto done;
     int count = info.partition_count;
     start = calloc((size_t)count + 1, sizeof(*start));
@@ -101,7 +101,7 @@ int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
     if (rc) {
         snprintf(err, errlen, "cannot read '%s' to restore idempotency keys: %s", topic,
                  rd_kafka_err2str(rc));
-        status = of_kafka_exit_code(rc);
+        status = ofc_kafka_exit_code(rc);
         goto done;
     }
     uint64_t restored = 0;
@@ -132,7 +132,7 @@ int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
             parts[p].done = 1;
             left--;
         } else if (msg->err && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            of_warn("restoring idempotency keys: %s", rd_kafka_message_errstr(msg));
+            ofc_warn("restoring idempotency keys: %s", rd_kafka_message_errstr(msg));
         }
         rd_kafka_message_destroy(msg);
     }
@@ -142,6 +142,6 @@ done:
     free(parts);
     of_decoder_free(dec);
     rd_kafka_consumer_close(kafka.rk);
-    of_kafka_destroy(&kafka);
+    ofc_kafka_destroy(&kafka);
     return status;
 }

@@ -14,26 +14,26 @@
 
 int gw_view_open(gateway *gw, char *err, size_t errlen)
 {
-    const of_config *cfg = gw->cfg;
-    const of_kafka_setting defaults[] = {
+    const ofc_config *cfg = gw->cfg;
+    const ofc_kafka_setting defaults[] = {
         /* librdkafka wants a group id for a consumer; nothing joins or commits. */
         {"group.id", "orderflow-gateway-view"},
         {NULL, NULL},
     };
-    const of_kafka_setting forced[] = {
+    const ofc_kafka_setting forced[] = {
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"}, /* for gw_view_caught_up */
         {NULL, NULL},
     };
-    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(cfg, defaults, forced, err, errlen);
     if (!conf) return EX_CONFIG;
-    if (of_kafka_new(&gw->view_kafka, RD_KAFKA_CONSUMER, conf, gw, err, errlen) != 0)
+    if (ofc_kafka_new(&gw->view_kafka, RD_KAFKA_CONSUMER, conf, gw, err, errlen) != 0)
         return EX_SOFTWARE;
     rd_kafka_poll_set_consumer(gw->view_kafka.rk);
-    of_topic_info topic = {cfg->topic_data_processed, 0};
-    int status = of_kafka_describe_topics(&gw->view_kafka, cfg->brokers, &topic, 1,
-                                          cfg->gateway_request_timeout_ms, err, errlen);
+    ofc_topic_info topic = {cfg->topic_data_processed, 0};
+    int status = ofc_kafka_describe_topics(&gw->view_kafka, cfg->brokers, &topic, 1,
+                                           cfg->gateway_request_timeout_ms, err, errlen);
     if (status) return status;
     if (topic.partition_count == 0) {
         snprintf(err, errlen, "topic '%s' does not exist on %s (topics.data_processed)",
@@ -71,7 +71,7 @@ int gw_view_open(gateway *gw, char *err, size_t errlen)
     if (rc) {
         snprintf(err, errlen, "cannot read '%s': %s", cfg->topic_data_processed,
                  rd_kafka_err2str(rc));
-        return of_kafka_exit_code(rc);
+        return ofc_kafka_exit_code(rc);
     }
     gw->view_decoder = of_decoder_new(&cfg->limits);
     if (!gw->view_decoder) {
@@ -126,8 +126,8 @@ static void *run(void *arg)
             if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR)
                 take(gw, msg);
             else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                of_warn("reading %s: %s", gw->cfg->topic_data_processed,
-                        rd_kafka_message_errstr(msg));
+                ofc_warn("reading %s: %s", gw->cfg->topic_data_processed,
+                         rd_kafka_message_errstr(msg));
             rd_kafka_message_destroy(msg);
         }
         /* Long polls whose wait ended answer what is known. */
@@ -161,7 +161,7 @@ void gw_view_close(gateway *gw)
 {
     if (gw->view_kafka.rk) {
         rd_kafka_consumer_close(gw->view_kafka.rk);
-        of_kafka_destroy(&gw->view_kafka);
+        ofc_kafka_destroy(&gw->view_kafka);
     }
     of_decoder_free(gw->view_decoder);
     gw->view_decoder = NULL;

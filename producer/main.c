@@ -78,7 +78,7 @@ static void usage(FILE *out)
 }
 
 typedef struct producer_options {
-    of_cli_common common;
+    ofc_cli_common common;
     const char *order_json;
     long long generate;
     long long seed;
@@ -110,7 +110,7 @@ enum {
 static int parse_options(int argc, char **argv, producer_options *opts, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
-        OF_CLI_COMMON_LONG,
+        OFC_CLI_COMMON_LONG,
         {"order", required_argument, NULL, OPT_ORDER},
         {"generate", required_argument, NULL, 'g'},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -128,8 +128,8 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
     opts->seed = 1;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, OF_CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
-        int taken = of_cli_common_option(&opts->common, opt, optarg, err, errlen);
+    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
+        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
         if (taken < 0) return -1;
         if (taken) continue;
         switch (opt) {
@@ -137,16 +137,16 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
             opts->order_json = optarg;
             break;
         case 'g':
-            if (of_cli_parse_long("-g/--generate", optarg, 0, 1000000000LL, &opts->generate, err,
-                                  errlen) != 0)
+            if (ofc_cli_parse_long("-g/--generate", optarg, 0, 1000000000LL, &opts->generate, err,
+                                   errlen) != 0)
                 return -1;
             break;
         case OPT_SEED:
-            if (of_cli_parse_long("--seed", optarg, 0, INT64_MAX, &opts->seed, err, errlen) != 0)
+            if (ofc_cli_parse_long("--seed", optarg, 0, INT64_MAX, &opts->seed, err, errlen) != 0)
                 return -1;
             break;
         case OPT_RATE:
-            if (of_cli_parse_long("--rate", optarg, 1, 10000000, &opts->rate, err, errlen) != 0)
+            if (ofc_cli_parse_long("--rate", optarg, 1, 10000000, &opts->rate, err, errlen) != 0)
                 return -1;
             break;
         case OPT_KEY:
@@ -180,13 +180,14 @@ static int parse_options(int argc, char **argv, producer_options *opts, char *er
             opts->strict = 1;
             break;
         case OPT_METRICS:
-            if (of_listen_parse("--metrics", optarg, NULL, NULL, err, errlen) != 0) return -1;
+            if (ofc_listen_parse("--metrics", optarg, NULL, NULL, err, errlen) != 0) return -1;
             opts->metrics = optarg;
             break;
         default:
             if (optopt)
                 snprintf(err, errlen, "option -%c %s", optopt,
-                         strchr(OF_CLI_COMMON_SHORT "g:", optopt) ? "needs a value" : "is unknown");
+                         strchr(OFC_CLI_COMMON_SHORT "g:", optopt) ? "needs a value"
+                                                                   : "is unknown");
             else
                 snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
             return -1;
@@ -233,7 +234,7 @@ static void progress(run_state *run, int final)
     if (!final && now - run->last_progress_ms < PROGRESS_INTERVAL_MS) return;
     run->last_progress_ms = now;
     double secs = (double)(now - run->start_ms) / 1000.0;
-    fprintf(stderr, "\r\033[K%s: %llu sent, %llu delivered, %llu failed, %.0f/s", of_log_program(),
+    fprintf(stderr, "\r\033[K%s: %llu sent, %llu delivered, %llu failed, %.0f/s", ofc_log_program(),
             (unsigned long long)run->pub.sent, (unsigned long long)run->pub.delivered,
             (unsigned long long)run->pub.failed, secs > 0 ? run->pub.delivered / secs : 0.0);
     if (final) fputs("\r\033[K", stderr);
@@ -242,9 +243,9 @@ static void progress(run_state *run, int final)
 static void bad_input(run_state *run, const char *input, uint64_t line, const char *why)
 {
     run->skipped++;
-    if (run->pub.metrics) of_metric_add(run->pub.metrics->skipped, 1);
-    of_warn("%s:%llu: %s%s", input, (unsigned long long)line, why,
-            run->opts->strict ? "" : " (line skipped)");
+    if (run->pub.metrics) ofc_metric_add(run->pub.metrics->skipped, 1);
+    ofc_warn("%s:%llu: %s%s", input, (unsigned long long)line, why,
+             run->opts->strict ? "" : " (line skipped)");
     if (run->opts->strict) run->bad_input_stop = 1;
 }
 
@@ -260,7 +261,7 @@ static int publish(run_state *run, const of_order *order, of_str key, int genera
         return 0;
     }
     if (rc != 0) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
         return rc;
     }
     publisher_poll(&run->pub, 0);
@@ -286,12 +287,12 @@ static int publish_file(run_state *run, const char *path, size_t max_line)
     int is_stdin = strcmp(path, "-") == 0;
     FILE *file = is_stdin ? stdin : fopen(path, "r");
     if (!file) {
-        of_warn("%s: cannot open: %s", path, strerror(errno));
+        ofc_warn("%s: cannot open: %s", path, strerror(errno));
         return EX_NOINPUT;
     }
     line_reader reader;
     if (line_reader_open(&reader, file, max_line) != 0) {
-        of_warn("out of memory for a %zu-byte line buffer", max_line);
+        ofc_warn("out of memory for a %zu-byte line buffer", max_line);
         if (!is_stdin) fclose(file);
         return EX_OSERR;
     }
@@ -299,7 +300,7 @@ static int publish_file(run_state *run, const char *path, size_t max_line)
     const char *line;
     size_t len;
     line_status ls;
-    of_health *health = run->pub.metrics ? run->pub.metrics->health : NULL;
+    ofc_health *health = run->pub.metrics ? run->pub.metrics->health : NULL;
     for (;;) {
         if (stop_requested || run->bad_input_stop) break;
         /* Blocked on input (stdin, a pipe) is waiting, not wedged. */
@@ -307,13 +308,13 @@ static int publish_file(run_state *run, const char *path, size_t max_line)
         ls = line_reader_next(&reader, &line, &len);
         if (health) {
             atomic_store_explicit(&health->idle, 0, memory_order_relaxed);
-            of_health_beat(health, of_monotonic_ms());
+            ofc_health_beat(health, of_monotonic_ms());
         }
         if (ls == LINE_EOF) break;
         event_origin origin = {path, reader.line_number};
         if (ls == LINE_ERROR) {
-            of_warn("%s: read error after line %llu: %s", path,
-                    (unsigned long long)reader.line_number, strerror(reader.read_error));
+            ofc_warn("%s: read error after line %llu: %s", path,
+                     (unsigned long long)reader.line_number, strerror(reader.read_error));
             status = EX_IOERR;
             break;
         }
@@ -348,7 +349,7 @@ static int publish_generated(run_state *run, long long count, long long seed)
     return 0;
 }
 
-static int run_inputs(run_state *run, const of_config *cfg)
+static int run_inputs(run_state *run, const ofc_config *cfg)
 {
     const producer_options *opts = run->opts;
     if (opts->order_json)
@@ -363,7 +364,7 @@ static int run_inputs(run_state *run, const of_config *cfg)
     return 0;
 }
 
-static int finish(run_state *run, const of_config *cfg, int status)
+static int finish(run_state *run, const ofc_config *cfg, int status)
 {
     publisher *pub = &run->pub;
     /* Every event gets its report within message.timeout.ms; the margin covers
@@ -373,25 +374,25 @@ static int finish(run_state *run, const of_config *cfg, int status)
     publisher_flush(pub, flush_ms);
     progress(run, 1);
     if (pub->report && fflush(pub->report) != 0) {
-        of_warn("cannot write to stdout: %s", strerror(errno));
+        ofc_warn("cannot write to stdout: %s", strerror(errno));
         if (!status) status = EX_IOERR;
     }
     if (pub->failed_file && (fflush(pub->failed_file) != 0 || pub->failed_write_error)) {
-        of_warn("%s: cannot write failed orders: %s", pub->failed_path,
-                strerror(pub->failed_write_error ? pub->failed_write_error : errno));
+        ofc_warn("%s: cannot write failed orders: %s", pub->failed_path,
+                 strerror(pub->failed_write_error ? pub->failed_write_error : errno));
         if (!status) status = EX_IOERR;
     }
     double secs = (double)(of_monotonic_ms() - run->start_ms) / 1000.0;
     if (!run->opts->common.quiet || pub->failed || run->skipped)
-        of_warn("%llu delivered, %llu failed, %llu skipped (bad input) to '%s' in "
-                "%.2f s (%.0f events/s)%s",
-                (unsigned long long)pub->delivered, (unsigned long long)pub->failed,
-                (unsigned long long)run->skipped, cfg->topic_order_created, secs,
-                secs > 0 ? pub->delivered / secs : 0.0, stop_requested ? ", interrupted" : "");
+        ofc_warn("%llu delivered, %llu failed, %llu skipped (bad input) to '%s' in "
+                 "%.2f s (%.0f events/s)%s",
+                 (unsigned long long)pub->delivered, (unsigned long long)pub->failed,
+                 (unsigned long long)run->skipped, cfg->topic_order_created, secs,
+                 secs > 0 ? pub->delivered / secs : 0.0, stop_requested ? ", interrupted" : "");
     if (status) return status;
     if (run->bad_input_stop) return EX_DATAERR;
     if (pub->failed && pub->delivered == 0 &&
-        of_kafka_exit_code(pub->first_failure) == EX_UNAVAILABLE)
+        ofc_kafka_exit_code(pub->first_failure) == EX_UNAVAILABLE)
         return EX_UNAVAILABLE;
     if (pub->failed || run->skipped || stop_requested) return 1;
     return EX_OK;
@@ -399,11 +400,11 @@ static int finish(run_state *run, const of_config *cfg, int status)
 
 int main(int argc, char **argv)
 {
-    of_log_set_program(PROGRAM);
+    ofc_log_set_program(PROGRAM);
     producer_options opts;
     char err[1024];
     if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        of_warn("%s\nTry '" PROGRAM " --help'.", err);
+        ofc_warn("%s\nTry '" PROGRAM " --help'.", err);
         return EX_USAGE;
     }
     if (opts.common.help) {
@@ -411,13 +412,13 @@ int main(int argc, char **argv)
         return EX_OK;
     }
     if (opts.common.version) {
-        of_cli_print_version(PROGRAM);
+        ofc_cli_print_version(PROGRAM);
         return EX_OK;
     }
-    of_config cfg;
-    int status = of_cli_build_config(&opts.common, &cfg, err, sizeof(err));
+    ofc_config cfg;
+    int status = ofc_cli_build_config(&opts.common, &cfg, err, sizeof(err));
     if (status) {
-        of_warn("%s", err);
+        ofc_warn("%s", err);
         return status;
     }
     if (opts.common.topic) {
@@ -427,24 +428,24 @@ int main(int argc, char **argv)
     if (opts.metrics) {
         free(cfg.metrics_listen);
         if (!(cfg.metrics_listen = strdup(opts.metrics))) {
-            of_warn("out of memory");
-            of_config_free(&cfg);
+            ofc_warn("out of memory");
+            ofc_config_free(&cfg);
             return EX_OSERR;
         }
     }
-    if (opts.common.verbose) of_config_print(&cfg, stderr);
-    of_cli_metrics endpoint;
+    if (opts.common.verbose) ofc_config_print(&cfg, stderr);
+    ofc_cli_metrics endpoint;
     producer_metrics metrics;
-    status = of_cli_metrics_start(&endpoint, &cfg, opts.metrics ? "--metrics" : "metrics.listen",
-                                  "starting: checking the topic", err, sizeof(err));
+    status = ofc_cli_metrics_start(&endpoint, &cfg, opts.metrics ? "--metrics" : "metrics.listen",
+                                   "starting: checking the topic", err, sizeof(err));
     if (!status && endpoint.registry &&
         producer_metrics_init(&metrics, endpoint.registry, &endpoint.health,
                               cfg.topic_order_created, err, sizeof(err)) != 0)
         status = EX_OSERR;
     if (status) {
-        of_warn("%s", err);
-        of_cli_metrics_stop(&endpoint);
-        of_config_free(&cfg);
+        ofc_warn("%s", err);
+        ofc_cli_metrics_stop(&endpoint);
+        ofc_config_free(&cfg);
         return status;
     }
 
@@ -454,9 +455,9 @@ int main(int argc, char **argv)
 
     FILE *failed_file = NULL;
     if (opts.failed_path && !(failed_file = fopen(opts.failed_path, "w"))) {
-        of_warn("--failed %s: cannot create: %s", opts.failed_path, strerror(errno));
-        of_cli_metrics_stop(&endpoint);
-        of_config_free(&cfg);
+        ofc_warn("--failed %s: cannot create: %s", opts.failed_path, strerror(errno));
+        ofc_cli_metrics_stop(&endpoint);
+        ofc_config_free(&cfg);
         return EX_CANTCREAT;
     }
     static char stdout_buffer[1 << 16];
@@ -472,18 +473,18 @@ int main(int argc, char **argv)
             publisher_open(&run.pub, &cfg, opts.common.quiet ? NULL : stdout, failed_file,
                            opts.failed_path, endpoint.registry ? &metrics : NULL, err, sizeof(err));
     if (status) {
-        of_warn("%s", status == EX_OSERR && !run.decoder ? "out of memory" : err);
+        ofc_warn("%s", status == EX_OSERR && !run.decoder ? "out of memory" : err);
     } else {
-        if (endpoint.registry) of_health_set_unready(&endpoint.health, NULL);
+        if (endpoint.registry) ofc_health_set_unready(&endpoint.health, NULL);
         publisher_set_trace(&run.pub, of_str_c(opts.traceparent[0] ? opts.traceparent : NULL),
                             of_str_c(opts.tracestate), cfg.producer_tracing);
         status = run_inputs(&run, &cfg);
         status = finish(&run, &cfg, status);
     }
     publisher_close(&run.pub);
-    of_cli_metrics_stop(&endpoint);
+    ofc_cli_metrics_stop(&endpoint);
     of_decoder_free(run.decoder);
     if (failed_file) fclose(failed_file);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
     return status;
 }

@@ -11,17 +11,17 @@
 #include "metrics/server.h"
 
 typedef struct producer_metrics {
-    of_metrics *registry;
-    of_health *health;
-    of_metric *delivered, *failed, *skipped;
-    of_metric *queue;
-    of_metric *latency;
-    of_metric *broker_up;
+    ofc_metrics *registry;
+    ofc_health *health;
+    ofc_metric *delivered, *failed, *skipped;
+    ofc_metric *queue;
+    ofc_metric *latency;
+    ofc_metric *broker_up;
     int brokers_up; /* from the last statistics; 1 until they tell */
 } producer_metrics;
 
 /* Creates the series in registry. Returns 0, or -1 with err. */
-int producer_metrics_init(producer_metrics *pm, of_metrics *registry, of_health *health,
+int producer_metrics_init(producer_metrics *pm, ofc_metrics *registry, ofc_health *health,
                           const char *topic, char *err, size_t errlen);
 /* Takes the broker state from a statistics callback's JSON and publishes
  * readiness (ready while a broker is up). */

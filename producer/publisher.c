@@ -7,7 +7,7 @@
 #include "cli/log.h"
 #include "cli/metrics.h"
 
-#include "publish/order_record.h"
+#include "record/order_record.h"
 
 #include "publisher.h"
 
@@ -31,7 +31,7 @@ static void write_report(publisher *pub, const rd_kafka_message_t *msg, const in
     yajl_gen g = pub->report_json;
     const void *idkey = NULL;
     size_t idkey_len = 0;
-    of_kafka_header_get((rd_kafka_message_t *)msg, OF_IDEMPOTENCY_KEY_HEADER, &idkey, &idkey_len);
+    ofc_kafka_header_get((rd_kafka_message_t *)msg, OF_IDEMPOTENCY_KEY_HEADER, &idkey, &idkey_len);
     yajl_gen_clear(g);
     yajl_gen_reset(g, NULL);
     yajl_gen_map_open(g);
@@ -77,14 +77,14 @@ static void record_failure(publisher *pub, const inflight_slot *slot, const char
                            rd_kafka_resp_err_t err)
 {
     pub->failed++;
-    if (pub->metrics) of_metric_add(pub->metrics->failed, 1);
+    if (pub->metrics) ofc_metric_add(pub->metrics->failed, 1);
     if (pub->first_failure == RD_KAFKA_RESP_ERR_NO_ERROR) pub->first_failure = err;
     if (pub->failed <= FAILURES_PRINTED)
-        of_warn("%s:%llu: order '%.*s' not delivered: %s", slot->origin.input,
-                (unsigned long long)slot->origin.line, (int)key_len, key, rd_kafka_err2str(err));
+        ofc_warn("%s:%llu: order '%.*s' not delivered: %s", slot->origin.input,
+                 (unsigned long long)slot->origin.line, (int)key_len, key, rd_kafka_err2str(err));
     else if (pub->failed == FAILURES_PRINTED + 1)
-        of_warn("further failures are counted in the summary%s",
-                pub->failed_file ? " and written to --failed" : "");
+        ofc_warn("further failures are counted in the summary%s",
+                 pub->failed_file ? " and written to --failed" : "");
     const char *order;
     size_t len;
     if (pub->failed_file && order_span(value, value_len, &order, &len) == 0) {
@@ -104,7 +104,7 @@ static int64_t monotonic_ns(void)
 static int on_statistics(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)rk;
-    publisher *pub = of_kafka_app_opaque(opaque);
+    publisher *pub = ofc_kafka_app_opaque(opaque);
     if (pub && pub->metrics) producer_metrics_statistics(pub->metrics, json, len);
     return 0; /* librdkafka frees json */
 }
@@ -219,17 +219,17 @@ static void resend_held(publisher *pub)
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
-    publisher *pub = of_kafka_app_opaque(opaque);
+    publisher *pub = ofc_kafka_app_opaque(opaque);
     inflight_slot *slot = msg->_private;
     if (pub->metrics) {
         producer_metrics *m = pub->metrics;
         /* An event re-sent after an error counts as failed only if it fails
          * for good (record_failure); the error counts each time. */
         if (msg->err)
-            of_cli_metrics_delivery_error(m->registry, msg->err);
+            ofc_cli_metrics_delivery_error(m->registry, msg->err);
         else
-            of_metric_add(m->delivered, 1);
-        of_metric_observe(m->latency, (double)(monotonic_ns() - slot->enqueued_ns) / 1e9);
+            ofc_metric_add(m->delivered, 1);
+        ofc_metric_observe(m->latency, (double)(monotonic_ns() - slot->enqueued_ns) / 1e9);
     }
     if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         pub->delivered++;
@@ -242,7 +242,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     release_slot(pub, slot);
 }
 
-int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *failed_file,
+int publisher_open(publisher *pub, const ofc_config *cfg, FILE *report, FILE *failed_file,
                    const char *failed_path, producer_metrics *metrics, char *err, size_t errlen)
 {
     memset(pub, 0, sizeof(*pub));
@@ -254,7 +254,7 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     pub->failed_path = failed_path;
     char timeout[24];
     snprintf(timeout, sizeof(timeout), "%d", cfg->producer_timeout_ms);
-    const of_kafka_setting defaults[] = {
+    const ofc_kafka_setting defaults[] = {
         /* Longer batches send fewer requests (200,000 events on 12
          * partitions: 2,148 requests at 5 ms, 265 at 50) and save the broker
          * CPU, but they cost the producer more than that (20-30% more CPU
@@ -273,17 +273,17 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     };
     /* docs/architecture.md, "Producer": every event lands once, and only when all in-sync replicas
      * have it. */
-    const of_kafka_setting forced[] = {
+    const ofc_kafka_setting forced[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},
         {NULL, NULL},
     };
-    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(cfg, defaults, forced, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     if (metrics) rd_kafka_conf_set_stats_cb(conf, on_statistics);
     pub->conf_template = rd_kafka_conf_dup(conf);
-    if (of_kafka_new(&pub->kafka, RD_KAFKA_PRODUCER, conf, pub, err, errlen) != 0)
+    if (ofc_kafka_new(&pub->kafka, RD_KAFKA_PRODUCER, conf, pub, err, errlen) != 0)
         return EX_SOFTWARE;
 
     pub->encoder = of_encoder_new();
@@ -299,8 +299,8 @@ int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *fai
     }
     if (of_idgen_init(&pub->ids, err, errlen) != 0) return EX_OSERR;
 
-    return of_order_topic_open(&pub->kafka, cfg, pub->topic_name, cfg->producer_timeout_ms,
-                               &pub->topic, err, errlen);
+    return ofc_order_topic_open(&pub->kafka, cfg, pub->topic_name, cfg->producer_timeout_ms,
+                                &pub->topic, err, errlen);
 }
 
 /* librdkafka declared the producer unusable (a fatal error; for an idempotent
@@ -320,7 +320,7 @@ static int replace_producer(publisher *pub, char *err, size_t errlen)
     if (pub->recoveries >= REPLACEMENTS_MAX) {
         snprintf(err, errlen, "the Kafka producer failed %u times, the last: %s",
                  pub->recoveries + 1, pub->kafka.last_error_text);
-        return of_kafka_exit_code(cause);
+        return ofc_kafka_exit_code(cause);
     }
     rd_kafka_purge(pub->kafka.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     int64_t deadline = of_monotonic_ms() + DRAIN_AFTER_FATAL_MS;
@@ -329,15 +329,15 @@ static int replace_producer(publisher *pub, char *err, size_t errlen)
     if (rd_kafka_outq_len(pub->kafka.rk) > 0) {
         snprintf(err, errlen, "the Kafka producer failed (%s) and did not hand back %d events",
                  pub->kafka.last_error_text, rd_kafka_outq_len(pub->kafka.rk));
-        return of_kafka_exit_code(cause);
+        return ofc_kafka_exit_code(cause);
     }
     char text[sizeof(pub->kafka.last_error_text)];
     snprintf(text, sizeof(text), "%s", pub->kafka.last_error_text);
     rd_kafka_topic_destroy(pub->topic);
     pub->topic = NULL;
-    of_kafka_destroy(&pub->kafka);
-    if (of_kafka_new(&pub->kafka, RD_KAFKA_PRODUCER, rd_kafka_conf_dup(pub->conf_template), pub,
-                     err, errlen) != 0)
+    ofc_kafka_destroy(&pub->kafka);
+    if (ofc_kafka_new(&pub->kafka, RD_KAFKA_PRODUCER, rd_kafka_conf_dup(pub->conf_template), pub,
+                      err, errlen) != 0)
         return EX_SOFTWARE;
     pub->topic = rd_kafka_topic_new(pub->kafka.rk, pub->topic_name, NULL);
     if (!pub->topic) {
@@ -346,10 +346,10 @@ static int replace_producer(publisher *pub, char *err, size_t errlen)
         return EX_SOFTWARE;
     }
     pub->recoveries++;
-    of_warn("the Kafka producer failed (%s); a new producer re-sends the %zu events it had not "
-            "confirmed (same ids and idempotency keys: a copy Kafka already had is skipped by the "
-            "processor)",
-            text, pub->held_count);
+    ofc_warn("the Kafka producer failed (%s); a new producer re-sends the %zu events it had not "
+             "confirmed (same ids and idempotency keys: a copy Kafka already had is skipped by the "
+             "processor)",
+             text, pub->held_count);
     resend_held(pub);
     return 0;
 }
@@ -394,10 +394,10 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
      * ours (ids, time, the generator's), so checking them again would only
      * cost time. An order read from input is checked every time. */
     int check = !generated || !pub->shared_checked;
-    of_order_record rec;
-    if (of_order_record_encode(&rec, pub->encoder, &pub->ids, pub->source, order, key,
-                               pub->traceparent, pub->tracestate, pub->tracing, check, err,
-                               errlen) != 0)
+    ofc_order_record rec;
+    if (ofc_order_record_encode(&rec, pub->encoder, &pub->ids, pub->source, order, key,
+                                pub->traceparent, pub->tracestate, pub->tracing, check, err,
+                                errlen) != 0)
         return 1;
     pub->shared_checked = 1;
     memcpy(slot->id, rec.id, sizeof(slot->id));
@@ -405,7 +405,7 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
     size_t value_len = rec.value_len;
 
     for (;;) {
-        rd_kafka_headers_t *headers = of_order_record_headers(&rec, 0);
+        rd_kafka_headers_t *headers = ofc_order_record_headers(&rec, 0);
         if (!headers) {
             snprintf(err, errlen, "out of memory for record headers");
             return EX_OSERR;
@@ -431,7 +431,7 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
         }
         snprintf(err, errlen, "cannot enqueue order '%.*s': %s", (int)order->order_id.len,
                  order->order_id.ptr, rd_kafka_err2str(rc));
-        return rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? EX_DATAERR : of_kafka_exit_code(rc);
+        return rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? EX_DATAERR : ofc_kafka_exit_code(rc);
     }
     slot->origin = origin;
     if (pub->metrics) slot->enqueued_ns = monotonic_ns();
@@ -444,16 +444,16 @@ void publisher_poll(publisher *pub, int timeout_ms)
 {
     rd_kafka_poll(pub->kafka.rk, timeout_ms);
     if (pub->metrics) {
-        of_health_beat(pub->metrics->health, of_monotonic_ms());
-        of_metric_set(pub->metrics->queue, rd_kafka_outq_len(pub->kafka.rk));
+        ofc_health_beat(pub->metrics->health, of_monotonic_ms());
+        ofc_metric_set(pub->metrics->queue, rd_kafka_outq_len(pub->kafka.rk));
     }
     if (pub->held_first) resend_held(pub);
     /* Tested first: polled after every event, the clock read would cost more than the poll. */
     if (pub->kafka.all_brokers_down &&
-        of_kafka_unreachable_due(&pub->kafka, of_monotonic_ms(), UNREACHABLE_REPORT_INTERVAL_MS))
-        of_warn("brokers unreachable (%s); retrying, %d events waiting "
-                "(they fail after message.timeout.ms)",
-                pub->kafka.last_error_text, rd_kafka_outq_len(pub->kafka.rk));
+        ofc_kafka_unreachable_due(&pub->kafka, of_monotonic_ms(), UNREACHABLE_REPORT_INTERVAL_MS))
+        ofc_warn("brokers unreachable (%s); retrying, %d events waiting "
+                 "(they fail after message.timeout.ms)",
+                 pub->kafka.last_error_text, rd_kafka_outq_len(pub->kafka.rk));
 }
 
 int publisher_flush(publisher *pub, int timeout_ms)
@@ -464,7 +464,7 @@ int publisher_flush(publisher *pub, int timeout_ms)
         if (producer_failed_fatally(pub)) {
             char err[512];
             if (replace_producer(pub, err, sizeof(err)) != 0) {
-                of_warn("%s", err);
+                ofc_warn("%s", err);
                 rc = RD_KAFKA_RESP_ERR__FATAL;
                 break;
             }
@@ -480,8 +480,8 @@ int publisher_flush(publisher *pub, int timeout_ms)
     if (pub->kafka.rk) {
         /* Purged events come back through the delivery callback as failures,
          * so they are reported and written to --failed like any other. */
-        of_warn("%d events unconfirmed after %d ms: purging them",
-                rd_kafka_outq_len(pub->kafka.rk) + (int)pub->held_count, timeout_ms);
+        ofc_warn("%d events unconfirmed after %d ms: purging them",
+                 rd_kafka_outq_len(pub->kafka.rk) + (int)pub->held_count, timeout_ms);
         rd_kafka_purge(pub->kafka.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         for (int i = 0; i < 50 && pub->sent > pub->delivered + pub->failed + pub->held_count; i++)
             rd_kafka_poll(pub->kafka.rk, 100);
@@ -498,7 +498,7 @@ void publisher_close(publisher *pub)
 {
     if (pub->topic) rd_kafka_topic_destroy(pub->topic);
     pub->topic = NULL;
-    of_kafka_destroy(&pub->kafka);
+    ofc_kafka_destroy(&pub->kafka);
     while (pub->held_first)
         release_slot(pub, take_held(pub));
     if (pub->conf_template) rd_kafka_conf_destroy(pub->conf_template);

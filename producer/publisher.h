@@ -36,7 +36,7 @@ typedef struct inflight_slot {
 } inflight_slot;
 
 typedef struct publisher {
-    of_kafka kafka;
+    ofc_kafka kafka;
     rd_kafka_topic_t *topic;
     const char *topic_name;
     const char *source;
@@ -82,7 +82,7 @@ typedef struct publisher {
  * checks the topic exists. metrics (NULL: off) must outlive the publisher;
  * with it, librdkafka's statistics are turned on for the broker state.
  * Returns 0, or a sysexits status with err. */
-int publisher_open(publisher *pub, const of_config *cfg, FILE *report, FILE *failed_file,
+int publisher_open(publisher *pub, const ofc_config *cfg, FILE *report, FILE *failed_file,
                    const char *failed_path, producer_metrics *metrics, char *err, size_t errlen);
 /* Sets the trace context of the events sent from now on (see the fields
  * above): traceparent and tracestate valid (of_traceparent_parse,

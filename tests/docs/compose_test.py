@@ -2,7 +2,7 @@
 """Offline check of kafka-compose.yml (no Docker needed): the official
 apache/kafka image in single-node KRaft mode, port 9092 published, a
 healthcheck, and a one-shot `topics` service, started once Kafka is healthy,
-that creates exactly orderflow's default topics (read from lib/config/config.c,
+that creates exactly orderflow's default topics (read from common/config/config.c,
 orderflow.conf.example and broker/main.c), all with orderflow-broker's default
 partition count. Then it breaks copies of the file on purpose and checks that
 each break is caught, so the checker itself cannot silently pass.
@@ -23,8 +23,8 @@ ROOT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().pare
 
 
 def c_string_defaults():
-    """Topic names set by of_config_init() in lib/config/config.c."""
-    text = (ROOT / "lib/config/config.c").read_text()
+    """Topic names set by ofc_config_init() in common/config/config.c."""
+    text = (ROOT / "common/config/config.c").read_text()
     found = dict(re.findall(r'replace_string\(&cfg->(topic_\w+),\s*"([^"]+)"', text))
     want = {"topic_order_created", "topic_data_processed", "topic_dead_letter"}
     assert set(found) == want, f"config.c: expected defaults for {want}, found {found}"

@@ -1,4 +1,4 @@
-/* Unit tests for lib/config: defaults, the libconfig file and its errors,
+/* Unit tests for common/config: defaults, the libconfig file and its errors,
  * ORDERFLOW_BROKERS, -X properties, precedence and secret redaction. Config
  * files are written to a fresh temporary directory by each test, so every
  * expected line number is visible next to the text it refers to. */
@@ -48,7 +48,7 @@ static const char *write_conf(const char *name, const char *text)
     return path;
 }
 
-static const of_property *find_property(const of_config *cfg, const char *key)
+static const ofc_property *find_property(const ofc_config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->property_count; i++)
         if (strcmp(cfg->properties[i].key, key) == 0) return &cfg->properties[i];
@@ -58,25 +58,25 @@ static const of_property *find_property(const of_config *cfg, const char *key)
 /* Loads text, expecting failure, and checks "PATH:LINE: " and a substring. */
 static void expect_error(const char *text, unsigned line, const char *needle)
 {
-    of_config cfg;
+    ofc_config cfg;
     char err[512];
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
     const char *path = write_conf("bad.conf", text);
     memset(err, 'X', sizeof(err));
-    ck_assert_int_eq(of_config_load_file(&cfg, path, err, sizeof(err)), -1);
+    ck_assert_int_eq(ofc_config_load_file(&cfg, path, err, sizeof(err)), -1);
     char prefix[PATH_MAX + 32];
     snprintf(prefix, sizeof(prefix), "%s:%u: ", path, line);
     ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "expected prefix '%s', got '%s'",
                   prefix, err);
     ck_assert_msg(strstr(err, needle) != NULL, "expected '%s' in '%s'", needle, err);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 
 START_TEST(test_defaults)
 {
-    of_config cfg;
+    ofc_config cfg;
     char err[256] = "";
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
     ck_assert_str_eq(cfg.brokers, "localhost:9092");
     ck_assert_str_eq(cfg.brokers_origin, "default");
     ck_assert_uint_eq(cfg.property_count, 0);
@@ -87,16 +87,16 @@ START_TEST(test_defaults)
     ck_assert_int_eq(cfg.producer_timeout_ms, 30000);
     ck_assert_int_eq(cfg.producer_tracing, 0);
     ck_assert_str_eq(cfg.consumer_group, "orderflow-processor");
-    ck_assert_int_eq(cfg.guarantee, OF_AT_LEAST_ONCE);
+    ck_assert_int_eq(cfg.guarantee, OFC_AT_LEAST_ONCE);
     ck_assert_uint_eq(cfg.dedup_window, 100000);
     ck_assert_int_eq(cfg.commit_interval_ms, 1000);
     ck_assert_uint_eq(cfg.limits.max_record_bytes, OF_DEFAULT_MAX_RECORD_BYTES);
     ck_assert_uint_eq(cfg.limits.max_depth, OF_DEFAULT_MAX_DEPTH);
     ck_assert_uint_eq(cfg.limits.max_string_bytes, OF_DEFAULT_MAX_STRING_BYTES);
     ck_assert_uint_eq(cfg.limits.max_items, OF_DEFAULT_MAX_ITEMS);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
     ck_assert_ptr_null(cfg.brokers);
-    of_config_free(&cfg); /* twice is harmless */
+    ofc_config_free(&cfg); /* twice is harmless */
 }
 END_TEST
 
@@ -125,10 +125,10 @@ START_TEST(test_full_file)
                    "/* limits, at their bounds */\n"
                    "limits: { max_record_bytes = 67108864; max_depth = 2; max_string_bytes = 1;\n"
                    "          max_items = 10000000L; };\n");
-    of_config cfg;
+    ofc_config cfg;
     char err[512] = "";
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
-    ck_assert_msg(of_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_msg(ofc_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
 
     char origin[PATH_MAX + 16];
     snprintf(origin, sizeof(origin), "%s:3", path);
@@ -155,14 +155,14 @@ START_TEST(test_full_file)
     ck_assert_int_eq(cfg.producer_timeout_ms, 10000);
     ck_assert_int_eq(cfg.producer_tracing, 1);
     ck_assert_str_eq(cfg.consumer_group, "g1");
-    ck_assert_int_eq(cfg.guarantee, OF_EXACTLY_ONCE);
+    ck_assert_int_eq(cfg.guarantee, OFC_EXACTLY_ONCE);
     ck_assert_uint_eq(cfg.dedup_window, 42);
     ck_assert_int_eq(cfg.commit_interval_ms, 250);
     ck_assert_uint_eq(cfg.limits.max_record_bytes, 67108864);
     ck_assert_uint_eq(cfg.limits.max_depth, 2);
     ck_assert_uint_eq(cfg.limits.max_string_bytes, 1);
     ck_assert_uint_eq(cfg.limits.max_items, 10000000);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
@@ -172,17 +172,17 @@ START_TEST(test_partial_and_empty_file)
 {
     const char *partial = write_conf("partial.conf", "consumer: { group = \"g2\"; };\n");
     const char *empty = write_conf("empty.conf", "");
-    of_config cfg;
+    ofc_config cfg;
     char err[512] = "";
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
-    ck_assert_msg(of_config_load_file(&cfg, partial, err, sizeof(err)) == 0, "%s", err);
-    ck_assert_msg(of_config_load_file(&cfg, empty, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_msg(ofc_config_load_file(&cfg, partial, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(ofc_config_load_file(&cfg, empty, err, sizeof(err)) == 0, "%s", err);
     ck_assert_str_eq(cfg.consumer_group, "g2");
     ck_assert_str_eq(cfg.brokers, "localhost:9092");
     ck_assert_str_eq(cfg.topic_order_created, "order-created");
-    ck_assert_int_eq(cfg.guarantee, OF_AT_LEAST_ONCE);
+    ck_assert_int_eq(cfg.guarantee, OFC_AT_LEAST_ONCE);
     ck_assert_uint_eq(cfg.limits.max_depth, OF_DEFAULT_MAX_DEPTH);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
@@ -193,33 +193,33 @@ START_TEST(test_precedence)
                              "  brokers = \"file:9092\";\n"
                              "  properties = { \"linger.ms\" = 5; \"acks\" = \"all\"; };\n"
                              "};\n");
-    of_config cfg;
+    ofc_config cfg;
     char err[512] = "";
     char origin[PATH_MAX + 16];
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
     ck_assert_str_eq(cfg.brokers, "localhost:9092");
 
-    ck_assert_msg(of_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(ofc_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
     snprintf(origin, sizeof(origin), "%s:2", path);
     ck_assert_str_eq(cfg.brokers, "file:9092");
     ck_assert_str_eq(cfg.brokers_origin, origin);
 
     /* set but empty: ignored, as a shell's VAR= is meant */
     ck_assert_int_eq(setenv("ORDERFLOW_BROKERS", "", 1), 0);
-    ck_assert_int_eq(of_config_apply_env(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_apply_env(&cfg, err, sizeof(err)), 0);
     ck_assert_str_eq(cfg.brokers, "file:9092");
 
     ck_assert_int_eq(setenv("ORDERFLOW_BROKERS", "env:9092", 1), 0);
-    ck_assert_int_eq(of_config_apply_env(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_apply_env(&cfg, err, sizeof(err)), 0);
     ck_assert_str_eq(cfg.brokers, "env:9092");
     ck_assert_str_eq(cfg.brokers_origin, "ORDERFLOW_BROKERS");
 
-    ck_assert_int_eq(of_config_set_brokers(&cfg, "cli:9092", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_brokers(&cfg, "cli:9092", err, sizeof(err)), 0);
     ck_assert_str_eq(cfg.brokers, "cli:9092");
     ck_assert_str_eq(cfg.brokers_origin, "-b");
 
     /* -X replaces the file's property in place */
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "linger.ms=50", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "linger.ms=50", err, sizeof(err)), 0);
     ck_assert_uint_eq(cfg.property_count, 2);
     ck_assert_str_eq(cfg.properties[0].key, "linger.ms");
     ck_assert_str_eq(cfg.properties[0].value, "50");
@@ -227,29 +227,29 @@ START_TEST(test_precedence)
     ck_assert_str_eq(cfg.properties[1].value, "all");
 
     /* and a -X bootstrap.servers is the last word on brokers */
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "bootstrap.servers=x:1", err, sizeof(err)),
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "bootstrap.servers=x:1", err, sizeof(err)),
                      0);
     ck_assert_str_eq(cfg.brokers, "x:1");
     ck_assert_str_eq(cfg.brokers_origin, "-X");
     ck_assert_ptr_null(find_property(&cfg, "bootstrap.servers"));
     unsetenv("ORDERFLOW_BROKERS");
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
 START_TEST(test_env_unset)
 {
-    of_config cfg;
+    ofc_config cfg;
     char err[256] = "";
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
     ck_assert_int_eq(unsetenv("ORDERFLOW_BROKERS"), 0);
-    ck_assert_int_eq(of_config_apply_env(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_apply_env(&cfg, err, sizeof(err)), 0);
     ck_assert_str_eq(cfg.brokers, "localhost:9092");
     ck_assert_str_eq(cfg.brokers_origin, "default");
-    ck_assert_int_eq(of_config_set_brokers(&cfg, "", err, sizeof(err)), -1);
+    ck_assert_int_eq(ofc_config_set_brokers(&cfg, "", err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "-b"));
     ck_assert_str_eq(cfg.brokers, "localhost:9092");
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
@@ -354,23 +354,23 @@ END_TEST
 
 START_TEST(test_cannot_open)
 {
-    of_config cfg;
+    ofc_config cfg;
     char err[512];
     char expected[PATH_MAX + 64];
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
 
     char missing[PATH_MAX];
     ck_assert_int_lt(snprintf(missing, sizeof(missing), "%s/missing.conf", tmpdir),
                      (int)sizeof(missing));
-    ck_assert_int_eq(of_config_load_file(&cfg, missing, err, sizeof(err)), -1);
+    ck_assert_int_eq(ofc_config_load_file(&cfg, missing, err, sizeof(err)), -1);
     snprintf(expected, sizeof(expected), "%s: cannot open: %s", missing, strerror(ENOENT));
     ck_assert_str_eq(err, expected);
 
-    ck_assert_int_eq(of_config_load_file(&cfg, tmpdir, err, sizeof(err)), -1);
+    ck_assert_int_eq(ofc_config_load_file(&cfg, tmpdir, err, sizeof(err)), -1);
     snprintf(expected, sizeof(expected), "%s: cannot open: %s", tmpdir, strerror(EISDIR));
     ck_assert_str_eq(err, expected);
     ck_assert_str_eq(cfg.brokers, "localhost:9092");
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
@@ -390,10 +390,10 @@ START_TEST(test_quoting_leaves_values_alone)
                                             "  \"statistics.interval.ms\" = -2147483648;\n"
                                             "  \"x\\x2ey\" = 1;\n"
                                             "}; };\n");
-    of_config cfg;
+    ofc_config cfg;
     char err[512] = "";
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
-    ck_assert_msg(of_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_msg(ofc_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
     ck_assert_str_eq(cfg.producer_source, "\"x\" = 1; // \\");
     ck_assert_uint_eq(cfg.property_count, 4);
     ck_assert_str_eq(find_property(&cfg, "client.id")->value, "a.b");
@@ -404,38 +404,38 @@ START_TEST(test_quoting_leaves_values_alone)
     ck_assert_str_eq(find_property(&cfg, "statistics.interval.ms")->value, "-2147483648");
     ck_assert_str_eq(find_property(&cfg, "x.y")->value, "1");
     ck_assert_int_eq(cfg.producer_timeout_ms, INT_MAX);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
 START_TEST(test_property_setters)
 {
-    of_config cfg;
+    ofc_config cfg;
     char err[256] = "";
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
 
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "a=b=c", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "a=b=c", err, sizeof(err)), 0);
     ck_assert_uint_eq(cfg.property_count, 1);
     ck_assert_str_eq(cfg.properties[0].key, "a");
     ck_assert_str_eq(cfg.properties[0].value, "b=c");
     ck_assert_str_eq(cfg.properties[0].origin, "-X");
 
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "empty=", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "empty=", err, sizeof(err)), 0);
     ck_assert_str_eq(find_property(&cfg, "empty")->value, "");
 
     err[0] = '\0';
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "novalue", err, sizeof(err)), -1);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "novalue", err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "-X"));
     ck_assert_ptr_nonnull(strstr(err, "KEY=VALUE"));
     ck_assert_ptr_nonnull(strstr(err, "novalue"));
 
     err[0] = '\0';
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "=v", err, sizeof(err)), -1);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "=v", err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "-X"));
     ck_assert_ptr_nonnull(strstr(err, "KEY is empty"));
 
     err[0] = '\0';
-    ck_assert_int_eq(of_config_set_property(&cfg, "", "v", "test", err, sizeof(err)), -1);
+    ck_assert_int_eq(ofc_config_set_property(&cfg, "", "v", "test", err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "test: empty"));
     ck_assert_uint_eq(cfg.property_count, 2);
 
@@ -443,23 +443,23 @@ START_TEST(test_property_setters)
     for (int i = 0; i < 40; i++) {
         char key[32];
         snprintf(key, sizeof(key), "k%d", i);
-        ck_assert_int_eq(of_config_set_property(&cfg, key, "1", "test", err, sizeof(err)), 0);
+        ck_assert_int_eq(ofc_config_set_property(&cfg, key, "1", "test", err, sizeof(err)), 0);
     }
     ck_assert_uint_eq(cfg.property_count, 42);
-    ck_assert_int_eq(of_config_set_property(&cfg, "k7", "2", "later", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_property(&cfg, "k7", "2", "later", err, sizeof(err)), 0);
     ck_assert_uint_eq(cfg.property_count, 42);
     ck_assert_str_eq(cfg.properties[9].key, "k7");
     ck_assert_str_eq(cfg.properties[9].value, "2");
     ck_assert_str_eq(cfg.properties[9].origin, "later");
 
     ck_assert_int_eq(
-        of_config_set_property(&cfg, "metadata.broker.list", "m:1", "test", err, sizeof(err)), 0);
+        ofc_config_set_property(&cfg, "metadata.broker.list", "m:1", "test", err, sizeof(err)), 0);
     ck_assert_str_eq(cfg.brokers, "m:1");
     ck_assert_ptr_null(find_property(&cfg, "metadata.broker.list"));
     ck_assert_int_eq(
-        of_config_set_property(&cfg, "bootstrap.servers", "", "test", err, sizeof(err)), -1);
+        ofc_config_set_property(&cfg, "bootstrap.servers", "", "test", err, sizeof(err)), -1);
     ck_assert_str_eq(cfg.brokers, "m:1");
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
@@ -487,20 +487,20 @@ START_TEST(test_is_secret)
         "",
     };
     for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
-        ck_assert_msg(of_config_is_secret(secret[i]) == 1, "%s should be secret", secret[i]);
+        ck_assert_msg(ofc_config_is_secret(secret[i]) == 1, "%s should be secret", secret[i]);
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-        ck_assert_msg(of_config_is_secret(plain[i]) == 0, "%s should not be secret", plain[i]);
-    ck_assert_int_eq(of_config_is_secret(NULL), 0);
+        ck_assert_msg(ofc_config_is_secret(plain[i]) == 0, "%s should not be secret", plain[i]);
+    ck_assert_int_eq(ofc_config_is_secret(NULL), 0);
 }
 END_TEST
 
-static char *print_to_string(const of_config *cfg)
+static char *print_to_string(const ofc_config *cfg)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     ck_assert_ptr_nonnull(out);
-    of_config_print(cfg, out);
+    ofc_config_print(cfg, out);
     ck_assert_int_eq(fclose(out), 0);
     ck_assert_ptr_nonnull(text);
     return text;
@@ -512,18 +512,18 @@ START_TEST(test_print_redacts_secrets)
                                             "  \"sasl.password\" = \"hunter2-from-file\";\n"
                                             "  \"sasl.username\" = \"alice\";\n"
                                             "}; };\n");
-    of_config cfg;
+    ofc_config cfg;
     char err[512] = "";
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
-    ck_assert_msg(of_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "ssl.key.pem=-----BEGIN PRIVATE KEY-----MIIE",
-                                                err, sizeof(err)),
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_msg(ofc_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(ofc_config_set_property_arg(
+                         &cfg, "ssl.key.pem=-----BEGIN PRIVATE KEY-----MIIE", err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "sasl.oauthbearer.client.secret=s3cr3t", err,
+                                                 sizeof(err)),
                      0);
     ck_assert_int_eq(
-        of_config_set_property_arg(&cfg, "sasl.oauthbearer.client.secret=s3cr3t", err, sizeof(err)),
-        0);
-    ck_assert_int_eq(
-        of_config_set_property_arg(&cfg, "plugin.token.secret=tok-123", err, sizeof(err)), 0);
+        ofc_config_set_property_arg(&cfg, "plugin.token.secret=tok-123", err, sizeof(err)), 0);
 
     char *text = print_to_string(&cfg);
     ck_assert_ptr_null(strstr(text, "hunter2"));
@@ -538,26 +538,26 @@ START_TEST(test_print_redacts_secrets)
     ck_assert_ptr_nonnull(strstr(text, origin));
     ck_assert_ptr_nonnull(strstr(text, "# from -X\n"));
     free(text);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
-/* What of_config_print writes is a configuration file that loads back to the
+/* What ofc_config_print writes is a configuration file that loads back to the
  * same settings; an origin with a newline stays inside its comment. */
 START_TEST(test_print_round_trip)
 {
-    of_config cfg;
+    ofc_config cfg;
     char err[512] = "";
-    ck_assert_int_eq(of_config_init(&cfg, err, sizeof(err)), 0);
-    ck_assert_int_eq(of_config_set_brokers(&cfg, "b1:1,b2:2", err, sizeof(err)), 0);
-    ck_assert_int_eq(of_config_set_property(&cfg, "client.id", "say \"hi\"\\now\n\x01",
-                                            "evil\norigin", err, sizeof(err)),
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_brokers(&cfg, "b1:1,b2:2", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_property(&cfg, "client.id", "say \"hi\"\\now\n\x01",
+                                             "evil\norigin", err, sizeof(err)),
                      0);
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "linger.ms=7", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "linger.ms=7", err, sizeof(err)), 0);
     free(cfg.topic_dead_letter);
     cfg.topic_dead_letter = strdup("dlq");
     ck_assert_ptr_nonnull(cfg.topic_dead_letter);
-    cfg.guarantee = OF_EXACTLY_ONCE;
+    cfg.guarantee = OFC_EXACTLY_ONCE;
     cfg.consumer_instance_id = strdup("host-7");
     ck_assert_ptr_nonnull(cfg.consumer_instance_id);
     cfg.producer_timeout_ms = 1234;
@@ -572,16 +572,16 @@ START_TEST(test_print_round_trip)
     const char *path = write_conf("printed.conf", text);
     free(text);
 
-    of_config back;
-    ck_assert_int_eq(of_config_init(&back, err, sizeof(err)), 0);
-    ck_assert_msg(of_config_load_file(&back, path, err, sizeof(err)) == 0, "%s", err);
+    ofc_config back;
+    ck_assert_int_eq(ofc_config_init(&back, err, sizeof(err)), 0);
+    ck_assert_msg(ofc_config_load_file(&back, path, err, sizeof(err)) == 0, "%s", err);
     ck_assert_str_eq(back.brokers, "b1:1,b2:2");
     ck_assert_uint_eq(back.property_count, 2);
     ck_assert_str_eq(find_property(&back, "client.id")->value, "say \"hi\"\\now\n\x01");
     ck_assert_str_eq(find_property(&back, "linger.ms")->value, "7");
     ck_assert_str_eq(back.topic_order_created, "order-created");
     ck_assert_str_eq(back.topic_dead_letter, "dlq");
-    ck_assert_int_eq(back.guarantee, OF_EXACTLY_ONCE);
+    ck_assert_int_eq(back.guarantee, OFC_EXACTLY_ONCE);
     ck_assert_str_eq(back.consumer_instance_id, "host-7");
     ck_assert_int_eq(back.producer_timeout_ms, 1234);
     ck_assert_int_eq(back.producer_tracing, 1);
@@ -590,8 +590,8 @@ START_TEST(test_print_round_trip)
     ck_assert_uint_eq(back.limits.max_depth, 9);
     ck_assert_uint_eq(back.limits.max_items, 5);
     ck_assert_uint_eq(back.limits.max_record_bytes, OF_DEFAULT_MAX_RECORD_BYTES);
-    of_config_free(&back);
-    of_config_free(&cfg);
+    ofc_config_free(&back);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
@@ -599,18 +599,18 @@ END_TEST
 START_TEST(test_small_error_buffer)
 {
     const char *path = write_conf("t.conf", "consumer: { guarantee = \"maybe-later\"; };\n");
-    of_config cfg;
+    ofc_config cfg;
     char err[16];
-    ck_assert_int_eq(of_config_init(&cfg, NULL, 0), 0);
+    ck_assert_int_eq(ofc_config_init(&cfg, NULL, 0), 0);
     memset(err, 'X', sizeof(err));
-    ck_assert_int_eq(of_config_load_file(&cfg, path, err, 8), -1);
+    ck_assert_int_eq(ofc_config_load_file(&cfg, path, err, 8), -1);
     ck_assert_uint_eq(strlen(err), 7);
     ck_assert_int_eq(err[8], 'X');
-    ck_assert_int_eq(of_config_load_file(&cfg, path, NULL, 0), -1);
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "nokey", NULL, 0), -1);
-    ck_assert_int_eq(of_config_set_property_arg(&cfg, "nokey", err, 1), -1);
+    ck_assert_int_eq(ofc_config_load_file(&cfg, path, NULL, 0), -1);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "nokey", NULL, 0), -1);
+    ck_assert_int_eq(ofc_config_set_property_arg(&cfg, "nokey", err, 1), -1);
     ck_assert_int_eq(err[0], '\0');
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
@@ -620,11 +620,11 @@ START_TEST(test_example_matches_defaults)
 {
     const char *example = getenv("ORDERFLOW_CONF_EXAMPLE");
     ck_assert_msg(example && *example, "meson sets ORDERFLOW_CONF_EXAMPLE");
-    of_config def, ex;
+    ofc_config def, ex;
     char err[512] = "";
-    ck_assert_int_eq(of_config_init(&def, err, sizeof(err)), 0);
-    ck_assert_int_eq(of_config_init(&ex, err, sizeof(err)), 0);
-    ck_assert_msg(of_config_load_file(&ex, example, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(ofc_config_init(&def, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(&ex, err, sizeof(err)), 0);
+    ck_assert_msg(ofc_config_load_file(&ex, example, err, sizeof(err)) == 0, "%s", err);
     ck_assert_str_eq(ex.brokers, def.brokers);
     ck_assert_uint_eq(ex.property_count, 0);
     ck_assert_str_eq(ex.topic_order_created, def.topic_order_created);
@@ -654,12 +654,12 @@ START_TEST(test_example_matches_defaults)
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     ck_assert_ptr_nonnull(out);
-    of_config_print(&ex, out);
+    ofc_config_print(&ex, out);
     ck_assert_int_eq(fclose(out), 0);
     ck_assert_ptr_nonnull(strstr(text, example));
     free(text);
-    of_config_free(&ex);
-    of_config_free(&def);
+    ofc_config_free(&ex);
+    ofc_config_free(&def);
 }
 END_TEST
 

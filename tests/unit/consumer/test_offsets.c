@@ -156,7 +156,7 @@ START_TEST(no_periodic_commit_while_the_group_rebalances)
 {
     fixture f;
     fixture_start(&f, 1000);
-    of_kafka member = {0};
+    ofc_kafka member = {0};
     atomic_init(&member.group_rebalancing, 1);
     f.oc.member = &member;
     partition_state_push(f.states[0], 0, 1);

@@ -118,7 +118,7 @@ START_TEST(counter_line)
 {
     capture c;
     capture_open(&c);
-    of_log_set_program("orderflow-consumer process");
+    ofc_log_set_program("orderflow-consumer process");
     processor_counters counters = {.consumed = 10,
                                    .accepted = 6,
                                    .rejected = 2,

@@ -17,8 +17,8 @@
 typedef struct fixture {
     rd_kafka_t *mock_handle; /* the mock cluster's handle */
     rd_kafka_mock_cluster_t *mock;
-    of_config cfg;
-    of_kafka producer;
+    ofc_config cfg;
+    ofc_kafka producer;
     rd_kafka_t *consumer; /* assigned nothing: commits send no offsets */
     transaction txn;
 } fixture;
@@ -46,13 +46,13 @@ static void fixture_start(fixture *f, int commit_interval_ms)
     ck_assert_int_eq(rd_kafka_mock_topic_create(f->mock, "out", 1, 1), 0);
     const char *bootstraps = rd_kafka_mock_cluster_bootstraps(f->mock);
 
-    ck_assert_int_eq(of_config_init(&f->cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(&f->cfg, err, sizeof(err)), 0);
     f->cfg.commit_interval_ms = commit_interval_ms;
     const char *producer_settings[][2] = {{"bootstrap.servers", bootstraps},
                                           {"transactional.id", "transaction-test"},
                                           {"transaction.timeout.ms", "10000"}};
-    ck_assert_msg(of_kafka_new(&f->producer, RD_KAFKA_PRODUCER, conf_of(producer_settings, 3), NULL,
-                               err, sizeof(err)) == 0,
+    ck_assert_msg(ofc_kafka_new(&f->producer, RD_KAFKA_PRODUCER, conf_of(producer_settings, 3),
+                                NULL, err, sizeof(err)) == 0,
                   "%s", err);
     const char *consumer_settings[][2] = {{"bootstrap.servers", bootstraps},
                                           {"group.id", "transaction-test"},
@@ -68,8 +68,8 @@ static void fixture_stop(fixture *f)
     transaction_close(&f->txn);
     rd_kafka_consumer_close(f->consumer);
     rd_kafka_destroy(f->consumer);
-    of_kafka_destroy(&f->producer);
-    of_config_free(&f->cfg);
+    ofc_kafka_destroy(&f->producer);
+    ofc_config_free(&f->cfg);
     rd_kafka_mock_cluster_destroy(f->mock);
     rd_kafka_destroy(f->mock_handle);
 }

@@ -18,18 +18,18 @@
 
 extern char **environ;
 
-static const of_kafka_setting producer_forced[] = {
+static const ofc_kafka_setting producer_forced[] = {
     {"enable.idempotence", "true"},
     {"acks", "all"},
     {NULL, NULL},
 };
 
 /* cfg with the defaults and one user property key=value from origin. */
-static void config_with(of_config *cfg, const char *key, const char *value, const char *origin)
+static void config_with(ofc_config *cfg, const char *key, const char *value, const char *origin)
 {
     char err[256];
-    ck_assert_int_eq(of_config_init(cfg, err, sizeof(err)), 0);
-    ck_assert_int_eq(of_config_set_property(cfg, key, value, origin, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_init(cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_property(cfg, key, value, origin, err, sizeof(err)), 0);
 }
 
 static void assert_conf_value(rd_kafka_conf_t *conf, const char *key, const char *expected)
@@ -42,59 +42,59 @@ static void assert_conf_value(rd_kafka_conf_t *conf, const char *key, const char
 
 START_TEST(contradicting_a_forced_setting_is_refused)
 {
-    of_config cfg;
+    ofc_config cfg;
     char err[512];
     config_with(&cfg, "enable.idempotence", "false", "-X");
-    ck_assert_ptr_null(of_kafka_conf_new(&cfg, NULL, producer_forced, err, sizeof(err)));
+    ck_assert_ptr_null(ofc_kafka_conf_new(&cfg, NULL, producer_forced, err, sizeof(err)));
     ck_assert_str_eq(err, "-X: librdkafka property 'enable.idempotence=false' cannot be changed: "
                           "this program needs 'enable.idempotence=true' for its delivery "
                           "guarantees; remove the setting");
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 
     config_with(&cfg, "acks", "1", "/etc/orderflow/orderflow.conf:7");
-    ck_assert_ptr_null(of_kafka_conf_new(&cfg, NULL, producer_forced, err, sizeof(err)));
+    ck_assert_ptr_null(ofc_kafka_conf_new(&cfg, NULL, producer_forced, err, sizeof(err)));
     ck_assert_str_eq(err, "/etc/orderflow/orderflow.conf:7: librdkafka property 'acks=1' cannot "
                           "be changed: this program needs 'acks=all' for its delivery "
                           "guarantees; remove the setting");
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
-/* The conf of_kafka_conf_new builds for cfg; fails the test if refused. */
-static rd_kafka_conf_t *accepted_conf(const of_config *cfg, const of_kafka_setting *defaults)
+/* The conf ofc_kafka_conf_new builds for cfg; fails the test if refused. */
+static rd_kafka_conf_t *accepted_conf(const ofc_config *cfg, const ofc_kafka_setting *defaults)
 {
     char err[512] = "";
-    rd_kafka_conf_t *conf = of_kafka_conf_new(cfg, defaults, producer_forced, err, sizeof(err));
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(cfg, defaults, producer_forced, err, sizeof(err));
     ck_assert_msg(conf != NULL, "refused: %s", err);
     return conf;
 }
 
 START_TEST(agreeing_spellings_of_a_forced_setting_are_accepted)
 {
-    of_config cfg;
+    ofc_config cfg;
     char err[512] = "";
     config_with(&cfg, "acks", "-1", "-X");
     ck_assert_int_eq(
-        of_config_set_property(&cfg, "enable.idempotence", "1", "-X", err, sizeof(err)), 0);
+        ofc_config_set_property(&cfg, "enable.idempotence", "1", "-X", err, sizeof(err)), 0);
     rd_kafka_conf_t *conf = accepted_conf(&cfg, NULL);
     assert_conf_value(conf, "enable.idempotence", "true");
     rd_kafka_conf_destroy(conf);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
 START_TEST(user_properties_win_over_defaults)
 {
-    of_config cfg;
+    ofc_config cfg;
     config_with(&cfg, "linger.ms", "20", "-X");
-    const of_kafka_setting defaults[] = {
+    const ofc_kafka_setting defaults[] = {
         {"linger.ms", "5"}, {"batch.num.messages", "777"}, {NULL, NULL}};
     rd_kafka_conf_t *conf = accepted_conf(&cfg, defaults);
     assert_conf_value(conf, "linger.ms", "20");
     assert_conf_value(conf, "batch.num.messages", "777");
     assert_conf_value(conf, "bootstrap.servers", "localhost:9092");
     rd_kafka_conf_destroy(conf);
-    of_config_free(&cfg);
+    ofc_config_free(&cfg);
 }
 END_TEST
 
@@ -120,8 +120,8 @@ START_TEST(exit_codes_of_librdkafka_errors)
         {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, EX_SOFTWARE},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        ck_assert_msg(of_kafka_exit_code(cases[i].err) == cases[i].status, "%s: %d, expected %d",
-                      rd_kafka_err2name(cases[i].err), of_kafka_exit_code(cases[i].err),
+        ck_assert_msg(ofc_kafka_exit_code(cases[i].err) == cases[i].status, "%s: %d, expected %d",
+                      rd_kafka_err2name(cases[i].err), ofc_kafka_exit_code(cases[i].err),
                       cases[i].status);
 }
 END_TEST

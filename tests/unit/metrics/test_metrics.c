@@ -19,13 +19,13 @@
 
 #include "../../check_run.h"
 
-static char *render(const of_metrics *m)
+static char *render(const ofc_metrics *m)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     ck_assert_ptr_nonnull(out);
-    ck_assert_int_eq(of_metrics_write(m, out), 0);
+    ck_assert_int_eq(ofc_metrics_write(m, out), 0);
     fclose(out);
     return text;
 }
@@ -33,25 +33,25 @@ static char *render(const of_metrics *m)
 START_TEST(exposition_of_a_small_registry)
 {
     char err[256];
-    of_metrics *m = of_metrics_new();
+    ofc_metrics *m = ofc_metrics_new();
     const char *accepted[] = {"outcome", "accepted", NULL};
     const char *rejected[] = {"outcome", "rejected", NULL};
-    of_metric *a = of_metrics_series(m, "orderflow_x_total", "Events by outcome.",
-                                     OF_METRIC_COUNTER, accepted, NULL, 0, err, sizeof(err));
-    of_metric *r = of_metrics_series(m, "orderflow_x_total", "Events by outcome.",
-                                     OF_METRIC_COUNTER, rejected, NULL, 0, err, sizeof(err));
-    of_metric *g = of_metrics_series(m, "orderflow_y_seconds", "A gauge.", OF_METRIC_GAUGE, NULL,
-                                     NULL, 0, err, sizeof(err));
+    ofc_metric *a = ofc_metrics_series(m, "orderflow_x_total", "Events by outcome.",
+                                       OFC_METRIC_COUNTER, accepted, NULL, 0, err, sizeof(err));
+    ofc_metric *r = ofc_metrics_series(m, "orderflow_x_total", "Events by outcome.",
+                                       OFC_METRIC_COUNTER, rejected, NULL, 0, err, sizeof(err));
+    ofc_metric *g = ofc_metrics_series(m, "orderflow_y_seconds", "A gauge.", OFC_METRIC_GAUGE, NULL,
+                                       NULL, 0, err, sizeof(err));
     ck_assert_ptr_nonnull(a);
     ck_assert_ptr_nonnull(r);
     ck_assert_ptr_nonnull(g);
     /* The same labels give the same series. */
-    ck_assert_ptr_eq(of_metrics_series(m, "orderflow_x_total", "Events by outcome.",
-                                       OF_METRIC_COUNTER, accepted, NULL, 0, err, sizeof(err)),
+    ck_assert_ptr_eq(ofc_metrics_series(m, "orderflow_x_total", "Events by outcome.",
+                                        OFC_METRIC_COUNTER, accepted, NULL, 0, err, sizeof(err)),
                      a);
-    of_metric_add(a, 3);
-    of_metric_add(a, 2);
-    of_metric_set(g, 0.25);
+    ofc_metric_add(a, 3);
+    ofc_metric_add(a, 2);
+    ofc_metric_set(g, 0.25);
     char *text = render(m);
     ck_assert_str_eq(text, "# HELP orderflow_x_total Events by outcome.\n"
                            "# TYPE orderflow_x_total counter\n"
@@ -62,33 +62,33 @@ START_TEST(exposition_of_a_small_registry)
                            "orderflow_y_seconds 0.25\n");
     free(text);
     /* A family whose only series is hidden is left out, HELP and TYPE too. */
-    of_metric_hide(g, 1);
+    ofc_metric_hide(g, 1);
     text = render(m);
     ck_assert_ptr_null(strstr(text, "orderflow_y_seconds"));
     free(text);
     /* Another type under a registered name is refused. */
-    ck_assert_ptr_null(of_metrics_series(m, "orderflow_x_total", "x", OF_METRIC_GAUGE, NULL, NULL,
-                                         0, err, sizeof(err)));
+    ck_assert_ptr_null(ofc_metrics_series(m, "orderflow_x_total", "x", OFC_METRIC_GAUGE, NULL, NULL,
+                                          0, err, sizeof(err)));
     ck_assert_str_eq(err, "metric orderflow_x_total registered twice with different types or "
                           "buckets");
-    of_metrics_free(m);
+    ofc_metrics_free(m);
 }
 END_TEST
 
 START_TEST(histogram_buckets_are_cumulative)
 {
     char err[256];
-    of_metrics *m = of_metrics_new();
+    ofc_metrics *m = ofc_metrics_new();
     static const double bounds[] = {0.01, 0.1, 1};
     const char *labels[] = {"topic", "t", NULL};
-    of_metric *h = of_metrics_series(m, "orderflow_latency_seconds", "Latency.",
-                                     OF_METRIC_HISTOGRAM, labels, bounds, 3, err, sizeof(err));
+    ofc_metric *h = ofc_metrics_series(m, "orderflow_latency_seconds", "Latency.",
+                                       OFC_METRIC_HISTOGRAM, labels, bounds, 3, err, sizeof(err));
     ck_assert_ptr_nonnull(h);
-    of_metric_observe(h, 0.005); /* first bucket */
-    of_metric_observe(h, 0.01);  /* le is inclusive: first bucket */
-    of_metric_observe(h, 0.5);
-    of_metric_observe(h, 7);  /* only +Inf */
-    of_metric_observe(h, -1); /* counts as 0 */
+    ofc_metric_observe(h, 0.005); /* first bucket */
+    ofc_metric_observe(h, 0.01);  /* le is inclusive: first bucket */
+    ofc_metric_observe(h, 0.5);
+    ofc_metric_observe(h, 7);  /* only +Inf */
+    ofc_metric_observe(h, -1); /* counts as 0 */
     char *text = render(m);
     ck_assert_str_eq(text, "# HELP orderflow_latency_seconds Latency.\n"
                            "# TYPE orderflow_latency_seconds histogram\n"
@@ -99,19 +99,19 @@ START_TEST(histogram_buckets_are_cumulative)
                            "orderflow_latency_seconds_sum{topic=\"t\"} 7.515\n"
                            "orderflow_latency_seconds_count{topic=\"t\"} 5\n");
     free(text);
-    of_metrics_free(m);
+    ofc_metrics_free(m);
 }
 END_TEST
 
 START_TEST(label_values_are_escaped)
 {
     char err[256];
-    of_metrics *m = of_metrics_new();
+    ofc_metrics *m = ofc_metrics_new();
     const char *labels[] = {"error", "a\\b\"c\nd", "partition", "3", NULL};
-    of_metric *s = of_metrics_series(m, "orderflow_e_total", "Help with \\ and\nnewline.",
-                                     OF_METRIC_COUNTER, labels, NULL, 0, err, sizeof(err));
+    ofc_metric *s = ofc_metrics_series(m, "orderflow_e_total", "Help with \\ and\nnewline.",
+                                       OFC_METRIC_COUNTER, labels, NULL, 0, err, sizeof(err));
     ck_assert_ptr_nonnull(s);
-    of_metric_add(s, 1);
+    ofc_metric_add(s, 1);
     char *text = render(m);
     ck_assert_str_eq(text, "# HELP orderflow_e_total Help with \\\\ and\\nnewline.\n"
                            "# TYPE orderflow_e_total counter\n"
@@ -122,9 +122,9 @@ START_TEST(label_values_are_escaped)
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     const char *too_long[] = {"k", big, NULL};
-    ck_assert_ptr_null(of_metrics_series(m, "orderflow_e_total", "h", OF_METRIC_COUNTER, too_long,
-                                         NULL, 0, err, sizeof(err)));
-    of_metrics_free(m);
+    ck_assert_ptr_null(ofc_metrics_series(m, "orderflow_e_total", "h", OFC_METRIC_COUNTER, too_long,
+                                          NULL, 0, err, sizeof(err)));
+    ofc_metrics_free(m);
 }
 END_TEST
 
@@ -133,7 +133,7 @@ START_TEST(process_metrics_come_from_proc)
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    ck_assert_int_eq(of_metrics_write_process(out), 0);
+    ck_assert_int_eq(ofc_metrics_write_process(out), 0);
     fclose(out);
     ck_assert_ptr_nonnull(strstr(text, "# TYPE process_cpu_seconds_total counter\n"));
     ck_assert_ptr_nonnull(strstr(text, "\nprocess_resident_memory_bytes "));
@@ -152,21 +152,21 @@ START_TEST(listen_addresses)
     char err[256];
     struct sockaddr_storage addr;
     socklen_t len;
-    ck_assert_int_eq(of_listen_parse("--metrics", ":9100", &addr, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_listen_parse("--metrics", ":9100", &addr, &len, err, sizeof(err)), 0);
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     ck_assert_int_eq(v4->sin_family, AF_INET);
     ck_assert_int_eq(ntohs(v4->sin_port), 9100);
     ck_assert_uint_eq(ntohl(v4->sin_addr.s_addr), INADDR_LOOPBACK); /* loopback by default */
-    ck_assert_int_eq(of_listen_parse("--metrics", "9100", &addr, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_listen_parse("--metrics", "9100", &addr, &len, err, sizeof(err)), 0);
     ck_assert_uint_eq(ntohl(v4->sin_addr.s_addr), INADDR_LOOPBACK);
-    ck_assert_int_eq(of_listen_parse("--metrics", "0.0.0.0:0", &addr, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_listen_parse("--metrics", "0.0.0.0:0", &addr, &len, err, sizeof(err)), 0);
     ck_assert_uint_eq(ntohl(v4->sin_addr.s_addr), INADDR_ANY);
-    ck_assert_int_eq(of_listen_parse("--metrics", "[::1]:9100", &addr, &len, err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_listen_parse("--metrics", "[::1]:9100", &addr, &len, err, sizeof(err)), 0);
     ck_assert_int_eq(addr.ss_family, AF_INET6);
     static const char *const bad[] = {"",           ":",         "localhost:9100", "1.2.3.4:65536",
                                       "1.2.3.4:-1", "[::1]9100", "1.2.3.4:x",      "1.2.3:80"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        ck_assert_int_eq(of_listen_parse("--metrics", bad[i], NULL, NULL, err, sizeof(err)), -1);
+        ck_assert_int_eq(ofc_listen_parse("--metrics", bad[i], NULL, NULL, err, sizeof(err)), -1);
     ck_assert_str_eq(err, "--metrics: expected ADDR:PORT (an IP address, [IPv6]:PORT, or :PORT "
                           "for loopback; port 0..65535), got '1.2.3:80'");
 }
@@ -196,16 +196,16 @@ static char *request(const char *address, const char *method, const char *path)
 START_TEST(endpoint_answers)
 {
     char err[256];
-    of_metrics *m = of_metrics_new();
-    of_metric *c = of_metrics_series(m, "orderflow_z_total", "Z.", OF_METRIC_COUNTER, NULL, NULL, 0,
-                                     err, sizeof(err));
-    of_metric_add(c, 42);
-    of_health health;
-    of_health_init(&health, 200, "restoring");
-    of_metrics_server *server =
-        of_metrics_server_start("--metrics", "127.0.0.1:0", m, &health, err, sizeof(err));
+    ofc_metrics *m = ofc_metrics_new();
+    ofc_metric *c = ofc_metrics_series(m, "orderflow_z_total", "Z.", OFC_METRIC_COUNTER, NULL, NULL,
+                                       0, err, sizeof(err));
+    ofc_metric_add(c, 42);
+    ofc_health health;
+    ofc_health_init(&health, 200, "restoring");
+    ofc_metrics_server *server =
+        ofc_metrics_server_start("--metrics", "127.0.0.1:0", m, &health, err, sizeof(err));
     ck_assert_msg(server != NULL, "%s", err);
-    const char *address = of_metrics_server_address(server);
+    const char *address = ofc_metrics_server_address(server);
     ck_assert_int_eq(strncmp(address, "127.0.0.1:", 10), 0);
 
     char *r = request(address, "GET", "/metrics");
@@ -219,11 +219,11 @@ START_TEST(endpoint_answers)
     r = request(address, "GET", "/readyz");
     ck_assert_ptr_nonnull(strstr(r, " 503 "));
     ck_assert_ptr_nonnull(strstr(r, "\r\n\r\nnot ready: restoring\n"));
-    of_health_set_unready(&health, NULL);
+    ofc_health_set_unready(&health, NULL);
     ck_assert_ptr_nonnull(strstr(request(address, "GET", "/readyz"), "\r\n\r\nready\n"));
 
     ck_assert_ptr_nonnull(strstr(request(address, "GET", "/healthz"), " 200 "));
-    of_health_beat(&health, of_monotonic_ms() - 1000); /* older than the 200 ms bound */
+    ofc_health_beat(&health, of_monotonic_ms() - 1000); /* older than the 200 ms bound */
     r = request(address, "GET", "/healthz");
     ck_assert_ptr_nonnull(strstr(r, " 503 "));
     ck_assert_ptr_nonnull(strstr(r, "event loop stalled"));
@@ -236,13 +236,14 @@ START_TEST(endpoint_answers)
     ck_assert_ptr_nonnull(strstr(r, "Allow: GET, HEAD\r\n"));
 
     /* The same port again: refused with the option, address and reason. */
-    ck_assert_ptr_null(of_metrics_server_start("--metrics", address, m, &health, err, sizeof(err)));
+    ck_assert_ptr_null(
+        ofc_metrics_server_start("--metrics", address, m, &health, err, sizeof(err)));
     char expected[200];
     snprintf(expected, sizeof(expected), "--metrics %s: cannot listen: Address already in use",
              address);
     ck_assert_str_eq(err, expected);
-    of_metrics_server_stop(server);
-    of_metrics_free(m);
+    ofc_metrics_server_stop(server);
+    ofc_metrics_free(m);
 }
 END_TEST
 
@@ -266,10 +267,10 @@ START_TEST(statistics_give_lag_and_brokers)
     char seen[512] = "", err[256];
     int up = -1;
     ck_assert_int_eq(
-        of_kafka_stats_read(json, sizeof(json) - 1, count_lag, seen, &up, err, sizeof(err)), 0);
+        ofc_kafka_stats_read(json, sizeof(json) - 1, count_lag, seen, &up, err, sizeof(err)), 0);
     ck_assert_int_eq(up, 1);
     ck_assert_str_eq(seen, "in/0=4;in/1=7;in/2=-1;");
-    ck_assert_int_eq(of_kafka_stats_read("{", 1, NULL, NULL, &up, err, sizeof(err)), -1);
+    ck_assert_int_eq(ofc_kafka_stats_read("{", 1, NULL, NULL, &up, err, sizeof(err)), -1);
 }
 END_TEST
 

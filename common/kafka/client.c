@@ -1,0 +1,142 @@
+/* Client handle lifetime and error tracking. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "kafka/kafka.h"
+
+static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+    ofc_kafka *kafka = opaque;
+    kafka->error_count++;
+    kafka->last_error = (rd_kafka_resp_err_t)code;
+    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) kafka->all_brokers_down = 1;
+    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        code == RD_KAFKA_RESP_ERR__RESOLVE)
+        kafka->connection_errors++;
+    snprintf(kafka->last_error_text, sizeof(kafka->last_error_text), "%s", reason);
+    if (code == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[256];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
+        kafka->fatal = 1;
+        kafka->last_error = orig;
+        snprintf(kafka->last_error_text, sizeof(kafka->last_error_text), "fatal: %s: %s",
+                 rd_kafka_err2name(orig), why);
+    }
+}
+
+/* librdkafka's own format, minus two kinds of line: the executables apply the
+ * same user properties to their producer and consumer handles on purpose, so
+ * "a consumer property ignored by this producer" is expected, not news; and a
+ * failed connection attempt (FAIL) also reaches the error callback, from which
+ * the executables say once per interval that the brokers are unreachable,
+ * rather than once per attempt and handle. */
+static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *message)
+{
+    ofc_kafka *kafka = rd_kafka_opaque(rk);
+    if (kafka && kafka->track_group && strcmp(facility, "CGRPJOINSTATE") == 0) {
+        /* Group "NAME" changed join state FROM -> TO (state S) */
+        const char *to = strstr(message, " changed join state ");
+        to = to ? strstr(to, " -> ") : NULL;
+        if (to) {
+            to += 4;
+            int steady = strncmp(to, "steady ", 7) == 0 || strncmp(to, "init ", 5) == 0;
+            atomic_store(&kafka->group_rebalancing, !steady);
+        }
+    }
+    if (kafka && kafka->hide_debug && level >= 7) return;
+    if (strcmp(facility, "CONFWARN") == 0 && strstr(message, "will be ignored by this")) return;
+    if (strcmp(facility, "FAIL") == 0) return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    fprintf(stderr, "%%%d|%lld.%03ld|%s|%s| %s\n", level, (long long)now.tv_sec,
+            now.tv_nsec / 1000000, facility, rd_kafka_name(rk), message);
+}
+
+static int create(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
+                  int track_group, int hide_debug, char *err, size_t errlen)
+{
+    memset(kafka, 0, sizeof(*kafka));
+    kafka->app_opaque = app_opaque;
+    kafka->track_group = track_group;
+    kafka->hide_debug = hide_debug;
+    atomic_init(&kafka->group_rebalancing, 0);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_opaque(conf, kafka);
+    char why[512];
+    kafka->rk = rd_kafka_new(type, conf, why, sizeof(why));
+    if (!kafka->rk) {
+        /* rd_kafka_new only takes ownership of conf on success. */
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "cannot create the Kafka %s: %s",
+                 type == RD_KAFKA_PRODUCER ? "producer" : "consumer", why);
+        return -1;
+    }
+    return 0;
+}
+
+int ofc_kafka_new(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
+                  char *err, size_t errlen)
+{
+    return create(kafka, type, conf, app_opaque, 0, 0, err, errlen);
+}
+
+int ofc_kafka_new_member(ofc_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaque, char *err,
+                         size_t errlen)
+{
+    char debug[512];
+    size_t len = sizeof(debug);
+    if (rd_kafka_conf_get(conf, "debug", debug, &len) != RD_KAFKA_CONF_OK) debug[0] = '\0';
+    int hide = debug[0] == '\0';
+    if (!strstr(debug, "cgrp") && !strstr(debug, "all")) {
+        char value[600], why[256];
+        snprintf(value, sizeof(value), "%s%scgrp", debug, debug[0] ? "," : "");
+        if (rd_kafka_conf_set(conf, "debug", value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            snprintf(err, errlen, "cannot follow the consumer group's state (debug=%s): %s", value,
+                     why);
+            return -1;
+        }
+    }
+    return create(kafka, RD_KAFKA_CONSUMER, conf, app_opaque, 1, hide, err, errlen);
+}
+
+int ofc_kafka_group_rebalancing(ofc_kafka *kafka)
+{
+    return atomic_load(&kafka->group_rebalancing);
+}
+
+void ofc_kafka_destroy(ofc_kafka *kafka)
+{
+    if (kafka->rk) rd_kafka_destroy(kafka->rk);
+    kafka->rk = NULL;
+}
+
+int ofc_kafka_unreachable_due(ofc_kafka *kafka, int64_t now_ms, int64_t interval_ms)
+{
+    if (!kafka->all_brokers_down) return 0;
+    if (kafka->unreachable_reported_ms && now_ms - kafka->unreachable_reported_ms < interval_ms)
+        return 0;
+    kafka->unreachable_reported_ms = now_ms;
+    kafka->all_brokers_down = 0;
+    return 1;
+}
+
+void *ofc_kafka_app_opaque(void *rk_opaque)
+{
+    return rk_opaque ? ((ofc_kafka *)rk_opaque)->app_opaque : NULL;
+}
+
+void ofc_kafka_wake_fetcher(rd_kafka_t *rk, unsigned *cursor)
+{
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR || !assigned) return;
+    if (assigned->cnt > 0) {
+        const rd_kafka_topic_partition_t *tp = &assigned->elems[*cursor % (unsigned)assigned->cnt];
+        int64_t low, high;
+        rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &low, &high, 100);
+        (*cursor)++;
+    }
+    rd_kafka_topic_partition_list_destroy(assigned);
+}

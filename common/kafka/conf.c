@@ -1,0 +1,67 @@
+/* librdkafka configuration from an ofc_config. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kafka/kafka.h"
+
+static int set_one(rd_kafka_conf_t *conf, const char *key, const char *value, const char *origin,
+                   char *err, size_t errlen)
+{
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) == RD_KAFKA_CONF_OK) return 0;
+    snprintf(err, errlen, "%s: librdkafka property '%s': %s", origin, key, why);
+    return -1;
+}
+
+static const ofc_property *find_user_property(const ofc_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->property_count; i++)
+        if (strcmp(cfg->properties[i].key, key) == 0) return &cfg->properties[i];
+    return NULL;
+}
+
+/* librdkafka accepts several spellings of one value: "acks=-1" is "all". */
+static const char *canonical(const char *key, const char *value)
+{
+    if (strcmp(key, "acks") == 0) return strcmp(value, "-1") == 0 ? "all" : value;
+    if (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0) return "true";
+    if (strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0) return "false";
+    return value;
+}
+
+rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
+                                    const ofc_kafka_setting *forced, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        snprintf(err, errlen, "out of memory creating the librdkafka configuration");
+        return NULL;
+    }
+    for (const ofc_kafka_setting *s = defaults; s && s->key; s++)
+        if (set_one(conf, s->key, s->value, "built-in default", err, errlen) != 0) goto fail;
+    if (set_one(conf, "bootstrap.servers", cfg->brokers,
+                cfg->brokers_origin ? cfg->brokers_origin : "brokers", err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < cfg->property_count; i++) {
+        const ofc_property *p = &cfg->properties[i];
+        if (set_one(conf, p->key, p->value, p->origin, err, errlen) != 0) goto fail;
+    }
+    for (const ofc_kafka_setting *s = forced; s && s->key; s++) {
+        /* A silent override would break the promise the user relies on
+         * (idempotence, commit discipline), so a contradiction is an error. */
+        const ofc_property *user = find_user_property(cfg, s->key);
+        if (user && strcmp(canonical(user->key, user->value), canonical(s->key, s->value)) != 0) {
+            snprintf(err, errlen,
+                     "%s: librdkafka property '%s=%s' cannot be changed: this program needs "
+                     "'%s=%s' for its delivery guarantees; remove the setting",
+                     user->origin, user->key, user->value, s->key, s->value);
+            goto fail;
+        }
+        if (set_one(conf, s->key, s->value, "built-in setting", err, errlen) != 0) goto fail;
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}

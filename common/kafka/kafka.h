@@ -1,0 +1,129 @@
+/* librdkafka glue shared by the executables: configuration from ofc_config,
+ * client lifetime with error tracking, metadata checks, error classification.
+ * Knows nothing about orders or envelopes. */
+#ifndef OFC_KAFKA_H
+#define OFC_KAFKA_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "config/config.h"
+
+typedef struct ofc_kafka_setting {
+    const char *key;
+    const char *value;
+} ofc_kafka_setting;
+
+/* Builds a librdkafka configuration: `defaults` (the program's choices, may be
+ * NULL; ends with a {NULL, NULL} entry), then bootstrap.servers = cfg->brokers,
+ * then cfg's properties in order (the user's choices win over defaults), then
+ * `forced` (settings the program's guarantees depend on; a user property that
+ * contradicts one is an error naming its origin). Returns a new conf the
+ * caller owns, or NULL with err naming the property, its origin and what
+ * librdkafka said. */
+rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
+                                    const ofc_kafka_setting *forced, char *err, size_t errlen);
+
+/* A client handle plus what its error callback saw. The callbacks run on the
+ * thread that polls the handle, so the fields need no locking. */
+typedef struct ofc_kafka {
+    rd_kafka_t *rk;
+    int all_brokers_down; /* __ALL_BROKERS_DOWN seen since ofc_kafka_unreachable_due said so */
+    int64_t unreachable_reported_ms; /* when ofc_kafka_unreachable_due last returned 1 */
+    rd_kafka_resp_err_t last_error;  /* last error event, RD_KAFKA_RESP_ERR_NO_ERROR if none */
+    char last_error_text[512];
+    uint64_t error_count;
+    uint64_t connection_errors; /* refused, unresolvable or all brokers down */
+    int fatal;                  /* librdkafka raised a fatal error: the handle is unusable */
+    void *app_opaque;           /* for the program's own callbacks */
+    /* ofc_kafka_new_member only. The log callback runs on librdkafka's own
+     * threads, hence the atomic. */
+    int track_group;              /* follow the group's join state */
+    int hide_debug;               /* debug lines: asked for by this glue, not the user */
+    atomic_int group_rebalancing; /* the join state is not steady */
+} ofc_kafka;
+
+/* Creates the client (producer or consumer per type) from conf, which it takes
+ * ownership of (also on failure). Installs an error callback that fills the
+ * fields above; callbacks set on conf before this call keep working and can
+ * reach app_opaque through ofc_kafka_app_opaque(rk_opaque). Returns 0, or -1
+ * with err. */
+int ofc_kafka_new(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,
+                  char *err, size_t errlen);
+/* ofc_kafka_new for a consumer that joins a group, following the group's
+ * join state for ofc_kafka_group_rebalancing. librdkafka tells that state
+ * only in its cgrp debug lines: "cgrp" is added to the debug property, and
+ * unless the user asked for debug output those lines are not printed. */
+int ofc_kafka_new_member(ofc_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaque, char *err,
+                         size_t errlen);
+/* 1 while the group of an ofc_kafka_new_member consumer is rebalancing (its
+ * join state is not steady), else 0. librdkafka before 2.10 takes an offset
+ * commit refused with ILLEGAL_GENERATION during a rebalance for a lost
+ * assignment and revokes every partition (librdkafka issue #4059, fixed by
+ * #4908): a commit sent while the member waits for its JoinGroup reaches the
+ * coordinator after the generation changed. Commit only when this is 0. */
+int ofc_kafka_group_rebalancing(ofc_kafka *kafka);
+/* Destroys the handle (no flush: callers flush/close first). */
+void ofc_kafka_destroy(ofc_kafka *kafka);
+/* 1 when every broker has been down since the last time this returned 1 and
+ * at least interval_ms have passed since then (now_ms: of_monotonic_ms()):
+ * the caller then says so once, instead of once per event or connection
+ * attempt (librdkafka's own connection-failure log lines are not printed).
+ * Clears the condition it reports. */
+int ofc_kafka_unreachable_due(ofc_kafka *kafka, int64_t now_ms, int64_t interval_ms);
+
+/* librdkafka 2.0.2 stops fetching while a consumer's prefetch queue is over
+ * queued.max.messages.kbytes and looks again only when the broker thread
+ * wakes up: at its next response or request, else after 1 s (2.2.0 added
+ * fetch.queue.backoff.ms for this). A consumer that has just emptied its
+ * queue calls this: a watermark query (one round trip, at most 100 ms) to
+ * the leader of one assigned partition wakes the thread fetching it; cursor
+ * (caller's, start at 0) moves on to the next partition each call, so with
+ * several brokers successive calls reach each in turn. */
+void ofc_kafka_wake_fetcher(rd_kafka_t *rk, unsigned *cursor);
+
+/* The app_opaque given to ofc_kafka_new, from a callback's rk opaque argument. */
+void *ofc_kafka_app_opaque(void *rk_opaque);
+
+typedef struct ofc_topic_info {
+    const char *name;    /* in: topic name (caller's string) */
+    int partition_count; /* out: 0 when the topic does not exist */
+} ofc_topic_info;
+
+/* Asks the cluster for the given topics' partition counts, waiting at most
+ * timeout_ms. Fails fast (well before the timeout) when every broker refuses
+ * connections. Returns 0; or, with err, EX_UNAVAILABLE (no broker reachable:
+ * names the brokers) or what ofc_kafka_exit_code says of librdkafka's error.
+ * A topic that does not exist is not an error here: its partition_count is
+ * 0. */
+int ofc_kafka_describe_topics(ofc_kafka *kafka, const char *brokers, ofc_topic_info *topics,
+                              size_t topic_count, int timeout_ms, char *err, size_t errlen);
+
+/* sysexits status for a librdkafka error: broker/transport/timeout -> 69
+ * (EX_UNAVAILABLE), authentication/authorization/config -> 78 (EX_CONFIG),
+ * anything else -> 70 (EX_SOFTWARE). */
+int ofc_kafka_exit_code(rd_kafka_resp_err_t err);
+
+/* Adds a header, returning 0 or -1 (librdkafka only fails on a read-only set). */
+int ofc_kafka_header_add(rd_kafka_headers_t *headers, const char *name, const void *value,
+                         size_t len);
+/* Finds the last header `name` of a message. Returns 0 and sets *value and *len
+ * (views into the message), or -1 when absent. */
+int ofc_kafka_header_get(rd_kafka_message_t *msg, const char *name, const void **value,
+                         size_t *len);
+
+/* Per-partition lag from a statistics JSON: consumer_lag_stored, else
+ * consumer_lag; -1 when librdkafka does not know it (a partition this
+ * member does not consume). */
+typedef void (*ofc_kafka_lag_fn)(void *opaque, const char *topic, int32_t partition, int64_t lag);
+/* Reads librdkafka's statistics JSON (the stats callback's json, len): calls
+ * on_lag (may be NULL) for each topic partition and sets *brokers_up (may be
+ * NULL) to the number of brokers whose connection is up. Returns 0, or -1
+ * with err when the JSON does not parse. */
+int ofc_kafka_stats_read(const char *json, size_t len, ofc_kafka_lag_fn on_lag, void *opaque,
+                         int *brokers_up, char *err, size_t errlen);
+
+#endif

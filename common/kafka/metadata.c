@@ -1,0 +1,62 @@
+/* Topic partition counts, and telling "no broker reachable" from other failures. */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include <orderflow/ids.h>
+#include "kafka/kafka.h"
+
+/* A broker that is just starting gets this long before "all brokers down"
+ * counts as unreachable; the configured timeout still bounds the wait. */
+#define OF_UNREACHABLE_GRACE_MS 2000
+#define OF_METADATA_SLICE_MS 500
+
+static void fill_counts(const struct rd_kafka_metadata *md, ofc_topic_info *topics, size_t count)
+{
+    for (size_t t = 0; t < count; t++) {
+        topics[t].partition_count = 0;
+        for (int i = 0; i < md->topic_cnt; i++) {
+            const struct rd_kafka_metadata_topic *mt = &md->topics[i];
+            if (strcmp(mt->topic, topics[t].name) == 0 && mt->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                topics[t].partition_count = mt->partition_cnt;
+        }
+    }
+}
+
+int ofc_kafka_describe_topics(ofc_kafka *kafka, const char *brokers, ofc_topic_info *topics,
+                              size_t topic_count, int timeout_ms, char *err, size_t errlen)
+{
+    int64_t start = of_monotonic_ms();
+    rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (;;) {
+        int64_t elapsed = of_monotonic_ms() - start;
+        int64_t remaining = timeout_ms - elapsed;
+        if (remaining <= 0) break;
+        const struct rd_kafka_metadata *md = NULL;
+        int slice = remaining < OF_METADATA_SLICE_MS ? (int)remaining : OF_METADATA_SLICE_MS;
+        last = rd_kafka_metadata(kafka->rk, 1, NULL, &md, slice);
+        if (last == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fill_counts(md, topics, topic_count);
+            rd_kafka_metadata_destroy(md);
+            return 0;
+        }
+        /* Serves the error callback, which is how "connection refused" shows. */
+        rd_kafka_poll(kafka->rk, 0);
+        if (kafka->fatal) break;
+        if (kafka->connection_errors && of_monotonic_ms() - start >= OF_UNREACHABLE_GRACE_MS) break;
+        if (last != RD_KAFKA_RESP_ERR__TIMED_OUT && last != RD_KAFKA_RESP_ERR__TRANSPORT) break;
+    }
+    if (kafka->fatal || (last != RD_KAFKA_RESP_ERR__TIMED_OUT &&
+                         last != RD_KAFKA_RESP_ERR__TRANSPORT && !kafka->connection_errors)) {
+        snprintf(err, errlen, "cannot read cluster metadata from %s: %s", brokers,
+                 kafka->fatal ? kafka->last_error_text : rd_kafka_err2str(last));
+        return ofc_kafka_exit_code(last);
+    }
+    snprintf(err, errlen,
+             "no Kafka broker reachable at %s after %.1f s (%s); start one (orderflow-broker, or "
+             "docker compose -f kafka-compose.yml up) or pass -b HOST:PORT",
+             brokers, (double)(of_monotonic_ms() - start) / 1000.0,
+             kafka->error_count ? kafka->last_error_text : rd_kafka_err2str(last));
+    return EX_UNAVAILABLE;
+}

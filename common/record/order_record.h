@@ -1,0 +1,53 @@
+/* One order as an order_created Kafka record (docs/envelope.md): the
+ * envelope, encoded, and the record headers that go with it. What the
+ * producer and the gateway publish is built here, so both send the same
+ * bytes for the same order. */
+#ifndef OFC_PUBLISH_ORDER_RECORD_H
+#define OFC_PUBLISH_ORDER_RECORD_H
+
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "config/config.h"
+#include "kafka/kafka.h"
+
+#include <orderflow/envelope.h>
+#include <orderflow/ids.h>
+#include <orderflow/trace.h>
+
+typedef struct ofc_order_record {
+    char id[OF_UUID_LEN + 1]; /* the new event's id */
+    char time[OF_TIME_LEN + 1];
+    char new_trace[OF_TRACEPARENT_LEN + 1]; /* a trace started for this event */
+    of_event ev;                            /* views into the arguments and the buffers above */
+    const char *value;                      /* the encoded envelope, in the encoder's buffer */
+    size_t value_len;
+} ofc_order_record;
+
+/* Encodes order as a new order_created event from source with idempotency
+ * key `key` (checked by the encoder). traceparent and tracestate (views the
+ * caller keeps alive, valid or absent) are its trace context; without a
+ * traceparent and with tracing set, a new trace is started. checked: run the
+ * encoder's value checks; 0 only for a caller that made or already checked
+ * every string (of_encode_event_unchecked). The record's value stays valid
+ * until the next call on enc. Returns 0, or -1 with err. */
+int ofc_order_record_encode(ofc_order_record *rec, of_encoder *enc, of_idgen *ids,
+                            const char *source, const of_order *order, of_str key,
+                            of_str traceparent, of_str tracestate, int tracing, int checked,
+                            char *err, size_t errlen);
+
+/* The record's headers: content-type, idempotency-key, and the trace context
+ * when there is one, with room for `extra` more. The caller owns the result
+ * (librdkafka does once producev takes it). NULL when out of memory. */
+rd_kafka_headers_t *ofc_order_record_headers(const ofc_order_record *rec, size_t extra);
+
+/* Checks that the order_created topic `name` exists on cfg->brokers (a
+ * metadata request through kafka, at most timeout_ms) and returns a handle
+ * to it in *topic (the caller destroys it). Returns 0, or a sysexits status
+ * with err: EX_UNAVAILABLE when the topic is missing (naming how to create
+ * or name another) or no broker answers, EX_SOFTWARE otherwise. */
+int ofc_order_topic_open(ofc_kafka *kafka, const ofc_config *cfg, const char *name, int timeout_ms,
+                         rd_kafka_topic_t **topic, char *err, size_t errlen);
+
+#endif
