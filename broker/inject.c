@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/timer.h"
+
 #define MOCK_BROKER_ID 1
 #define TICK_MS 20
 #define REPORT_EVERY_MS 10000
@@ -236,7 +238,9 @@ static void top_up(injector *inj, int kind, double seconds, int64_t now)
 static void *inject_loop(void *arg)
 {
     injector *inj = arg;
-    int64_t last = now_ms(), last_report = last;
+    int64_t last = now_ms();
+    ofc_timer counts_report;
+    ofc_timer_start_after(&counts_report, REPORT_EVERY_MS, last);
     int64_t next_down =
         inj->plan.down_every_s > 0 ? last + (int64_t)(inj->plan.down_every_s * 1000) : INT64_MAX;
     int64_t up_at = 0;
@@ -267,10 +271,8 @@ static void *inject_loop(void *arg)
             next_down = now + (int64_t)(inj->plan.down_every_s * 1000);
             if (inj->report) fprintf(inj->report, "orderflow-broker: inject: broker up\n");
         }
-        if (inj->report && now - last_report >= REPORT_EVERY_MS) {
+        if (inj->report && ofc_timer_due(&counts_report, now))
             write_counts(inj, inj->report, "faults injected so far");
-            last_report = now;
-        }
     }
     pthread_mutex_unlock(&inj->lock);
     return NULL;

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "restore.h"
 #include "cli/metrics.h"
+#include "util/timer.h"
 #include "stage_metrics.h"
 #include "transaction.h"
 
@@ -80,8 +81,8 @@ typedef struct processor {
     int restoring;    /* take_partitions is reading emitted keys back */
     int32_t assigned_count;
     int fatal_status;
-    int64_t last_stats_ms;
-    int64_t last_unavailable_report_ms;
+    ofc_timer stats_line;         /* -v: the counters line */
+    ofc_timer unavailable_report; /* "brokers unreachable" */
 } processor;
 
 /* Records the first fatal error (later ones are consequences) and says it. */
@@ -856,17 +857,12 @@ static void housekeeping(processor *p)
         ofc_kafka_unreachable_due(&p->producer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
     int consumer_away =
         ofc_kafka_unreachable_due(&p->consumer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
-    if ((producer_away || consumer_away) &&
-        now - p->last_unavailable_report_ms >= UNAVAILABLE_REPORT_INTERVAL_MS) {
-        p->last_unavailable_report_ms = now;
+    if ((producer_away || consumer_away) && ofc_timer_due(&p->unavailable_report, now)) {
         ofc_warn("brokers unreachable (%s); retrying, %d outputs waiting",
                  producer_away ? p->producer.last_error_text : p->consumer.last_error_text,
                  rd_kafka_outq_len(p->producer.rk));
     }
-    if (p->opts->verbose && now - p->last_stats_ms >= p->opts->stats_interval_ms) {
-        p->last_stats_ms = now;
-        print_stats(p, stderr);
-    }
+    if (p->opts->verbose && ofc_timer_due(&p->stats_line, now)) print_stats(p, stderr);
 }
 
 static int loop(processor *p)
@@ -968,6 +964,8 @@ static void teardown(processor *p)
 int processor_run(const processor_options *opts, processor_counters *counters)
 {
     processor p = {.opts = opts, .cfg = opts->cfg, .eos = opts->cfg->guarantee == OFC_EXACTLY_ONCE};
+    ofc_timer_start(&p.stats_line, opts->stats_interval_ms);
+    ofc_timer_start(&p.unavailable_report, UNAVAILABLE_REPORT_INTERVAL_MS);
     char err[1024];
     int status = 0;
     if (opts->metrics) {

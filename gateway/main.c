@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/log.h"
 #include "cli/metrics.h"
+#include "util/timer.h"
 
 #include "gateway.h"
 
@@ -206,7 +207,8 @@ static void close_gateway(gateway *gw)
 static int run(gateway *gw)
 {
     int status = 0;
-    int64_t swept_ms = INT64_MIN / 2;
+    ofc_timer sweeps;
+    ofc_timer_start(&sweeps, HOUSEKEEPING_MS);
     while (!stop_requested) {
         char why[256];
         rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(gw->kafka.rk, why, sizeof(why));
@@ -222,8 +224,7 @@ static int run(gateway *gw)
         }
         rd_kafka_poll(gw->kafka.rk, 100);
         int64_t now_ms = of_monotonic_ms();
-        if (now_ms - swept_ms < HOUSEKEEPING_MS) continue;
-        swept_ms = now_ms;
+        if (!ofc_timer_due(&sweeps, now_ms)) continue;
         gw_orders_expire(gw, now_ms);
         slow_clients_sweep(&gw->slow, now_ms);
         ofc_health_beat(&gw->health, now_ms);

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/log.h"
 #include "cli/metrics.h"
+#include "util/timer.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
 #include <orderflow/trace.h>
@@ -224,15 +225,14 @@ typedef struct run_state {
     int bad_input_stop; /* --strict hit a bad line */
     int show_progress;
     int64_t start_ms;
-    int64_t last_progress_ms;
+    ofc_timer progress_line;
 } run_state;
 
 static void progress(run_state *run, int final)
 {
     if (!run->show_progress) return;
     int64_t now = of_monotonic_ms();
-    if (!final && now - run->last_progress_ms < PROGRESS_INTERVAL_MS) return;
-    run->last_progress_ms = now;
+    if (!ofc_timer_due(&run->progress_line, now) && !final) return;
     double secs = (double)(now - run->start_ms) / 1000.0;
     fprintf(stderr, "\r\033[K%s: %llu sent, %llu delivered, %llu failed, %.0f/s", ofc_log_program(),
             (unsigned long long)run->pub.sent, (unsigned long long)run->pub.delivered,
@@ -465,6 +465,7 @@ int main(int argc, char **argv)
 
     run_state run = {.opts = &opts, .start_ms = of_monotonic_ms()};
     run.show_progress = !opts.common.quiet && isatty(STDERR_FILENO);
+    ofc_timer_start(&run.progress_line, PROGRESS_INTERVAL_MS);
     run.decoder = of_decoder_new(&cfg.limits);
     pacer_init(&run.pace, opts.rate);
     status = run.decoder ? 0 : EX_OSERR;
