@@ -16,6 +16,7 @@
 #include <orderflow/trace.h>
 
 #include "cli/log.h"
+#include "record/record.h"
 
 #include "offsets.h"
 #include "partition_state.h"
@@ -68,8 +69,7 @@ typedef struct processor {
     of_decoder *decoder;
     of_encoder *encoder;
     of_idgen ids;
-    uint64_t time_ms;                /* the millisecond time_text shows; 0: none yet */
-    char time_text[OF_TIME_LEN + 1]; /* hundreds of events share a millisecond */
+    ofc_processed_record out; /* kept: it caches the time text of the millisecond */
     char source[300];
     reporter report;
 
@@ -182,36 +182,46 @@ static void report_line(processor *p, const rd_kafka_message_t *msg, const char 
     report_event(&p->report, outcome, msg->partition, msg->offset, order_id, out, reason);
 }
 
+/* ofc_kafka_retry.stop: a fatal error seen (by a delivery report served
+ * while waiting) ends the wait for room. */
+static int produce_stopped(void *opaque)
+{
+    const processor *p = opaque;
+    return p->fatal_status != 0;
+}
+
 /* Produces with retries while librdkafka's queue is full. */
 static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, const void *key,
                    size_t key_len, const void *value, size_t value_len, rd_kafka_headers_t *headers,
                    uint64_t sequence)
 {
-    for (;;) {
-        rd_kafka_resp_err_t rc = rd_kafka_producev(
-            p->producer.rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
-            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_HEADERS(headers),
-            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)sequence), RD_KAFKA_V_END);
-        if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
-        if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL && !p->fatal_status) {
-            rd_kafka_poll(p->producer.rk, 10);
-            continue;
-        }
-        rd_kafka_headers_destroy(headers);
-        if (p->eos && rc == RD_KAFKA_RESP_ERR__STATE) {
-            /* A failed delivery left the transaction needing an abort, and
-             * librdkafka refuses new outputs until then: the loop aborts and
-             * re-reads this input (seen on Apache Kafka, a refused output). */
-            transaction_mark_failed(&p->txn, rc);
-            return -1;
-        }
-        char detail[512];
-        snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(topic),
-                 partition, rd_kafka_err2str(rc));
-        fail(p, ofc_kafka_exit_code(rc), "cannot produce to %s", detail);
+    const ofc_kafka_record rec = {
+        .topic = topic,
+        .partition = partition,
+        .key = key,
+        .key_len = key_len,
+        .value = value,
+        .value_len = value_len,
+        .headers = headers,
+        .opaque = (void *)(uintptr_t)sequence,
+    };
+    const ofc_kafka_retry retry = {
+        .wait_ms = 10, .max_wait_ms = -1, .stop = produce_stopped, .opaque = p};
+    rd_kafka_resp_err_t rc = ofc_kafka_produce(p->producer.rk, &rec, &retry);
+    if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+    rd_kafka_headers_destroy(headers);
+    if (p->eos && rc == RD_KAFKA_RESP_ERR__STATE) {
+        /* A failed delivery left the transaction needing an abort, and
+         * librdkafka refuses new outputs until then: the loop aborts and
+         * re-reads this input (seen on Apache Kafka, a refused output). */
+        transaction_mark_failed(&p->txn, rc);
         return -1;
     }
+    char detail[512];
+    snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(topic), partition,
+             rd_kafka_err2str(rc));
+    fail(p, ofc_kafka_exit_code(rc), "cannot produce to %s", detail);
+    return -1;
 }
 
 static void dead_letter(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
@@ -227,27 +237,13 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
         report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL, "already dead-lettered");
         return;
     }
-    char partition[16], offset[24];
-    snprintf(partition, sizeof(partition), "%" PRId32, msg->partition);
-    snprintf(offset, sizeof(offset), "%" PRId64, msg->offset);
     /* The input's own headers go along (orderflow-consumer redrive puts
      * them back), with this stage's four replacing any earlier ones. */
-    rd_kafka_headers_t *input_headers = NULL, *headers = NULL;
-    if (rd_kafka_message_headers(msg, &input_headers) == RD_KAFKA_RESP_ERR_NO_ERROR)
-        headers = rd_kafka_headers_copy(input_headers);
-    if (headers) {
-        rd_kafka_header_remove(headers, OF_DEAD_LETTER_ERROR_HEADER);
-        rd_kafka_header_remove(headers, OF_SOURCE_TOPIC_HEADER);
-        rd_kafka_header_remove(headers, OF_SOURCE_PARTITION_HEADER);
-        rd_kafka_header_remove(headers, OF_SOURCE_OFFSET_HEADER);
-    } else {
-        headers = rd_kafka_headers_new(4);
+    rd_kafka_headers_t *headers = ofc_dead_letter_headers(msg, p->cfg->topic_order_created, reason);
+    if (!headers) {
+        fail(p, EX_OSERR, "out of memory for the headers of a dead letter");
+        return;
     }
-    ofc_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, reason, strlen(reason));
-    ofc_kafka_header_add(headers, OF_SOURCE_TOPIC_HEADER, p->cfg->topic_order_created,
-                         strlen(p->cfg->topic_order_created));
-    ofc_kafka_header_add(headers, OF_SOURCE_PARTITION_HEADER, partition, strlen(partition));
-    ofc_kafka_header_add(headers, OF_SOURCE_OFFSET_HEADER, offset, strlen(offset));
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
     /* Original key and value bytes, untouched (docs/envelope.md, "Dead letters"), when they fit. */
     if (msg->len + msg->key_len + 1024 > p->max_message_bytes) {
@@ -325,41 +321,8 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
     of_processed result;
     char reason[OF_REASON_MAX];
     of_process_order(&ev.data.order, &result, reason);
-    uint64_t now = of_now_ms();
-    char id[OF_UUID_LEN + 1];
-    of_uuid7(&p->ids, now, id);
-    if (now != p->time_ms || !p->time_text[0]) {
-        of_format_time(now, p->time_text);
-        p->time_ms = now;
-    }
-    /* The output continues the input's trace: same trace-id and flags, a
-     * span id of its own; the input span is named by causationid
-     * (docs/architecture.md, "Trace context"). */
-    char traceparent[OF_TRACEPARENT_LEN + 1];
-    of_str out_traceparent = {NULL, 0};
-    of_traceparent trace;
-    if (ev.traceparent.ptr && of_traceparent_parse(ev.traceparent, &trace) == 0) {
-        of_trace_continue(&p->ids, &trace, &trace);
-        of_traceparent_format(&trace, traceparent);
-        out_traceparent = (of_str){traceparent, OF_TRACEPARENT_LEN};
-    }
-    of_event out = {
-        .type = OF_EVENT_DATA_PROCESSED,
-        .id = {id, OF_UUID_LEN},
-        .source = of_str_c(p->source),
-        .time = {p->time_text, OF_TIME_LEN},
-        .idempotencykey = {key, key_len},
-        .subject = ev.subject,
-        .correlationid = ev.correlationid.ptr ? ev.correlationid : ev.id,
-        .causationid = ev.id,
-        .traceparent = out_traceparent,
-        .tracestate = out_traceparent.ptr ? ev.tracestate : (of_str){NULL, 0},
-        .schemaversion = OF_SCHEMAVERSION,
-        .data.processed = result,
-    };
-    const char *value;
-    size_t value_len;
-    if (of_encode_event(p->encoder, &out, &value, &value_len, why, sizeof(why)) != 0) {
+    if (ofc_processed_record_encode(&p->out, p->encoder, &p->ids, p->source, &ev,
+                                    (of_str){key, key_len}, &result, why, sizeof(why)) != 0) {
         /* Inputs are validated, so this means the output itself is bad:
          * dead-letter the input rather than stop the partition. */
         char reason_text[600];
@@ -367,19 +330,15 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
         dead_letter(p, ps, msg, reason_text);
         return;
     }
-    rd_kafka_headers_t *headers = rd_kafka_headers_new(out.traceparent.ptr ? 4 : 2);
-    ofc_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
-                         sizeof(OF_CONTENT_TYPE_VALUE) - 1);
-    ofc_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, key, key_len);
-    if (out.traceparent.ptr)
-        ofc_kafka_header_add(headers, OF_TRACEPARENT_HEADER, out.traceparent.ptr,
-                             out.traceparent.len);
-    if (out.tracestate.ptr)
-        ofc_kafka_header_add(headers, OF_TRACESTATE_HEADER, out.tracestate.ptr, out.tracestate.len);
+    rd_kafka_headers_t *headers = ofc_record_headers(&p->out.ev, 0);
+    if (!headers) {
+        fail(p, EX_OSERR, "out of memory for the headers of an output");
+        return;
+    }
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
     if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(ev.time));
-    if (produce(p, p->output_topic, msg->partition, ev.subject.ptr, ev.subject.len, value,
-                value_len, headers, sequence) != 0)
+    if (produce(p, p->output_topic, msg->partition, ev.subject.ptr, ev.subject.len, p->out.value,
+                p->out.value_len, headers, sequence) != 0)
         return;
     of_dedup_insert_hash(ps->emitted, key_hash);
     if (p->eos) transaction_count(&p->txn);
@@ -649,9 +608,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
     /* Room to dead-letter a record at the size limit, plus headers. */
     char message_max[32];
     snprintf(message_max, sizeof(message_max), "%zu",
-             cfg->limits.max_record_bytes * 2 + 65536 > 1000000
-                 ? cfg->limits.max_record_bytes * 2 + 65536
-                 : 1000000);
+             ofc_kafka_dead_letter_message_max(cfg->limits.max_record_bytes));
     /* The guarantee's settings are appended below, each as a whole entry: a
      * NULL key ends the table, so a conditional key must never be one. */
     ofc_kafka_setting producer_defaults[8] = {
@@ -679,13 +636,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
         producer_defaults[defaults_used++] = (ofc_kafka_setting){"message.timeout.ms", "0"};
     }
     producer_defaults[defaults_used] = (ofc_kafka_setting){NULL, NULL};
-    const ofc_kafka_setting producer_forced[] = {
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {NULL, NULL},
-    };
-    rd_kafka_conf_t *conf =
-        ofc_kafka_conf_new(cfg, producer_defaults, producer_forced, err, errlen);
+    rd_kafka_conf_t *conf = ofc_kafka_producer_conf_new(cfg, producer_defaults, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     char max_bytes[32];

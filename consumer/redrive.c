@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/log.h"
 #include "kafka/kafka.h"
+#include "record/record.h"
 
 #include "redrive.h"
 #include "restore.h"
@@ -590,28 +591,28 @@ static int examine(redrive *r, int32_t part_index, rd_kafka_message_t *msg)
     }
 
     rd_kafka_headers_t *out = headers ? rd_kafka_headers_copy(headers) : rd_kafka_headers_new(1);
-    const char *drop[] = {OF_DEAD_LETTER_ERROR_HEADER, OF_SOURCE_TOPIC_HEADER,
-                          OF_SOURCE_PARTITION_HEADER, OF_SOURCE_OFFSET_HEADER,
-                          OF_REDRIVE_COUNT_HEADER};
-    for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-        rd_kafka_header_remove(out, drop[i]);
+    ofc_dead_letter_headers_remove(out);
+    rd_kafka_header_remove(out, OF_REDRIVE_COUNT_HEADER);
     snprintf(count_text, sizeof(count_text), "%lld", redrives + 1);
     ofc_kafka_header_add(out, OF_REDRIVE_COUNT_HEADER, count_text, strlen(count_text));
 
     batch_entry *e = &r->batch[r->batch_len];
     *e = (batch_entry){.part = part_index, .offset = msg->offset, .redrive_count = redrives + 1};
     pace(r);
-    for (;;) {
-        rd_kafka_resp_err_t rc = rd_kafka_producev(
-            r->producer.rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(target),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(msg->key, msg->key_len),
-            RD_KAFKA_V_VALUE(msg->payload, msg->len), RD_KAFKA_V_HEADERS(out),
-            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)r->batch_len), RD_KAFKA_V_END);
-        if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-        if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(r->producer.rk, 10);
-            continue;
-        }
+    const ofc_kafka_record rec = {
+        .topic_name = topic,
+        .partition = target,
+        .key = msg->key,
+        .key_len = msg->key_len,
+        .value = msg->payload,
+        .value_len = msg->len,
+        .headers = out,
+        .opaque = (void *)(uintptr_t)r->batch_len,
+    };
+    /* A full queue empties as deliveries end (message.timeout.ms bounds each). */
+    const ofc_kafka_retry retry = {.wait_ms = 10, .max_wait_ms = -1};
+    rd_kafka_resp_err_t rc = ofc_kafka_produce(r->producer.rk, &rec, &retry);
+    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(out);
         r->queued--;
         r->failed++;
@@ -790,21 +791,14 @@ static int open_clients(redrive *r, char *err, size_t errlen)
     snprintf(timeout, sizeof(timeout), "%d", r->cfg->producer_timeout_ms);
     /* A dead letter is its input plus headers: room for the largest input. */
     snprintf(message_max, sizeof(message_max), "%zu",
-             r->cfg->limits.max_record_bytes * 2 + 65536 > 1000000
-                 ? r->cfg->limits.max_record_bytes * 2 + 65536
-                 : 1000000);
+             ofc_kafka_dead_letter_message_max(r->cfg->limits.max_record_bytes));
     const ofc_kafka_setting producer_defaults[] = {
         {"message.timeout.ms", timeout},
         {"message.max.bytes", message_max},
         {"linger.ms", "5"},
         {NULL, NULL},
     };
-    const ofc_kafka_setting producer_forced[] = {
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {NULL, NULL},
-    };
-    conf = ofc_kafka_conf_new(r->cfg, producer_defaults, producer_forced, err, errlen);
+    conf = ofc_kafka_producer_conf_new(r->cfg, producer_defaults, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     if (ofc_kafka_new(&r->producer, RD_KAFKA_PRODUCER, conf, r, err, errlen) != 0)

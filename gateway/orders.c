@@ -217,7 +217,7 @@ static int publish(gw_request *req, const of_order *order, const uint8_t *finger
         return -1;
     }
     memcpy(req->id, rec.id, sizeof(req->id));
-    rd_kafka_headers_t *headers = ofc_order_record_headers(&rec, 1);
+    rd_kafka_headers_t *headers = ofc_record_headers(&rec.ev, 1);
     char hex[FINGERPRINT_HEX_LEN + 1];
     fingerprint_hex(fingerprint, hex);
     if (!headers || ofc_kafka_header_add(headers, FINGERPRINT_HEADER, hex, FINGERPRINT_HEX_LEN)) {
@@ -239,11 +239,24 @@ static int publish(gw_request *req, const of_order *order, const uint8_t *finger
     gw->publishing = req;
     req->pub_listed = 1;
     pthread_mutex_unlock(&gw->pub_lock);
-    rd_kafka_resp_err_t rc = rd_kafka_producev(
-        gw->kafka.rk, RD_KAFKA_V_RKT(gw->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(order->order_id.ptr, order->order_id.len),
-        RD_KAFKA_V_VALUE((void *)rec.value, rec.value_len), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_OPAQUE(req), RD_KAFKA_V_END);
+    const ofc_kafka_record record = {
+        .topic = gw->topic,
+        .partition = RD_KAFKA_PARTITION_UA,
+        .key = order->order_id.ptr,
+        .key_len = order->order_id.len,
+        .value = rec.value,
+        .value_len = rec.value_len,
+        .headers = headers,
+        .opaque = req,
+    };
+    /* One try: a full queue is answered 503 with Retry-After at once, like
+     * any refusal. Waiting for room would hold libmicrohttpd's thread (every
+     * other connection with it), and serving delivery reports here would
+     * run gw_orders_on_delivery off the thread that polls the producer.
+     * gateway.max_in_flight (10,000) below librdkafka's queue (100,000
+     * messages) keeps a full queue rare. */
+    const ofc_kafka_retry once = {.max_wait_ms = 0};
+    rd_kafka_resp_err_t rc = ofc_kafka_produce(gw->kafka.rk, &record, &once);
     if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
     pthread_mutex_lock(&gw->pub_lock);
     unlist(gw, req);

@@ -18,13 +18,7 @@ int gw_kafka_open(gateway *gw, char *err, size_t errlen)
         {"message.timeout.ms", timeout},
         {NULL, NULL},
     };
-    /* Every order lands once, and only when all in-sync replicas have it. */
-    const ofc_kafka_setting forced[] = {
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {NULL, NULL},
-    };
-    rd_kafka_conf_t *conf = ofc_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    rd_kafka_conf_t *conf = ofc_kafka_producer_conf_new(cfg, defaults, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, gw_orders_on_delivery);
     if (ofc_kafka_new(&gw->kafka, RD_KAFKA_PRODUCER, conf, gw, err, errlen) != 0)

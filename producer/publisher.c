@@ -195,13 +195,21 @@ static void fail_held(publisher *pub, inflight_slot *slot, rd_kafka_resp_err_t e
  * skips), until its queue is full. */
 static void resend_held(publisher *pub)
 {
+    /* One try each: a full queue ends this round; the next poll resumes. */
+    const ofc_kafka_retry once = {.max_wait_ms = 0};
     while (pub->held_first) {
         inflight_slot *slot = pub->held_first;
-        rd_kafka_resp_err_t rc = rd_kafka_producev(
-            pub->kafka.rk, RD_KAFKA_V_RKT(pub->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(slot->held, slot->key_len),
-            RD_KAFKA_V_VALUE((slot->held + slot->key_len), slot->value_len),
-            RD_KAFKA_V_HEADERS(slot->held_headers), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
+        const ofc_kafka_record rec = {
+            .topic = pub->topic,
+            .partition = RD_KAFKA_PARTITION_UA,
+            .key = slot->held,
+            .key_len = slot->key_len,
+            .value = slot->held + slot->key_len,
+            .value_len = slot->value_len,
+            .headers = slot->held_headers,
+            .opaque = slot,
+        };
+        rd_kafka_resp_err_t rc = ofc_kafka_produce(pub->kafka.rk, &rec, &once);
         if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL || producer_failed_fatally(pub)) return;
         take_held(pub);
         if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -271,14 +279,7 @@ int publisher_open(publisher *pub, const ofc_config *cfg, FILE *report, FILE *fa
         {metrics ? "statistics.interval.ms" : NULL, "1000"},
         {NULL, NULL},
     };
-    /* docs/architecture.md, "Producer": every event lands once, and only when all in-sync replicas
-     * have it. */
-    const ofc_kafka_setting forced[] = {
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {NULL, NULL},
-    };
-    rd_kafka_conf_t *conf = ofc_kafka_conf_new(cfg, defaults, forced, err, errlen);
+    rd_kafka_conf_t *conf = ofc_kafka_producer_conf_new(cfg, defaults, err, errlen);
     if (!conf) return EX_CONFIG;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     if (metrics) rd_kafka_conf_set_stats_cb(conf, on_statistics);
@@ -361,6 +362,12 @@ void publisher_set_trace(publisher *pub, of_str traceparent, of_str tracestate, 
     pub->tracing = tracing;
 }
 
+/* ofc_kafka_retry.wait while the queue is full. */
+static void poll_publisher(void *opaque, int timeout_ms)
+{
+    publisher_poll(opaque, timeout_ms);
+}
+
 int publisher_send(publisher *pub, const of_order *order, of_str key_override, int generated,
                    event_origin origin, char *err, size_t errlen)
 {
@@ -401,34 +408,42 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
         return 1;
     pub->shared_checked = 1;
     memcpy(slot->id, rec.id, sizeof(slot->id));
-    const char *value = rec.value;
-    size_t value_len = rec.value_len;
 
+    rd_kafka_headers_t *headers = ofc_record_headers(&rec.ev, 0);
+    if (!headers) {
+        snprintf(err, errlen, "out of memory for record headers");
+        return EX_OSERR;
+    }
+    /* A full queue: wait for room serving delivery reports and re-sends. */
+    const ofc_kafka_retry retry = {
+        .wait_ms = 50, .max_wait_ms = -1, .wait = poll_publisher, .opaque = pub};
     for (;;) {
-        rd_kafka_headers_t *headers = ofc_order_record_headers(&rec, 0);
-        if (!headers) {
-            snprintf(err, errlen, "out of memory for record headers");
-            return EX_OSERR;
-        }
-        /* F_COPY: the encoder's buffer is reused for the next event. The
-         * copy goes into librdkafka's one allocation for the message; values
-         * kept in a pool of our own instead (no copy) measured no faster. */
-        rd_kafka_resp_err_t rc = rd_kafka_producev(
-            pub->kafka.rk, RD_KAFKA_V_RKT(pub->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(order->order_id.ptr, order->order_id.len),
-            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_HEADERS(headers),
-            RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
+        /* Copied (F_COPY): the encoder's buffer is reused for the next
+         * event. The copy goes into librdkafka's one allocation for the
+         * message; values kept in a pool of our own instead (no copy)
+         * measured no faster. */
+        const ofc_kafka_record record = {
+            .topic = pub->topic, /* a replaced producer has a new handle */
+            .partition = RD_KAFKA_PARTITION_UA,
+            .key = order->order_id.ptr,
+            .key_len = order->order_id.len,
+            .value = rec.value,
+            .value_len = rec.value_len,
+            .headers = headers,
+            .opaque = slot,
+        };
+        rd_kafka_resp_err_t rc = ofc_kafka_produce(pub->kafka.rk, &record, &retry);
         if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-        rd_kafka_headers_destroy(headers); /* still ours when producev fails */
-        if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            publisher_poll(pub, 50);
-            continue;
-        }
+        /* The headers are still ours when producing fails. */
         if (producer_failed_fatally(pub)) {
             int status = replace_producer(pub, err, errlen);
-            if (status) return status;
+            if (status) {
+                rd_kafka_headers_destroy(headers);
+                return status;
+            }
             continue;
         }
+        rd_kafka_headers_destroy(headers);
         snprintf(err, errlen, "cannot enqueue order '%.*s': %s", (int)order->order_id.len,
                  order->order_id.ptr, rd_kafka_err2str(rc));
         return rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? EX_DATAERR : ofc_kafka_exit_code(rc);

@@ -27,6 +27,21 @@ typedef struct ofc_kafka_setting {
 rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
                                     const ofc_kafka_setting *forced, char *err, size_t errlen);
 
+/* The idempotent producer's forced settings (presets.c says why each):
+ * every orderflow producer uses them, through ofc_kafka_producer_conf_new. */
+extern const ofc_kafka_setting ofc_kafka_idempotent_producer[];
+
+/* ofc_kafka_conf_new for a producer: the program's defaults, the user's
+ * properties, then ofc_kafka_idempotent_producer forced. */
+rd_kafka_conf_t *ofc_kafka_producer_conf_new(const ofc_config *cfg,
+                                             const ofc_kafka_setting *defaults, char *err,
+                                             size_t errlen);
+
+/* message.max.bytes for a producer that dead-letters records of up to
+ * max_record_bytes (limits.max_record_bytes) with their headers: twice that
+ * plus 64 KiB, and never below librdkafka's default of 1,000,000. */
+size_t ofc_kafka_dead_letter_message_max(size_t max_record_bytes);
+
 /* A client handle plus what its error callback saw. The callbacks run on the
  * thread that polls the handle, so the fields need no locking. */
 typedef struct ofc_kafka {
@@ -114,6 +129,45 @@ int ofc_kafka_header_add(rd_kafka_headers_t *headers, const char *name, const vo
  * (views into the message), or -1 when absent. */
 int ofc_kafka_header_get(rd_kafka_message_t *msg, const char *name, const void **value,
                          size_t *len);
+
+/* One record to produce (always copied: RD_KAFKA_MSG_F_COPY). */
+typedef struct ofc_kafka_record {
+    rd_kafka_topic_t *topic; /* the topic; when NULL, topic_name */
+    const char *topic_name;
+    int32_t partition; /* RD_KAFKA_PARTITION_UA: the partitioner chooses */
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    /* librdkafka's once produced; still the caller's when producing fails. */
+    rd_kafka_headers_t *headers;
+    void *opaque; /* the delivery report's msg->_private */
+} ofc_kafka_record;
+
+/* How long to retry while librdkafka's queue is full. */
+typedef struct ofc_kafka_retry {
+    int wait_ms; /* each wait between tries */
+    /* The bound: 0 tries once; -1 retries until the queue has room or stop
+     * says so; otherwise at most this long after the first full queue. */
+    int max_wait_ms;
+    /* Each wait; NULL: rd_kafka_poll(rk, timeout_ms), which serves the
+     * delivery reports that empty the queue. A program that must also do
+     * its own work meanwhile (re-sends, health beats) waits through its own
+     * poll. */
+    void (*wait)(void *opaque, int timeout_ms);
+    /* Checked before each wait, may be NULL: nonzero gives up (a fatal
+     * error seen by a delivery report, a stop request). */
+    int (*stop)(void *opaque);
+    void *opaque;
+} ofc_kafka_retry;
+
+/* Produces rec through rk, retrying as retry says while the queue is full
+ * (kcat's produce()). Returns RD_KAFKA_RESP_ERR_NO_ERROR, or
+ * RD_KAFKA_RESP_ERR__QUEUE_FULL when the bound passed or stop said so, or
+ * the error rd_kafka_producev returned (the headers are then still the
+ * caller's). */
+rd_kafka_resp_err_t ofc_kafka_produce(rd_kafka_t *rk, const ofc_kafka_record *rec,
+                                      const ofc_kafka_retry *retry);
 
 /* Per-partition lag from a statistics JSON: consumer_lag_stored, else
  * consumer_lag; -1 when librdkafka does not know it (a partition this

@@ -42,24 +42,6 @@ int ofc_order_record_encode(ofc_order_record *rec, of_encoder *enc, of_idgen *id
     return 0;
 }
 
-rd_kafka_headers_t *ofc_order_record_headers(const ofc_order_record *rec, size_t extra)
-{
-    const of_event *ev = &rec->ev;
-    rd_kafka_headers_t *headers = rd_kafka_headers_new((ev->traceparent.ptr ? 4 : 2) + extra);
-    if (!headers) return NULL;
-    ofc_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
-                         sizeof(OF_CONTENT_TYPE_VALUE) - 1);
-    ofc_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, ev->idempotencykey.ptr,
-                         ev->idempotencykey.len);
-    /* The envelope's trace context, for consumers that read headers only. */
-    if (ev->traceparent.ptr)
-        ofc_kafka_header_add(headers, OF_TRACEPARENT_HEADER, ev->traceparent.ptr,
-                             ev->traceparent.len);
-    if (ev->tracestate.ptr)
-        ofc_kafka_header_add(headers, OF_TRACESTATE_HEADER, ev->tracestate.ptr, ev->tracestate.len);
-    return headers;
-}
-
 int ofc_order_topic_open(ofc_kafka *kafka, const ofc_config *cfg, const char *name, int timeout_ms,
                          rd_kafka_topic_t **topic, char *err, size_t errlen)
 {

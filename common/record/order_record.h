@@ -1,7 +1,7 @@
 /* One order as an order_created Kafka record (docs/envelope.md): the
  * envelope, encoded, and the record headers that go with it. What the
  * producer and the gateway publish is built here, so both send the same
- * bytes for the same order. */
+ * bytes for the same order; its headers are ofc_record_headers(&rec.ev, ...). */
 #ifndef OFC_PUBLISH_ORDER_RECORD_H
 #define OFC_PUBLISH_ORDER_RECORD_H
 
@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "kafka/kafka.h"
+#include "record/record.h"
 
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
@@ -36,11 +37,6 @@ int ofc_order_record_encode(ofc_order_record *rec, of_encoder *enc, of_idgen *id
                             const char *source, const of_order *order, of_str key,
                             of_str traceparent, of_str tracestate, int tracing, int checked,
                             char *err, size_t errlen);
-
-/* The record's headers: content-type, idempotency-key, and the trace context
- * when there is one, with room for `extra` more. The caller owns the result
- * (librdkafka does once producev takes it). NULL when out of memory. */
-rd_kafka_headers_t *ofc_order_record_headers(const ofc_order_record *rec, size_t extra);
 
 /* Checks that the order_created topic `name` exists on cfg->brokers (a
  * metadata request through kafka, at most timeout_ms) and returns a handle
