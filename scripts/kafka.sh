@@ -90,6 +90,15 @@ kafka_version() {
 
 jars_dir() { echo "$CACHE/kafka-$(kafka_version)/jars"; }
 
+# The dead-letter topic's max.message.bytes: the one kafka-compose.yml
+# creates it with (its only spelling; tests/docs/compose_test.py checks it).
+dead_letter_max_bytes() {
+  local bytes
+  bytes=$(sed -n 's/.*--topic order-created\.dlq .*--config max\.message\.bytes=\([0-9]*\).*/\1/p' "$COMPOSE" | head -1)
+  [ -n "$bytes" ] || EXIT_STATUS=78 die "$COMPOSE: order-created.dlq is created without --config max.message.bytes=N"
+  echo "$bytes"
+}
+
 fetch() {
   local version jars
   version=$(kafka_version)
@@ -294,6 +303,7 @@ case $command in
   up)
     fetch
     JARS=$(jars_dir)
+    dlq_max_bytes=$(dead_letter_max_bytes)
     if [ -f "$dir/cluster.env" ]; then
       die "$dir already holds a cluster (scripts/kafka.sh down --dir $dir first)"
     fi
@@ -328,8 +338,9 @@ EOF
       order-created data-processed order-created.dlq || die "creating the topics failed"
     # A dead letter is its input record plus four headers: the dead-letter
     # topic takes records 64 KiB larger than the broker's default limit, or a
-    # record at order-created's limit could not be dead-lettered.
-    $PY "$ADMIN" set-config "$(bootstrap)" order-created.dlq max.message.bytes=1114112 ||
+    # record at order-created's limit could not be dead-lettered (the limit:
+    # dead_letter_max_bytes, read before anything started).
+    $PY "$ADMIN" set-config "$(bootstrap)" order-created.dlq "max.message.bytes=$dlq_max_bytes" ||
       die "configuring order-created.dlq failed"
     say "Kafka $(kafka_version), $nodes node(s), topics order-created, data-processed, order-created.dlq ($partitions partitions, replication $replication)"
     say "logs: $dir/node*/server.log; stop with: scripts/kafka.sh down --dir $dir"

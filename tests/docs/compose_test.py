@@ -48,6 +48,17 @@ def broker_defaults():
     return int(partitions.group(1)), re.findall(r'"([^"]+)"', topics.group(1))
 
 
+def dead_letter_max_bytes():
+    """What the dead-letter topic must take: a record at the default
+    limits.max_record_bytes (OF_DEFAULT_MAX_RECORD_BYTES in
+    lib/orderflow/limits.h) plus 64 KiB for the dead letter's headers
+    (docs/operations.md, "Record size limits")."""
+    text = (ROOT / "lib/orderflow/limits.h").read_text()
+    found = re.search(r"#define\s+OF_DEFAULT_MAX_RECORD_BYTES\s+\(\(size_t\)(\d+)\)", text)
+    assert found, "lib/orderflow/limits.h: OF_DEFAULT_MAX_RECORD_BYTES not found"
+    return int(found.group(1)) + 65536
+
+
 def env_of(service):
     env = service.get("environment") or {}
     if isinstance(env, list):  # the "- KEY=VALUE" form
@@ -83,7 +94,7 @@ def topic_creations(script):
     return created
 
 
-def check(doc, expected_topics, expected_partitions):
+def check(doc, expected_topics, expected_partitions, dlq_max_bytes):
     """Returns the list of problems with a parsed compose document."""
     problems = []
     services = (doc or {}).get("services") or {}
@@ -152,6 +163,12 @@ def check(doc, expected_topics, expected_partitions):
             problems.append(f"{name}: --create without --if-not-exists")
         if str(opts.get("--replication-factor")) != "1":
             problems.append(f"{name}: replication factor {opts.get('--replication-factor')} on one node")
+        config = opts.get("--config")
+        want = f"max.message.bytes={dlq_max_bytes}" if name == expected_topics[2] else None
+        if config != want:
+            problems.append(f"{name}: --config {config} != {want} (the dead-letter topic takes a "
+                            "record at the default limit plus its headers; scripts/kafka.sh and "
+                            "bench/run read it from here)")
         bootstrap = str(opts.get("--bootstrap-server", ""))
         if bootstrap not in internal:
             problems.append(f"{name}: --bootstrap-server {bootstrap} is not the internal listener {internal}")
@@ -180,8 +197,9 @@ def main():
        f"orderflow-broker pre-creates the same topics {broker_topics}")
     ok(partitions == 6, f"orderflow-broker's default partition count is {partitions}")
 
+    dlq_max = dead_letter_max_bytes()
     doc = yaml.safe_load((ROOT / "kafka-compose.yml").read_text())
-    problems = check(doc, topics, partitions)
+    problems = check(doc, topics, partitions, dlq_max)
     for p in problems:
         print(f"  problem: {p}", file=sys.stderr)
     ok(not problems, "kafka-compose.yml: image, KRaft, listeners, healthcheck, topics")
@@ -190,7 +208,7 @@ def main():
     def broken(mutate):
         d = copy.deepcopy(doc)
         mutate(d)
-        return check(d, topics, partitions)
+        return check(d, topics, partitions, dlq_max)
 
     def set_partitions(d, old, new):
         for i, part in enumerate(d["services"]["topics"]["command"]):
@@ -206,6 +224,20 @@ def main():
        "depends_on without service_healthy is caught")
     ok(broken(lambda d: d["services"]["kafka"]["environment"].update(KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=2)),
        "a transaction log min ISR above 1 is caught")
+    ok(broken(lambda d: set_partitions(d, f"max.message.bytes={dlq_max}", "max.message.bytes=1048576")),
+       "another dead-letter size limit is caught")
+
+    # The dead-letter limit is spelled once, in kafka-compose.yml: the
+    # scripts read it from there, and the documentation says the same.
+    bench = [p for p in (ROOT / "bench").rglob("*")
+             if p.is_file() and "results" not in p.parts and p.suffix in ("", ".py", ".sh")]
+    for name, files in (("scripts/kafka.sh", [ROOT / "scripts/kafka.sh"]), ("bench/", bench)):
+        texts = [f.read_text(errors="replace") for f in files]
+        ok(not any(str(dlq_max) in t for t in texts) and any("kafka-compose.yml" in t for t in texts),
+           f"{name} reads the dead-letter limit from kafka-compose.yml instead of spelling it")
+    doc_limits = set(re.findall(r"max\.message\.bytes=(\d+)", (ROOT / "docs/operations.md").read_text()))
+    ok(doc_limits == {str(dlq_max)},
+       f"docs/operations.md gives the dead-letter limit as {dlq_max} (found {sorted(doc_limits)})")
     print(f"1..{checks}")
 
 
