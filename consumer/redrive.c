@@ -59,7 +59,6 @@ typedef struct redrive_part {
     int64_t start, end; /* records [start, end) are this run's */
     int64_t next;       /* the offset after the last record examined */
     int64_t committed;  /* the group's progress, -1 when none */
-    int done;
 } redrive_part;
 
 typedef struct batch_entry {
@@ -82,7 +81,6 @@ typedef struct redrive {
     ofc_kafka producer;
     redrive_part *parts;
     int32_t part_count;
-    int32_t parts_done;
     batch_entry batch[BATCH_MAX];
     int batch_len;
     uint64_t queued;  /* handed to the producer (counts against -n) */
@@ -330,13 +328,11 @@ static int offsets_at(redrive *r, int64_t ms, int64_t *out, char *err, size_t er
 {
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(r->part_count);
     for (int32_t i = 0; i < r->part_count; i++)
-        rd_kafka_topic_partition_list_add(list, r->dlq, r->parts[i].partition)->offset = ms;
+        rd_kafka_topic_partition_list_add(list, r->dlq, r->parts[i].partition);
     rd_kafka_resp_err_t rc =
-        rd_kafka_offsets_for_times(r->consumer.rk, list, r->cfg->producer_timeout_ms);
-    for (int32_t i = 0; i < r->part_count && !rc; i++) {
-        rc = list->elems[i].err;
+        ofc_kafka_offsets_at(r->consumer.rk, list, ms, r->cfg->producer_timeout_ms);
+    for (int32_t i = 0; i < r->part_count && !rc; i++)
         out[i] = list->elems[i].offset;
-    }
     rd_kafka_topic_partition_list_destroy(list);
     if (rc) {
         snprintf(err, errlen, "cannot find the offsets of %s at a time: %s", r->dlq,
@@ -667,56 +663,49 @@ static int finish_batch(redrive *r, char *err, size_t errlen)
     return 0;
 }
 
-static void mark_done(redrive *r, int32_t part_index)
+/* ofc_range.on_done: a partition read to its end is paused, only to save
+ * fetches: a failure costs nothing but those. */
+static void pause_done(void *opaque, int part_index)
 {
-    redrive_part *part = &r->parts[part_index];
-    if (part->done) return;
-    part->done = 1;
-    r->parts_done++;
+    redrive *r = opaque;
+    int32_t partition = r->parts[part_index].partition;
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, r->dlq, part->partition);
-    /* Only to save fetches: a failure costs nothing but those. */
+    rd_kafka_topic_partition_list_add(list, r->dlq, partition);
     rd_kafka_resp_err_t rc = rd_kafka_pause_partitions(r->consumer.rk, list);
     if (rc && r->opts->common.verbose)
-        ofc_warn("cannot pause %s [%" PRId32 "]: %s", r->dlq, part->partition,
-                 rd_kafka_err2str(rc));
+        ofc_warn("cannot pause %s [%" PRId32 "]: %s", r->dlq, partition, rd_kafka_err2str(rc));
     rd_kafka_topic_partition_list_destroy(list);
-}
-
-static int32_t part_index_of(const redrive *r, int32_t partition)
-{
-    for (int32_t i = 0; i < r->part_count; i++)
-        if (r->parts[i].partition == partition) return i;
-    return -1;
 }
 
 static int run(redrive *r, char *err, size_t errlen)
 {
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(r->part_count);
+    ofc_range_part *range_parts = calloc((size_t)r->part_count, sizeof(*range_parts));
+    if (!range_parts) {
+        snprintf(err, errlen, "out of memory for %d partitions", r->part_count);
+        return EX_OSERR;
+    }
     for (int32_t i = 0; i < r->part_count; i++) {
         redrive_part *part = &r->parts[i];
         part->next = part->start;
-        if (part->start >= part->end) {
-            part->done = 1;
-            r->parts_done++;
-            continue;
-        }
-        rd_kafka_topic_partition_list_add(list, r->dlq, part->partition)->offset = part->start;
+        range_parts[i] = (ofc_range_part){r->dlq, part->partition, part->start, part->end, 0};
     }
-    rd_kafka_resp_err_t rc = list->cnt ? rd_kafka_assign(r->consumer.rk, list) : 0;
-    rd_kafka_topic_partition_list_destroy(list);
+    ofc_range range = {.on_done = pause_done, .opaque = r};
+    rd_kafka_resp_err_t rc = ofc_range_open(&range, r->consumer.rk, range_parts, r->part_count);
     if (rc) {
         snprintf(err, errlen, "cannot assign %s: %s", r->dlq, rd_kafka_err2str(rc));
+        free(range_parts);
         return ofc_kafka_exit_code(rc);
     }
     int stop = 0, status = 0;
-    while (!stop && r->parts_done < r->part_count && !stop_requested) {
+    while (!stop && range.left > 0 && !stop_requested) {
         int64_t batch_end = of_monotonic_ms() + BATCH_MS;
-        while (!stop && r->parts_done < r->part_count && !stop_requested &&
-               r->batch_len < BATCH_MAX && of_monotonic_ms() < batch_end) {
-            rd_kafka_message_t *msg = rd_kafka_consumer_poll(r->consumer.rk, 100);
+        while (!stop && range.left > 0 && !stop_requested && r->batch_len < BATCH_MAX &&
+               of_monotonic_ms() < batch_end) {
+            /* One at a time: the batch may fill at any record. */
+            rd_kafka_message_t *msg = NULL;
+            size_t n = ofc_range_read(&range, &msg, 1, 100);
             if (r->producer.rk) rd_kafka_poll(r->producer.rk, 0);
-            if (!msg) {
+            if (!n) {
                 if (r->consumer.fatal) {
                     snprintf(err, errlen, "%s", r->consumer.last_error_text);
                     status = EX_SOFTWARE;
@@ -724,42 +713,40 @@ static int run(redrive *r, char *err, size_t errlen)
                 }
                 continue;
             }
-            int32_t i = part_index_of(r, msg->partition);
-            if (i < 0 || r->parts[i].done) {
-                rd_kafka_message_destroy(msg);
-                continue;
-            }
-            redrive_part *part = &r->parts[i];
+            int32_t i = ofc_range_find(&range, msg);
+            redrive_part *part = i >= 0 ? &r->parts[i] : NULL;
             if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 /* Everything readable is read (with read_committed, an open
                  * transaction holds the rest back: the next run's). */
                 int64_t at = msg->offset < part->end ? msg->offset : part->end;
                 if (at > part->next) part->next = at;
-                mark_done(r, i);
             } else if (msg->err) {
-                ofc_warn("%s", rd_kafka_message_errstr(msg));
-                if (msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-                    msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-                    msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-                    snprintf(err, errlen, "reading %s [%" PRId32 "]: %s", r->dlq, msg->partition,
-                             rd_kafka_err2str(msg->err));
-                    status = ofc_kafka_exit_code(msg->err);
-                    stop = 1;
+                /* Errors of no partition of this run's, or of one already
+                 * read, are not this run's concern. */
+                if (part && !range.parts[i].done) {
+                    ofc_warn("%s", rd_kafka_message_errstr(msg));
+                    if (msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                        msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                        msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+                        snprintf(err, errlen, "reading %s [%" PRId32 "]: %s", r->dlq,
+                                 msg->partition, rd_kafka_err2str(msg->err));
+                        status = ofc_kafka_exit_code(msg->err);
+                        stop = 1;
+                    }
                 }
-            } else if (msg->offset >= part->end) {
-                mark_done(r, i);
             } else if (msg->offset >= part->next) {
                 if (examine(r, i, msg) != 0)
                     stop = 1;
                 else
                     part->next = msg->offset + 1;
-                if (part->next >= part->end) mark_done(r, i);
             }
             rd_kafka_message_destroy(msg);
         }
         if (!status) status = finish_batch(r, err, errlen);
         if (r->delivery_failed || status) stop = 1;
     }
+    ofc_range_close(&range);
+    free(range_parts);
     if (r->delivery_failed && !status) {
         snprintf(err, errlen,
                  "stopped at the first record not delivered; its partition's progress stays "

@@ -168,43 +168,41 @@ static void prefetch(rd_kafka_message_t *msg, partition_state **states, size_t c
 /* Up to this many records are taken from librdkafka per call: one wait, one
  * clock read and one deadline check per batch rather than per record. */
 #define RESTORE_BATCH 1024
-#define WAKE_EVERY_MS 5
 
-/* Sets each partition's start offset to the first record of the last window
- * (or its log start, when it holds fewer) and returns the records to read in
- * counts[], so the sets can be sized before reading. Two ListOffsets round
- * trips in all. -1 when the offsets cannot be had: the caller then starts
- * at the tail and lets the sets grow, and its loop waits for the broker (a
- * query blocks, deaf to *stop: hence a short timeout of its own). */
+/* Sets each part's start to the first record of the last `window` records
+ * of its partition (or its log start, when it holds fewer) and returns the
+ * records to read in counts[], so the sets can be sized before reading.
+ * Two ListOffsets round trips in all. -1 when the offsets cannot be had:
+ * the caller then starts at the tail and lets the sets grow, and its loop
+ * waits for the broker (a query blocks, deaf to *stop: hence a short
+ * timeout of its own). */
 #define WINDOW_QUERY_TIMEOUT_MS 2000
 
-static int window_offsets(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int64_t window,
-                          int64_t *counts)
+static int last_records_start(rd_kafka_t *rk, ofc_range_part *parts, int count, int64_t window,
+                              int64_t *counts)
 {
-    rd_kafka_topic_partition_list_t *low = rd_kafka_topic_partition_list_copy(list);
-    rd_kafka_topic_partition_list_t *high = rd_kafka_topic_partition_list_copy(list);
-    for (int i = 0; i < list->cnt; i++) {
-        low->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-        high->elems[i].offset = RD_KAFKA_OFFSET_END;
-    }
-    int status = rd_kafka_offsets_for_times(rk, low, WINDOW_QUERY_TIMEOUT_MS) ||
-                         rd_kafka_offsets_for_times(rk, high, WINDOW_QUERY_TIMEOUT_MS)
-                     ? -1
-                     : 0;
-    for (int i = 0; i < list->cnt && status == 0; i++) {
-        if (low->elems[i].err || high->elems[i].err || low->elems[i].offset < 0 ||
-            high->elems[i].offset < 0) {
+    rd_kafka_topic_partition_list_t *low = rd_kafka_topic_partition_list_new(count);
+    for (int i = 0; i < count; i++)
+        rd_kafka_topic_partition_list_add(low, parts[i].topic, parts[i].partition);
+    rd_kafka_topic_partition_list_t *high = rd_kafka_topic_partition_list_copy(low);
+    int status =
+        ofc_kafka_offsets_at(rk, low, RD_KAFKA_OFFSET_BEGINNING, WINDOW_QUERY_TIMEOUT_MS) ||
+                ofc_kafka_offsets_at(rk, high, RD_KAFKA_OFFSET_END, WINDOW_QUERY_TIMEOUT_MS)
+            ? -1
+            : 0;
+    for (int i = 0; i < count && status == 0; i++) {
+        if (low->elems[i].offset < 0 || high->elems[i].offset < 0) {
             status = -1;
             break;
         }
         int64_t from = high->elems[i].offset - window;
         if (from < low->elems[i].offset) from = low->elems[i].offset;
         counts[i] = high->elems[i].offset - from;
-        list->elems[i].offset = from;
+        parts[i].start = from;
     }
     if (status != 0)
-        for (int i = 0; i < list->cnt; i++) {
-            list->elems[i].offset = RD_KAFKA_OFFSET_TAIL(window);
+        for (int i = 0; i < count; i++) {
+            parts[i].start = RD_KAFKA_OFFSET_TAIL(window);
             counts[i] = -1;
         }
     rd_kafka_topic_partition_list_destroy(low);
@@ -231,67 +229,55 @@ static int restore(restorer *r, partition_state **states, size_t count, volatile
     const char *output = r->cfg->topic_data_processed;
     const char *dead_letter = r->cfg->topic_dead_letter;
     int64_t window = (int64_t)r->cfg->dedup_window;
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)count * 2);
-    for (size_t i = 0; i < count; i++) {
-        of_dedup_clear(states[i]->emitted);
-        rd_kafka_topic_partition_list_add(list, output, states[i]->partition);
-        rd_kafka_topic_partition_list_add(list, dead_letter, states[i]->partition);
-    }
-    int64_t *counts = calloc((size_t)list->cnt, sizeof(*counts));
-    uint8_t *at_end = calloc((size_t)list->cnt, 1);
+    int part_count = (int)count * 2;
+    /* Each state's output and dead-letter partitions, read to their EOF:
+     * what is written while the restore runs is read too. */
+    ofc_range_part *parts = calloc((size_t)part_count, sizeof(*parts));
+    int64_t *counts = calloc((size_t)part_count, sizeof(*counts));
     rd_kafka_message_t **batch = malloc(RESTORE_BATCH * sizeof(*batch));
-    if (!counts || !at_end || !batch) {
+    if (!parts || !counts || !batch) {
         snprintf(err, errlen, "restore: out of memory");
+        free(parts);
         free(counts);
-        free(at_end);
         free(batch);
-        rd_kafka_topic_partition_list_destroy(list);
         return -1;
     }
+    for (size_t i = 0; i < count; i++) {
+        of_dedup_clear(states[i]->emitted);
+        parts[2 * i] = (ofc_range_part){output, states[i]->partition, 0, OFC_RANGE_TO_EOF, 0};
+        parts[2 * i + 1] =
+            (ofc_range_part){dead_letter, states[i]->partition, 0, OFC_RANGE_TO_EOF, 0};
+    }
     int64_t deadline = of_monotonic_ms() + timeout_ms;
-    size_t remaining = (size_t)list->cnt;
-    if (window_offsets(r->kafka.rk, list, window, counts) == 0) {
+    if (last_records_start(r->kafka.rk, parts, part_count, window, counts) == 0) {
         for (size_t i = 0; i < count; i++)
             /* Best effort: without the room the set grows as it used to. */
             of_dedup_reserve(states[i]->emitted, (size_t)(counts[2 * i] + counts[2 * i + 1]));
         /* An empty window (as a dead-letter partition mostly is) is not
          * assigned at all: there is nothing to wait for. */
-        for (int i = 0; i < list->cnt; i++)
-            if (counts[i] == 0) {
-                at_end[i] = 1;
-                remaining--;
-            }
+        for (int i = 0; i < part_count; i++)
+            if (counts[i] == 0) parts[i].done = 1;
     }
-    rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(list->cnt);
-    for (int i = 0; i < list->cnt; i++)
-        if (!at_end[i])
-            rd_kafka_topic_partition_list_add(assign, list->elems[i].topic,
-                                              list->elems[i].partition)
-                ->offset = list->elems[i].offset;
-    rd_kafka_resp_err_t rc = rd_kafka_assign(r->kafka.rk, assign);
-    rd_kafka_topic_partition_list_destroy(assign);
+    ofc_range range = {.wake_fetcher = 1};
+    rd_kafka_resp_err_t rc = ofc_range_open(&range, r->kafka.rk, parts, part_count);
     if (rc) {
         snprintf(err, errlen, "restore: cannot assign %s/%s partitions: %s", output, dead_letter,
                  rd_kafka_err2str(rc));
+        ofc_range_close(&range);
+        free(parts);
         free(counts);
-        free(at_end);
         free(batch);
-        rd_kafka_topic_partition_list_destroy(list);
         return -1;
     }
-    rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(r->kafka.rk);
     int status = 0;
-    unsigned wake_cursor = 0;
-    int64_t woken_ms = 0;
     const rd_kafka_topic_t *output_rkt = NULL;
-    while (remaining > 0 && status == 0) {
+    while (range.left > 0 && status == 0) {
         if (*stop) {
             snprintf(err, errlen, "restore interrupted");
             status = -1;
             break;
         }
-        int64_t now = of_monotonic_ms();
-        if (now > deadline) {
+        if (of_monotonic_ms() > deadline) {
             snprintf(err, errlen,
                      "restore: %s and %s not read to the end within %d ms (%s); is the broker "
                      "reachable?",
@@ -300,64 +286,30 @@ static int restore(restorer *r, partition_state **states, size_t count, volatile
             status = -1;
             break;
         }
-        /* Wait for one record, then take what else is fetched without
-         * waiting (a batch call alone would wait out its timeout for a
-         * full batch at the end of each partition). */
-        batch[0] = rd_kafka_consume_queue(queue, 10);
-        if (!batch[0]) {
-            /* A restore reads faster than it absorbs: without this it spent
-             * most of its time waiting (see ofc_kafka_wake_fetcher). */
-            ofc_kafka_wake_fetcher(r->kafka.rk, &wake_cursor);
-            continue;
-        }
-        ssize_t more = rd_kafka_consume_batch_queue(queue, 0, batch + 1, RESTORE_BATCH - 1);
-        ssize_t n = 1 + (more > 0 ? more : 0);
-        /* librdkafka 2.0.2 stops fetching while queued.max.messages.kbytes
-         * is queued and looks again only when its broker thread wakes: with
-         * less than two batches left, wake it now, so that the next fetch
-         * arrives while these are absorbed instead of after an empty poll
-         * (it ran dry ~35 times a 12 x 100,000 restore otherwise). Not
-         * more often than a fetch takes: each wake is a round trip. */
-        if (rd_kafka_queue_length(queue) < 2 * RESTORE_BATCH && now - woken_ms >= WAKE_EVERY_MS) {
-            ofc_kafka_wake_fetcher(r->kafka.rk, &wake_cursor);
-            woken_ms = now;
-        }
-        for (ssize_t m = 0; m < n; m++) {
+        size_t n = ofc_range_read(&range, batch, RESTORE_BATCH, 10);
+        for (size_t m = 0; m < n; m++) {
             rd_kafka_message_t *msg = batch[m];
             if (status == 0 && m + PREFETCH_AHEAD < n)
                 prefetch(batch[m + PREFETCH_AHEAD], states, count, output, &output_rkt);
-            if (status == 0) {
-                partition_state *ps = state_for(states, count, msg->partition);
-                if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                    for (int i = 0; i < list->cnt; i++) {
-                        if (!at_end[i] && list->elems[i].partition == msg->partition &&
-                            strcmp(list->elems[i].topic, rd_kafka_topic_name(msg->rkt)) == 0) {
-                            at_end[i] = 1;
-                            remaining--;
-                        }
-                    }
-                } else if (msg->err) {
-                    /* Transient fetch errors are retried by librdkafka; report
-                     * the rest, which would make the restored state
-                     * incomplete. */
-                    if (msg->err != RD_KAFKA_RESP_ERR__TRANSPORT) {
-                        snprintf(err, errlen, "restore: reading %s [%" PRId32 "]: %s",
-                                 msg->rkt ? rd_kafka_topic_name(msg->rkt) : "?", msg->partition,
-                                 rd_kafka_message_errstr(msg));
-                        status = -1;
-                    }
-                } else if (ps) {
-                    absorb(r, msg, ps, from_output(msg, output, &output_rkt));
+            if (status == 0 && msg->err && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                /* Transient fetch errors are retried by librdkafka; report
+                 * the rest, which would make the restored state incomplete. */
+                if (msg->err != RD_KAFKA_RESP_ERR__TRANSPORT) {
+                    snprintf(err, errlen, "restore: reading %s [%" PRId32 "]: %s",
+                             msg->rkt ? rd_kafka_topic_name(msg->rkt) : "?", msg->partition,
+                             rd_kafka_message_errstr(msg));
+                    status = -1;
                 }
+            } else if (status == 0 && !msg->err) {
+                partition_state *ps = state_for(states, count, msg->partition);
+                if (ps) absorb(r, msg, ps, from_output(msg, output, &output_rkt));
             }
             rd_kafka_message_destroy(msg);
         }
     }
-    rd_kafka_queue_destroy(queue);
+    ofc_range_close(&range);
+    free(parts);
     free(counts);
-    free(at_end);
     free(batch);
-    rd_kafka_assign(r->kafka.rk, NULL);
-    rd_kafka_topic_partition_list_destroy(list);
     return status;
 }

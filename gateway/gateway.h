@@ -41,12 +41,12 @@ typedef struct gateway {
     of_idgen ids;        /* HTTP thread only */
     idem_store keys;
     order_view view;
-    ofc_kafka view_kafka;            /* data-processed consumer, for GET /orders/<id> */
-    of_decoder *view_decoder;        /* its thread only */
-    int64_t view_since_ms;           /* wall clock: older results are not read */
-    struct window_part *view_window; /* its thread only, after gw_view_open */
-    int view_partitions;
-    atomic_int view_left; /* partitions not yet read up to their end at open */
+    ofc_kafka view_kafka;       /* data-processed consumer, for GET /orders/<id> */
+    of_decoder *view_decoder;   /* its thread only */
+    int64_t view_since_ms;      /* wall clock: older results are not read */
+    ofc_range view_range;       /* its thread only, after gw_view_open */
+    ofc_range_part *view_parts; /* data-processed from the window's start, followed */
+    atomic_int view_left;       /* partitions not yet read up to their end at open */
     pthread_t view_thread;
     int view_running;
     atomic_int view_stop;

@@ -15,6 +15,8 @@
 
 /* How long restoring may take before the gateway gives up. */
 #define RESTORE_TIMEOUT_MS 120000
+/* Records taken from librdkafka at a time. */
+#define RESTORE_BATCH 64
 
 /* One record: its key back in the store when it came through a gateway. */
 static int restore_record(gateway *gw, of_decoder *dec, rd_kafka_message_t *msg, int64_t since_ms,
@@ -65,8 +67,8 @@ int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
     int status = EX_OK;
     of_decoder *dec = of_decoder_new(&cfg->limits);
     ofc_topic_info info = {topic, 0};
-    int64_t *start = NULL;
-    window_part *parts = NULL;
+    ofc_range_part *parts = NULL;
+    ofc_range range = {0};
     if (!dec) {
         snprintf(err, errlen, "out of memory");
         status = EX_OSERR;
@@ -76,28 +78,19 @@ int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
                                        cfg->gateway_request_timeout_ms, err, errlen);
     if (status) goto done;
     int count = info.partition_count;
-    start = calloc((size_t)count + 1, sizeof(*start));
     parts = calloc((size_t)count + 1, sizeof(*parts));
-    if (!start || !parts) {
+    if (!parts) {
         snprintf(err, errlen, "out of memory");
         status = EX_OSERR;
         goto done;
     }
     int64_t since = (int64_t)of_now_ms() - (int64_t)cfg->gateway_retention_s * 1000;
-    if (window_offsets(kafka.rk, topic, count, since, cfg->gateway_request_timeout_ms, start, parts,
-                       err, errlen) != 0) {
+    if (retention_window_parts(kafka.rk, topic, count, since, cfg->gateway_request_timeout_ms,
+                               parts, err, errlen) != 0) {
         status = EX_UNAVAILABLE;
         goto done;
     }
-    rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(count);
-    int left = 0;
-    for (int p = 0; p < count; p++) {
-        if (parts[p].done) continue;
-        rd_kafka_topic_partition_list_add(assign, topic, p)->offset = start[p];
-        left++;
-    }
-    rd_kafka_resp_err_t rc = left ? rd_kafka_assign(kafka.rk, assign) : 0;
-    rd_kafka_topic_partition_list_destroy(assign);
+    rd_kafka_resp_err_t rc = ofc_range_open(&range, kafka.rk, parts, count);
     if (rc) {
         snprintf(err, errlen, "cannot read '%s' to restore idempotency keys: %s", topic,
                  rd_kafka_err2str(rc));
@@ -106,39 +99,34 @@ int gw_restore(gateway *gw, uint64_t *restored_out, char *err, size_t errlen)
     }
     uint64_t restored = 0;
     int64_t deadline = of_monotonic_ms() + RESTORE_TIMEOUT_MS;
-    while (left > 0) {
+    rd_kafka_message_t *batch[RESTORE_BATCH];
+    while (range.left > 0 && !status) {
         if (of_monotonic_ms() > deadline) {
             snprintf(err, errlen, "restoring idempotency keys from '%s' took over %d s", topic,
                      RESTORE_TIMEOUT_MS / 1000);
             status = EX_UNAVAILABLE;
             goto done;
         }
-        rd_kafka_message_t *msg = rd_kafka_consumer_poll(kafka.rk, 200);
-        if (!msg) continue;
-        int32_t p = msg->partition;
-        int ours = p >= 0 && p < count && !parts[p].done;
-        if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR && ours) {
-            if (restore_record(gw, dec, msg, since, &restored) != 0) {
-                rd_kafka_message_destroy(msg);
-                snprintf(err, errlen, "out of memory restoring idempotency keys");
-                status = EX_OSERR;
-                goto done;
+        size_t n = ofc_range_read(&range, batch, RESTORE_BATCH, 200);
+        for (size_t m = 0; m < n; m++) {
+            rd_kafka_message_t *msg = batch[m];
+            if (status) {
+                /* out of memory: the rest of the batch is dropped */
+            } else if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                if (restore_record(gw, dec, msg, since, &restored) != 0) {
+                    snprintf(err, errlen, "out of memory restoring idempotency keys");
+                    status = EX_OSERR;
+                }
+            } else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                ofc_warn("restoring idempotency keys: %s", rd_kafka_message_errstr(msg));
             }
-            if (msg->offset + 1 >= parts[p].end) {
-                parts[p].done = 1;
-                left--;
-            }
-        } else if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && ours) {
-            parts[p].done = 1;
-            left--;
-        } else if (msg->err && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            ofc_warn("restoring idempotency keys: %s", rd_kafka_message_errstr(msg));
+            rd_kafka_message_destroy(msg);
         }
-        rd_kafka_message_destroy(msg);
     }
+    if (status) goto done;
     *restored_out = restored;
 done:
-    free(start);
+    ofc_range_close(&range);
     free(parts);
     of_decoder_free(dec);
     rd_kafka_consumer_close(kafka.rk);

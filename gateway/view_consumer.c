@@ -12,6 +12,9 @@
 #include "gateway.h"
 #include "window.h"
 
+/* Records taken from librdkafka at a time. */
+#define VIEW_BATCH 64
+
 int gw_view_open(gateway *gw, char *err, size_t errlen)
 {
     const ofc_config *cfg = gw->cfg;
@@ -41,33 +44,22 @@ int gw_view_open(gateway *gw, char *err, size_t errlen)
         return EX_UNAVAILABLE;
     }
     int count = topic.partition_count;
-    int64_t *start = calloc((size_t)count, sizeof(*start));
-    window_part *window = calloc((size_t)count, sizeof(*window));
-    if (!start || !window) {
-        free(start);
-        free(window);
+    gw->view_parts = calloc((size_t)count, sizeof(*gw->view_parts));
+    if (!gw->view_parts) {
         snprintf(err, errlen, "out of memory");
         return EX_OSERR;
     }
     gw->view_since_ms = (int64_t)of_now_ms() - (int64_t)cfg->gateway_retention_s * 1000;
-    if (window_offsets(gw->view_kafka.rk, cfg->topic_data_processed, count, gw->view_since_ms,
-                       cfg->gateway_request_timeout_ms, start, window, err, errlen) != 0) {
-        free(start);
-        free(window);
+    if (retention_window_parts(gw->view_kafka.rk, cfg->topic_data_processed, count,
+                               gw->view_since_ms, cfg->gateway_request_timeout_ms, gw->view_parts,
+                               err, errlen) != 0)
         return EX_UNAVAILABLE;
-    }
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(count);
-    int left = 0;
-    for (int p = 0; p < count; p++) {
-        rd_kafka_topic_partition_list_add(parts, cfg->topic_data_processed, p)->offset = start[p];
-        left += !window[p].done;
-    }
-    free(start);
-    gw->view_window = window;
-    gw->view_partitions = count;
-    atomic_init(&gw->view_left, left);
-    rd_kafka_resp_err_t rc = rd_kafka_assign(gw->view_kafka.rk, parts);
-    rd_kafka_topic_partition_list_destroy(parts);
+    /* Every partition, also those with nothing in the window yet: the view
+     * follows what the processor writes from now on. */
+    gw->view_range = (ofc_range){.follow = 1};
+    rd_kafka_resp_err_t rc =
+        ofc_range_open(&gw->view_range, gw->view_kafka.rk, gw->view_parts, count);
+    atomic_init(&gw->view_left, gw->view_range.left);
     if (rc) {
         snprintf(err, errlen, "cannot read '%s': %s", cfg->topic_data_processed,
                  rd_kafka_err2str(rc));
@@ -98,19 +90,8 @@ static void take(gateway *gw, const rd_kafka_message_t *msg)
     gw_response_clear(&body);
 }
 
-/* Counts the partitions read up to their high watermark at start: until
- * then the view is still catching up (gw_view_caught_up). */
-static void caught_up(gateway *gw, const rd_kafka_message_t *msg)
-{
-    int32_t p = msg->partition;
-    if (p < 0 || p >= gw->view_partitions || gw->view_window[p].done) return;
-    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
-        (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR && msg->offset + 1 >= gw->view_window[p].end)) {
-        gw->view_window[p].done = 1;
-        atomic_fetch_sub(&gw->view_left, 1);
-    }
-}
-
+/* 1 once every partition was read up to its high watermark at open:
+ * until then the view is still catching up. */
 int gw_view_caught_up(gateway *gw)
 {
     return atomic_load(&gw->view_left) == 0;
@@ -119,10 +100,11 @@ int gw_view_caught_up(gateway *gw)
 static void *run(void *arg)
 {
     gateway *gw = arg;
+    rd_kafka_message_t *batch[VIEW_BATCH];
     while (!atomic_load(&gw->view_stop)) {
-        rd_kafka_message_t *msg = rd_kafka_consumer_poll(gw->view_kafka.rk, 100);
-        if (msg) {
-            caught_up(gw, msg);
+        size_t n = ofc_range_read(&gw->view_range, batch, VIEW_BATCH, 100);
+        for (size_t m = 0; m < n; m++) {
+            rd_kafka_message_t *msg = batch[m];
             if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR)
                 take(gw, msg);
             else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -130,6 +112,7 @@ static void *run(void *arg)
                          rd_kafka_message_errstr(msg));
             rd_kafka_message_destroy(msg);
         }
+        atomic_store(&gw->view_left, gw->view_range.left);
         /* Long polls whose wait ended answer what is known. */
         order_view_expire(&gw->view, of_monotonic_ms(), 0);
     }
@@ -159,12 +142,13 @@ void gw_view_stop(gateway *gw)
 
 void gw_view_close(gateway *gw)
 {
+    ofc_range_close(&gw->view_range);
     if (gw->view_kafka.rk) {
         rd_kafka_consumer_close(gw->view_kafka.rk);
         ofc_kafka_destroy(&gw->view_kafka);
     }
     of_decoder_free(gw->view_decoder);
     gw->view_decoder = NULL;
-    free(gw->view_window);
-    gw->view_window = NULL;
+    free(gw->view_parts);
+    gw->view_parts = NULL;
 }

@@ -30,39 +30,35 @@ static int retriable(rd_kafka_resp_err_t err)
 }
 
 static rd_kafka_resp_err_t attempt(rd_kafka_t *rk, const char *topic, int count, int64_t since_ms,
-                                   int timeout_ms, int64_t *start, window_part *parts)
+                                   int timeout_ms, ofc_range_part *parts)
 {
     rd_kafka_topic_partition_list_t *at = rd_kafka_topic_partition_list_new(count);
-    rd_kafka_topic_partition_list_t *zero = rd_kafka_topic_partition_list_new(count);
-    for (int p = 0; p < count; p++) {
-        rd_kafka_topic_partition_list_add(at, topic, p)->offset = since_ms;
-        rd_kafka_topic_partition_list_add(zero, topic, p)->offset = 0;
-    }
-    rd_kafka_resp_err_t rc = rd_kafka_offsets_for_times(rk, at, timeout_ms);
-    if (!rc) rc = rd_kafka_offsets_for_times(rk, zero, timeout_ms);
+    for (int p = 0; p < count; p++)
+        rd_kafka_topic_partition_list_add(at, topic, p);
+    rd_kafka_topic_partition_list_t *zero = rd_kafka_topic_partition_list_copy(at);
+    rd_kafka_resp_err_t rc = ofc_kafka_offsets_at(rk, at, since_ms, timeout_ms);
+    if (!rc) rc = ofc_kafka_offsets_at(rk, zero, 0, timeout_ms);
     for (int p = 0; !rc && p < count; p++) {
         int64_t low = 0, high = 0;
         rc = rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, timeout_ms);
-        if (!rc) rc = at->elems[p].err ? at->elems[p].err : zero->elems[p].err;
         if (rc) break;
-        parts[p].end = high;
         int64_t found = at->elems[p].offset;
         if (found < 0 && zero->elems[p].offset < 0 && high > low)
             found = low; /* no timestamp lookups here: read all, filter */
-        start[p] = found < 0 ? high : found;
-        parts[p].done = start[p] >= high;
+        int64_t start = found < 0 ? high : found;
+        parts[p] = (ofc_range_part){topic, p, start, high, start >= high};
     }
     rd_kafka_topic_partition_list_destroy(at);
     rd_kafka_topic_partition_list_destroy(zero);
     return rc;
 }
 
-int window_offsets(rd_kafka_t *rk, const char *topic, int count, int64_t since_ms, int timeout_ms,
-                   int64_t *start, window_part *parts, char *err, size_t errlen)
+int retention_window_parts(rd_kafka_t *rk, const char *topic, int count, int64_t since_ms,
+                           int timeout_ms, ofc_range_part *parts, char *err, size_t errlen)
 {
     int64_t deadline = of_monotonic_ms() + WINDOW_RETRY_MS;
     for (;;) {
-        rd_kafka_resp_err_t rc = attempt(rk, topic, count, since_ms, timeout_ms, start, parts);
+        rd_kafka_resp_err_t rc = attempt(rk, topic, count, since_ms, timeout_ms, parts);
         if (!rc) return 0;
         if (!retriable(rc) || of_monotonic_ms() > deadline) {
             snprintf(err, errlen, "cannot find the records of the retention window in '%s': %s",

@@ -6,22 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <librdkafka/rdkafka.h>
+#include "kafka/kafka.h"
 
-typedef struct window_part {
-    int64_t end; /* high watermark when asked */
-    int done;    /* nothing to read: start >= end */
-} window_part;
-
-/* Sets start[p] to the first offset of partition p (0..count-1) at or after
- * since_ms, and parts[p]. librdkafka's mock cluster answers every timestamp
- * lookup with -1 (what a broker says when no record is that new), so a
- * lookup for timestamp 0 tells a broker that does not look timestamps up
- * from an empty window: there the read starts at the low watermark, and the
- * reader filters records by their timestamps. Errors a cluster gives while
- * it starts or moves a leader (not leader, leader not available, timeouts)
- * are asked again for up to 30 s. Returns 0 or -1 with err. */
-int window_offsets(rd_kafka_t *rk, const char *topic, int count, int64_t since_ms, int timeout_ms,
-                   int64_t *start, window_part *parts, char *err, size_t errlen);
+/* Fills parts[p] for partition p (0..count-1) of topic: from the first
+ * offset at or after since_ms to the high watermark (done when that is
+ * empty), for ofc_range_open. librdkafka's mock cluster answers every
+ * timestamp lookup with -1 (what a broker says when no record is that new),
+ * so a lookup for timestamp 0 tells a broker that does not look timestamps
+ * up from an empty window: there the read starts at the low watermark, and
+ * the reader filters records by their timestamps. Errors a cluster gives
+ * while it starts or moves a leader (not leader, leader not available,
+ * timeouts) are asked again for up to 30 s. Returns 0 or -1 with err. */
+int retention_window_parts(rd_kafka_t *rk, const char *topic, int count, int64_t since_ms,
+                           int timeout_ms, ofc_range_part *parts, char *err, size_t errlen);
 
 #endif

@@ -169,6 +169,68 @@ typedef struct ofc_kafka_retry {
 rd_kafka_resp_err_t ofc_kafka_produce(rd_kafka_t *rk, const ofc_kafka_record *rec,
                                       const ofc_kafka_retry *retry);
 
+/* Reading partitions from an offset to their end (range.c): the
+ * processor's restore, the gateway's restore and view, redrive. */
+
+/* ofc_range_part.end of a part read until librdkafka says it reached the
+ * end of the partition (its EOF event), not to a captured offset. */
+#define OFC_RANGE_TO_EOF (-1)
+
+typedef struct ofc_range_part {
+    const char *topic; /* the caller's string, alive while the range is */
+    int32_t partition;
+    int64_t start; /* the first offset, or a logical one (RD_KAFKA_OFFSET_TAIL) */
+    /* Exclusive: the high watermark captured before reading. The part is
+     * done at the record before it, or at the partition's EOF. */
+    int64_t end;
+    int done; /* in: nothing to read (not assigned); out: read to its end */
+} ofc_range_part;
+
+typedef struct ofc_range {
+    /* Set before ofc_range_open, else zero: */
+    int follow;       /* a live view: all parts assigned, records past their end returned */
+    int wake_fetcher; /* a backlog read as fast as it comes: wake the fetcher before the
+                       * queue runs dry (ofc_kafka_wake_fetcher) */
+    void (*on_done)(void *opaque, int part); /* a part just reached its end; may be NULL */
+    void *opaque;
+    /* Kept by the reader: */
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue;
+    ofc_range_part *parts;
+    int count;
+    int left;    /* parts not done */
+    int bounded; /* some part has an end: records are checked against it */
+    unsigned wake_cursor;
+    int64_t woken_ms;
+} ofc_range;
+
+/* Assigns rk (a consumer with a group.id that never subscribes; every
+ * handle read through ofc_range_read) the parts not done and not empty
+ * (start >= end), or all of them to follow. Returns
+ * RD_KAFKA_RESP_ERR_NO_ERROR or rd_kafka_assign's error (the caller names
+ * the read in its message). */
+rd_kafka_resp_err_t ofc_range_open(ofc_range *r, rd_kafka_t *rk, ofc_range_part *parts, int count);
+/* Waits up to timeout_ms for one message, takes what else is there up to
+ * max without waiting, and returns how many it put in batch (the caller
+ * destroys each): records, errors, and each part's EOF event (once; its
+ * offset is where the part ended). Marks a part done at its EOF or at the
+ * record before its end and drops what comes after (unless following).
+ * Records of a part read to EOF are returned until the read ends. */
+size_t ofc_range_read(ofc_range *r, rd_kafka_message_t **batch, size_t max, int timeout_ms);
+/* The index in parts of msg's partition, or -1. */
+int ofc_range_find(const ofc_range *r, const rd_kafka_message_t *msg);
+/* Unassigns and releases the queue; the parts stay the caller's. */
+void ofc_range_close(ofc_range *r);
+
+/* Sets each element of list to the first offset of its partition written at
+ * or after time ms (Unix ms; RD_KAFKA_OFFSET_BEGINNING or _END: the low or
+ * high watermark), or -1 when there is none (librdkafka 2.0.2's mock
+ * cluster answers -1 to every time). One ListOffsets round trip, at most
+ * timeout_ms. Returns RD_KAFKA_RESP_ERR_NO_ERROR, or the request's error or
+ * the first partition's. */
+rd_kafka_resp_err_t ofc_kafka_offsets_at(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list,
+                                         int64_t ms, int timeout_ms);
+
 /* Per-partition lag from a statistics JSON: consumer_lag_stored, else
  * consumer_lag; -1 when librdkafka does not know it (a partition this
  * member does not consume). */
