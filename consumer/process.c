@@ -120,6 +120,7 @@ int process_main(int argc, char **argv)
         ofc_warn("%s", err);
         return status;
     }
+    ofc_cli_warn_librdkafka(&common);
     if (common.topic) {
         free(cfg.topic_order_created);
         cfg.topic_order_created = strdup(common.topic);

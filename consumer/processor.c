@@ -891,12 +891,12 @@ static void teardown(processor *p)
     restorer_close(&p->restore);
     if (p->output_topic) rd_kafka_topic_destroy(p->output_topic);
     if (p->dead_letter_topic) rd_kafka_topic_destroy(p->dead_letter_topic);
-    if (p->sticky && !p->assigned_once) {
-        /* librdkafka 2.0.2 aborts when it destroys a cooperative-sticky
+    if (p->sticky && !p->assigned_once &&
+        ofc_kafka_has_bug(OFC_KAFKA_BUG_STICKY_CLOSE_UNASSIGNED)) {
+        /* librdkafka before 2.3.0 aborts when it destroys a cooperative-sticky
          * consumer that joined but was never assigned (the assignor's state
-         * is set by the first assignment; librdkafka issue #4381, fixed in
-         * 2.2.1): seen when a processor stopped past its session was told to
-         * stop before it got partitions again. The consumer is closed
+         * is set by the first assignment; librdkafka issue #4381): seen when a processor stopped
+         * past its session was told to stop before it got partitions again. The consumer is closed
          * (offsets committed, group left); the process exits now, so its
          * handle is left to the exit. */
         p->consumer.rk = NULL;

@@ -269,6 +269,7 @@ int main(int argc, char **argv)
         return status;
     }
     if (opts.common.verbose) ofc_config_print(&cfg, stderr);
+    ofc_cli_warn_librdkafka(&opts.common);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

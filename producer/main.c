@@ -421,6 +421,7 @@ int main(int argc, char **argv)
         ofc_warn("%s", err);
         return status;
     }
+    ofc_cli_warn_librdkafka(&opts.common);
     if (opts.common.topic) {
         free(cfg.topic_order_created);
         cfg.topic_order_created = strdup(opts.common.topic);

@@ -55,4 +55,10 @@ int ofc_cli_parse_long(const char *option, const char *arg, long long min, long 
 /* Prints "PROGRAM ORDERFLOW_VERSION (librdkafka X, yajl Y, libconfig Z)". */
 void ofc_cli_print_version(const char *program);
 
+/* At the start of a long-running command (the producer, the processor, the
+ * gateway): one warning line when the loaded librdkafka has a known bug that
+ * can crash a client or fail its work (kafka/versions.h), naming each and
+ * the version that fixes it; nothing with -q. */
+void ofc_cli_warn_librdkafka(const ofc_cli_common *common);
+
 #endif

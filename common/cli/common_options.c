@@ -10,6 +10,8 @@
 #include <yajl/yajl_version.h>
 
 #include "cli/cli.h"
+#include "cli/log.h"
+#include "kafka/versions.h"
 
 int ofc_cli_common_option(ofc_cli_common *common, int opt, const char *arg, char *err,
                           size_t errlen)
@@ -102,4 +104,11 @@ void ofc_cli_print_version(const char *program)
     printf("%s %s (librdkafka %s, yajl %d.%d.%d, libconfig %d.%d)\n", program, ORDERFLOW_VERSION,
            rd_kafka_version_str(), YAJL_MAJOR, YAJL_MINOR, YAJL_MICRO, LIBCONFIG_VER_MAJOR,
            LIBCONFIG_VER_MINOR);
+}
+
+void ofc_cli_warn_librdkafka(const ofc_cli_common *common)
+{
+    char line[512];
+    if (!common->quiet && ofc_kafka_version_warning(rd_kafka_version(), line, sizeof(line)))
+        ofc_warn("%s", line);
 }

@@ -89,7 +89,11 @@ int ofc_kafka_new_member(ofc_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaq
     size_t len = sizeof(debug);
     if (rd_kafka_conf_get(conf, "debug", debug, &len) != RD_KAFKA_CONF_OK) debug[0] = '\0';
     int hide = debug[0] == '\0';
-    if (!strstr(debug, "cgrp") && !strstr(debug, "all")) {
+    /* Following the join state serves one workaround only
+     * (ofc_kafka_group_rebalancing): where the bug is fixed the group is
+     * not followed and its debug lines are not asked for. */
+    int track = ofc_kafka_has_bug(OFC_KAFKA_BUG_COMMIT_IN_REBALANCE);
+    if (track && !strstr(debug, "cgrp") && !strstr(debug, "all")) {
         char value[600], why[256];
         snprintf(value, sizeof(value), "%s%scgrp", debug, debug[0] ? "," : "");
         if (rd_kafka_conf_set(conf, "debug", value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
@@ -99,7 +103,7 @@ int ofc_kafka_new_member(ofc_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaq
             return -1;
         }
     }
-    return create(kafka, RD_KAFKA_CONSUMER, conf, app_opaque, 1, hide, err, errlen);
+    return create(kafka, RD_KAFKA_CONSUMER, conf, app_opaque, track, hide, err, errlen);
 }
 
 int ofc_kafka_group_rebalancing(ofc_kafka *kafka)
@@ -130,6 +134,7 @@ void *ofc_kafka_app_opaque(void *rk_opaque)
 
 void ofc_kafka_wake_fetcher(rd_kafka_t *rk, unsigned *cursor)
 {
+    if (!ofc_kafka_has_bug(OFC_KAFKA_BUG_FETCH_BACKOFF_1S)) return; /* fetch.queue.backoff.ms */
     rd_kafka_topic_partition_list_t *assigned = NULL;
     if (rd_kafka_assignment(rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR || !assigned) return;
     if (assigned->cnt > 0) {

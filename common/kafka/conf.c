@@ -30,6 +30,43 @@ static const char *canonical(const char *key, const char *value)
     return value;
 }
 
+/* Consumer properties of the classic group protocol that a KIP-848
+ * (group.protocol=consumer) member must not set: the broker decides them. */
+static int classic_only(const char *key)
+{
+    static const char *const keys[] = {"session.timeout.ms", "heartbeat.interval.ms",
+                                       "partition.assignment.strategy", "group.protocol.type"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(key, keys[i]) == 0) return 1;
+    return 0;
+}
+
+/* group.protocol=consumer (KIP-848): production-ready from librdkafka
+ * 2.12.0; the classic group's own settings contradict it. */
+static int check_next_generation(const ofc_config *cfg, const ofc_property *protocol, char *err,
+                                 size_t errlen)
+{
+    if (rd_kafka_version() < OFC_KAFKA_NEXT_GENERATION_GROUPS) {
+        char needed[16];
+        ofc_kafka_version_format(OFC_KAFKA_NEXT_GENERATION_GROUPS, needed, sizeof(needed));
+        snprintf(err, errlen,
+                 "%s: group.protocol=consumer (KIP-848) needs librdkafka %s or later; this "
+                 "process loaded librdkafka %s (scripts/librdkafka-current.sh runs a newer one)",
+                 protocol->origin, needed, rd_kafka_version_str());
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->property_count; i++) {
+        const ofc_property *p = &cfg->properties[i];
+        if (!classic_only(p->key)) continue;
+        snprintf(err, errlen,
+                 "%s: librdkafka property '%s' cannot be used with group.protocol=consumer "
+                 "(KIP-848: the broker decides it); remove it",
+                 p->origin, p->key);
+        return -1;
+    }
+    return 0;
+}
+
 rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
                                     const ofc_kafka_setting *forced, char *err, size_t errlen)
 {
@@ -38,8 +75,22 @@ rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setti
         snprintf(err, errlen, "out of memory creating the librdkafka configuration");
         return NULL;
     }
-    for (const ofc_kafka_setting *s = defaults; s && s->key; s++)
+    const ofc_property *protocol = find_user_property(cfg, "group.protocol");
+    int next_generation = protocol && strcmp(protocol->value, "consumer") == 0;
+    if (next_generation && check_next_generation(cfg, protocol, err, errlen) != 0) goto fail;
+    for (const ofc_kafka_setting *s = defaults; s && s->key; s++) {
+        /* The broker decides these for a KIP-848 group; librdkafka refuses
+         * them with group.protocol=consumer. */
+        if (next_generation && classic_only(s->key)) continue;
         if (set_one(conf, s->key, s->value, "built-in default", err, errlen) != 0) goto fail;
+    }
+    /* librdkafka before 2.2.0 waits a fixed 1 s before fetching again once
+     * the prefetch queue is full (OFC_KAFKA_BUG_FETCH_BACKOFF_1S, versions.h;
+     * the processor wakes the fetcher there); from 2.2.0 the wait is
+     * fetch.queue.backoff.ms. Ignored by producers. */
+    if (!ofc_kafka_has_bug(OFC_KAFKA_BUG_FETCH_BACKOFF_1S) &&
+        set_one(conf, "fetch.queue.backoff.ms", "10", "built-in default", err, errlen) != 0)
+        goto fail;
     if (set_one(conf, "bootstrap.servers", cfg->brokers,
                 cfg->brokers_origin ? cfg->brokers_origin : "brokers", err, errlen) != 0)
         goto fail;

@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config/config.h"
+#include "kafka/versions.h"
 
 typedef struct ofc_kafka_setting {
     const char *key;
@@ -75,11 +76,13 @@ int ofc_kafka_new(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf,
 int ofc_kafka_new_member(ofc_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaque, char *err,
                          size_t errlen);
 /* 1 while the group of an ofc_kafka_new_member consumer is rebalancing (its
- * join state is not steady), else 0. librdkafka before 2.10 takes an offset
- * commit refused with ILLEGAL_GENERATION during a rebalance for a lost
- * assignment and revokes every partition (librdkafka issue #4059, fixed by
- * #4908): a commit sent while the member waits for its JoinGroup reaches the
- * coordinator after the generation changed. Commit only when this is 0. */
+ * join state is not steady), else 0. librdkafka 1.6.0 to 2.9.x takes an
+ * offset commit refused with ILLEGAL_GENERATION during a rebalance for a lost
+ * assignment and revokes every partition (OFC_KAFKA_BUG_COMMIT_IN_REBALANCE,
+ * librdkafka issue #4059, fixed by #4908 in 2.10.0): a commit sent while the
+ * member waits for its JoinGroup reaches the coordinator after the
+ * generation changed. Commit only when this is 0. Always 0 where the loaded
+ * librdkafka has no such bug (the group is not followed there). */
 int ofc_kafka_group_rebalancing(ofc_kafka *kafka);
 /* Destroys the handle (no flush: callers flush/close first). */
 void ofc_kafka_destroy(ofc_kafka *kafka);
@@ -90,7 +93,9 @@ void ofc_kafka_destroy(ofc_kafka *kafka);
  * Clears the condition it reports. */
 int ofc_kafka_unreachable_due(ofc_kafka *kafka, int64_t now_ms, int64_t interval_ms);
 
-/* librdkafka 2.0.2 stops fetching while a consumer's prefetch queue is over
+/* librdkafka before 2.2.0 (OFC_KAFKA_BUG_FETCH_BACKOFF_1S; later ones are
+ * given fetch.queue.backoff.ms=10 by ofc_kafka_conf_new and this does
+ * nothing) stops fetching while a consumer's prefetch queue is over
  * queued.max.messages.kbytes and looks again only when the broker thread
  * wakes up: at its next response or request, else after 1 s (2.2.0 added
  * fetch.queue.backoff.ms for this). A consumer that has just emptied its

@@ -178,6 +178,97 @@ START_TEST(executables_exit_78_for_a_contradicting_property)
 }
 END_TEST
 
+#define VERSION(major, minor, revision)                                                            \
+    (((major) << 24) | ((minor) << 16) | ((revision) << 8) | 0xff)
+
+START_TEST(each_bug_applies_only_to_the_versions_it_affects)
+{
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_STICKY_TWO_OWNERS, VERSION(2, 0, 2)), 1);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_STICKY_TWO_OWNERS, VERSION(2, 1, 1)), 1);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_STICKY_TWO_OWNERS, VERSION(2, 2, 0)), 0);
+    /* A release candidate counts as its release. */
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_STICKY_TWO_OWNERS, 0x02020001), 0);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_STICKY_TWO_OWNERS, VERSION(1, 5, 3)), 0);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_COMMIT_IN_REBALANCE, VERSION(2, 9, 0)), 1);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_COMMIT_IN_REBALANCE, VERSION(2, 10, 0)), 0);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_FETCH_BACKOFF_1S, VERSION(2, 1, 1)), 1);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_FETCH_BACKOFF_1S, VERSION(2, 2, 0)), 0);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_LEAVEGROUP_CRASH, VERSION(2, 14, 1)), 1);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_LEAVEGROUP_CRASH, VERSION(2, 16, 0)), 0);
+    for (int bug = 0; bug < OFC_KAFKA_BUG_COUNT; bug++) {
+        const ofc_kafka_bug_info *info = ofc_kafka_bug_describe(bug);
+        ck_assert_msg(info->issue && info->issue[0] == '#', "bug %d has no issue number", bug);
+        ck_assert_int_lt(info->first_affected, info->first_fixed);
+        ck_assert_int_eq(ofc_kafka_has_bug(bug), ofc_kafka_bug_in(bug, rd_kafka_version()));
+    }
+}
+END_TEST
+
+START_TEST(the_start_up_warning_names_each_crashing_bug_and_its_fix)
+{
+    char line[512];
+    ck_assert_int_eq(ofc_kafka_version_warning(VERSION(2, 0, 2), line, sizeof(line)), 1);
+    ck_assert_str_eq(line, "librdkafka 2.0.2 has known bugs that can crash a client or fail its "
+                           "work: #4252 (fixed in 2.2.0), #4381 (2.3.0), #4438 (2.3.0), #4800 "
+                           "(2.6.1), #5327 (2.14.2); 2.14.2 or later has none of them "
+                           "(docs/operations.md, \"librdkafka versions\")");
+    ck_assert_int_eq(ofc_kafka_version_warning(VERSION(2, 8, 0), line, sizeof(line)), 1);
+    ck_assert_str_eq(line, "librdkafka 2.8.0 has known bugs that can crash a client or fail its "
+                           "work: #5327 (fixed in 2.14.2); 2.14.2 or later has none of them "
+                           "(docs/operations.md, \"librdkafka versions\")");
+    ck_assert_int_eq(ofc_kafka_version_warning(VERSION(2, 16, 0), line, sizeof(line)), 0);
+    ck_assert_str_eq(line, "");
+    char small[40];
+    ck_assert_int_eq(ofc_kafka_version_warning(VERSION(2, 0, 2), small, sizeof(small)), 1);
+    ck_assert_uint_eq(strlen(small), sizeof(small) - 1); /* cut, terminated */
+}
+END_TEST
+
+/* KIP-848: accepted where the loaded librdkafka has it (the classic group's
+ * own defaults left out), refused with what to do where it does not. */
+START_TEST(group_protocol_consumer_needs_a_librdkafka_that_has_it)
+{
+    ofc_config cfg;
+    char err[512];
+    const ofc_kafka_setting defaults[] = {
+        {"group.id", "g"},
+        {"session.timeout.ms", "10000"},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {NULL, NULL},
+    };
+    config_with(&cfg, "group.protocol", "consumer", "-X");
+    rd_kafka_conf_t *conf = ofc_kafka_conf_new(&cfg, defaults, NULL, err, sizeof(err));
+    if (rd_kafka_version() < OFC_KAFKA_NEXT_GENERATION_GROUPS) {
+        ck_assert_ptr_null(conf);
+        char expected[512];
+        snprintf(expected, sizeof(expected),
+                 "-X: group.protocol=consumer (KIP-848) needs librdkafka 2.12.0 or later; this "
+                 "process loaded librdkafka %s (scripts/librdkafka-current.sh runs a newer one)",
+                 rd_kafka_version_str());
+        ck_assert_str_eq(err, expected);
+    } else {
+        ck_assert_ptr_nonnull(conf);
+        assert_conf_value(conf, "group.protocol", "consumer");
+        assert_conf_value(conf, "group.id", "g");
+        char why[256];
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+        ck_assert_msg(rk != NULL, "librdkafka refused the configuration: %s", why);
+        rd_kafka_destroy(rk);
+    }
+    ofc_config_free(&cfg);
+    config_with(&cfg, "group.protocol", "consumer", "-X");
+    ck_assert_int_eq(
+        ofc_config_set_property(&cfg, "session.timeout.ms", "6000", "f.conf:3", err, sizeof(err)),
+        0);
+    ck_assert_ptr_null(ofc_kafka_conf_new(&cfg, defaults, NULL, err, sizeof(err)));
+    if (rd_kafka_version() >= OFC_KAFKA_NEXT_GENERATION_GROUPS)
+        ck_assert_str_eq(err, "f.conf:3: librdkafka property 'session.timeout.ms' cannot be used "
+                              "with group.protocol=consumer (KIP-848: the broker decides it); "
+                              "remove it");
+    ofc_config_free(&cfg);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -186,6 +277,9 @@ int main(void)
         user_properties_win_over_defaults,
         exit_codes_of_librdkafka_errors,
         executables_exit_78_for_a_contradicting_property,
+        each_bug_applies_only_to_the_versions_it_affects,
+        the_start_up_warning_names_each_crashing_bug_and_its_fix,
+        group_protocol_consumer_needs_a_librdkafka_that_has_it,
         NULL,
     };
     return check_run_tests("kafka", tests, 60);
