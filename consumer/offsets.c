@@ -1,8 +1,14 @@
 #include "offsets.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <sysexits.h>
+
 #include <orderflow/ids.h>
 
 #include "cli/log.h"
+
+#include "guarantee.h"
 
 void offsets_init(offset_committer *oc, rd_kafka_t *consumer, const char *topic,
                   partition_state *const *states, int32_t partition_count, int commit_interval_ms)
@@ -114,3 +120,161 @@ void offsets_leave_assignment(offset_committer *oc, int timeout_ms)
         if (empty) break;
     }
 }
+
+/* ---- at_least_once behind guarantee.h ----------------------------------- */
+
+typedef struct at_least_once {
+    guarantee_env env;
+    offset_committer oc;
+    uint64_t commit_failures;
+} at_least_once;
+
+static const ofc_kafka_setting alo_consumer_forced[] = {
+    {"enable.auto.offset.store", "false"},
+    {"enable.auto.commit", "false"},
+    {NULL, NULL},
+};
+
+static void alo_producer_defaults(const ofc_config *cfg, ofc_kafka_setting *table, size_t *used,
+                                  char *scratch, size_t scratch_len)
+{
+    (void)cfg;
+    (void)scratch;
+    (void)scratch_len;
+    /* Outputs are retried until delivered: a broker outage pauses the
+     * stage instead of failing events. */
+    table[(*used)++] = (ofc_kafka_setting){"message.timeout.ms", "0"};
+}
+
+static void *alo_open(const guarantee_env *env, char *err, size_t errlen)
+{
+    at_least_once *g = calloc(1, sizeof(*g));
+    if (!g) {
+        snprintf(err, errlen, "out of memory setting up at_least_once");
+        return NULL;
+    }
+    g->env = *env;
+    offsets_init(&g->oc, env->consumer->rk, env->cfg->topic_order_created, env->states,
+                 env->partition_count, env->commit_interval_ms);
+    g->oc.member = env->consumer;
+    g->oc.static_member = env->static_member;
+    return g;
+}
+
+/* Offsets follow the completion rings (partition_state.c): nothing to do per input. */
+static void alo_begin(void *self)
+{
+    (void)self;
+}
+
+static void alo_produced(void *self)
+{
+    (void)self;
+}
+
+static void alo_processed(void *self, partition_state *ps, int64_t offset)
+{
+    (void)self;
+    (void)ps;
+    (void)offset;
+}
+
+/* Its input offset is never committed, so a restart re-processes it; the
+ * processor stops. */
+static int alo_output_failed(void *self, rd_kafka_resp_err_t err, int refused)
+{
+    (void)self;
+    (void)err;
+    (void)refused;
+    return 0;
+}
+
+static void alo_tick(void *self, int64_t now_ms)
+{
+    at_least_once *g = self;
+    offsets_tick(&g->oc, now_ms);
+}
+
+static void alo_settle(void *self)
+{
+    (void)self;
+}
+
+/* Reading starts at the committed offsets. */
+static void alo_assigned(void *self, rd_kafka_topic_partition_list_t *parts)
+{
+    (void)self;
+    (void)parts;
+}
+
+/* Revoked: deliver what was taken and commit, so the next owner starts
+ * exactly behind it. Lost: skip the commit, which the coordinator could
+ * only refuse. */
+static void alo_revoking(void *self, int lost)
+{
+    at_least_once *g = self;
+    offsets_drain(&g->oc, g->env.producer, g->env.cfg->producer_timeout_ms);
+    rd_kafka_resp_err_t rc = offsets_commit_on_revoke(&g->oc, lost);
+    if (rc && g->env.verbose) ofc_warn("commit on revoke: %s", rd_kafka_err2str(rc));
+}
+
+static void alo_commit_answered(void *self, rd_kafka_resp_err_t err)
+{
+    at_least_once *g = self;
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) g->commit_failures++;
+}
+
+static int alo_finish(void *self, int clean)
+{
+    (void)clean;
+    at_least_once *g = self;
+    if (offsets_drain(&g->oc, g->env.producer, g->env.cfg->producer_timeout_ms) == 0) return 0;
+    ofc_warn("%d outputs undelivered at shutdown; their inputs stay uncommitted and will be "
+             "re-processed",
+             rd_kafka_outq_len(g->env.producer->rk));
+    return EX_UNAVAILABLE;
+}
+
+static void alo_leave(void *self, int timeout_ms)
+{
+    at_least_once *g = self;
+    offsets_leave_assignment(&g->oc, timeout_ms);
+}
+
+static const char *alo_fatal(void *self)
+{
+    (void)self;
+    return NULL;
+}
+
+static void alo_stats(void *self, guarantee_stats *out)
+{
+    at_least_once *g = self;
+    *out = (guarantee_stats){.commit_failures = g->commit_failures};
+}
+
+static void alo_close(void *self)
+{
+    free(self);
+}
+
+const guarantee_ops guarantee_at_least_once = {
+    .name = "at_least_once",
+    .consumer_forced = alo_consumer_forced,
+    .producer_defaults = alo_producer_defaults,
+    .open = alo_open,
+    .begin = alo_begin,
+    .produced = alo_produced,
+    .processed = alo_processed,
+    .output_failed = alo_output_failed,
+    .tick = alo_tick,
+    .settle = alo_settle,
+    .assigned = alo_assigned,
+    .revoking = alo_revoking,
+    .commit_answered = alo_commit_answered,
+    .finish = alo_finish,
+    .leave = alo_leave,
+    .fatal = alo_fatal,
+    .stats = alo_stats,
+    .close = alo_close,
+};

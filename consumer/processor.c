@@ -1,6 +1,7 @@
 /* The processing stage's coordinator: consumes, applies the rules, produces,
- * and hands the guarantee's bookkeeping to offsets.c (at_least_once) or
- * transaction.c (exactly_once), and the per-event lines to report.c. */
+ * and hands the guarantee's bookkeeping to the steps of guarantee.h
+ * (offsets.c: at_least_once, transaction.c: exactly_once), and the
+ * per-event lines to report.c. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #include "cli/log.h"
 #include "record/record.h"
 
-#include "offsets.h"
+#include "guarantee.h"
 #include "partition_state.h"
 #include "processor.h"
 #include "report.h"
@@ -26,7 +27,6 @@
 #include "cli/metrics.h"
 #include "util/timer.h"
 #include "stage_metrics.h"
-#include "transaction.h"
 
 #define BATCH_SIZE 1000
 #define RING_CAPACITY (1u << 16)
@@ -36,9 +36,6 @@
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
-/* exactly_once: the longest a rebalance holds the transaction's commit back
- * (half of transaction.timeout.ms, 30000; see OFFSETS_REBALANCE_HOLD_MAX_MS). */
-#define TXN_HOLD_MAX_MS 15000
 #define MAX_PARTITIONS 100000
 /* With metrics on: lag and broker state come from librdkafka's statistics
  * this often (readiness follows a broker outage within about this). */
@@ -53,14 +50,13 @@ typedef struct processor {
     rd_kafka_topic_t *output_topic;
     rd_kafka_topic_t *dead_letter_topic;
     restorer restore;
-    transaction txn;      /* exactly_once */
-    offset_committer alo; /* at_least_once */
-    int eos;
-    int rebalancing;              /* ofc_kafka_group_rebalancing at the last housekeeping */
-    int64_t rebalancing_since_ms; /* when that changed */
-    int static_member;            /* group.instance.id set */
-    int sticky;                   /* partition.assignment.strategy has cooperative-sticky */
-    int assigned_once;            /* the rebalance callback has assigned (maybe nothing) */
+    const guarantee_ops *guarantee; /* at_least_once or exactly_once */
+    void *g;                        /* its state (NULL until open) */
+    int rebalancing;                /* ofc_kafka_group_rebalancing at the last housekeeping */
+    int64_t rebalancing_since_ms;   /* when that changed */
+    int static_member;              /* group.instance.id set */
+    int sticky;                     /* partition.assignment.strategy has cooperative-sticky */
+    int assigned_once;              /* the rebalance callback has assigned (maybe nothing) */
 
     partition_state **states; /* by partition number; NULL when not assigned */
     int32_t partition_count;
@@ -131,8 +127,7 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     (void)rk;
     (void)offsets;
     processor *p = ofc_kafka_app_opaque(opaque);
-    if (p && p->m && err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        ofc_metric_add(p->m->commit_failures, 1);
+    if (p && p->g) p->guarantee->commit_answered(p->g, err);
 }
 
 /* ---- delivery of outputs ---------------------------------------------- */
@@ -143,12 +138,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     processor *p = ofc_kafka_app_opaque(opaque);
     if (msg->err && p->m) ofc_cli_metrics_delivery_error(p->m->registry, msg->err);
     if (msg->err) {
-        if (p->eos) {
-            /* The transaction will abort and the inputs be re-read. */
-            transaction_mark_failed(&p->txn, msg->err);
-            return;
-        }
-        /* Its input offset is never committed, so a restart re-processes it. */
+        /* exactly_once: the transaction will abort and the inputs be re-read. */
+        if (p->guarantee->output_failed(p->g, msg->err, 0)) return;
+        /* at_least_once: its input offset is never committed, so a restart
+         * re-processes it. */
         char detail[512];
         snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(msg->rkt),
                  msg->partition, rd_kafka_err2str(msg->err));
@@ -210,13 +203,8 @@ static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, con
     rd_kafka_resp_err_t rc = ofc_kafka_produce(p->producer.rk, &rec, &retry);
     if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
     rd_kafka_headers_destroy(headers);
-    if (p->eos && rc == RD_KAFKA_RESP_ERR__STATE) {
-        /* A failed delivery left the transaction needing an abort, and
-         * librdkafka refuses new outputs until then: the loop aborts and
-         * re-reads this input (seen on Apache Kafka, a refused output). */
-        transaction_mark_failed(&p->txn, rc);
-        return -1;
-    }
+    /* exactly_once: the loop aborts and re-reads this input. */
+    if (p->guarantee->output_failed(p->g, rc, 1)) return -1;
     char detail[512];
     snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(topic), partition,
              rd_kafka_err2str(rc));
@@ -341,7 +329,7 @@ static void process_message(processor *p, rd_kafka_message_t *msg)
                 p->out.value_len, headers, sequence) != 0)
         return;
     of_dedup_insert_hash(ps->emitted, key_hash);
-    if (p->eos) transaction_count(&p->txn);
+    p->guarantee->produced(p->g);
     if (result.status == OF_STATUS_ACCEPTED) {
         p->c.accepted++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_ACCEPTED], 1);
@@ -471,7 +459,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         p->assigned_once = 1;
         publish_readiness(p);
-        if (p->eos) transaction_rewind_to_committed(&p->txn, p->consumer.rk, parts);
+        p->guarantee->assigned(p->g, parts);
         rd_kafka_error_t *error = NULL;
         rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
         if (cooperative)
@@ -487,23 +475,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     /* Revoked: finish what was taken from these partitions so the next owner
      * starts exactly behind it. Lost (the group moved on without us, e.g.
      * after a session timeout): their new owner may already be at work, so
-     * nothing of ours may commit for them. exactly_once aborts, as
-     * librdkafka's examples/transactions.c does; at_least_once skips the
-     * commit, which the coordinator could only refuse. */
+     * nothing of ours may commit for them. */
     int lost = rd_kafka_assignment_lost(rk);
-    int aborted = 0;
     int64_t start = of_monotonic_ms();
-    if (p->eos && lost) {
-        aborted = p->txn.open && transaction_abort(&p->txn) == 0;
-    } else if (p->eos) {
-        transaction_commit(&p->txn, p->consumer.rk);
-        /* Refused: abort, then read the partitions we keep again. */
-        if (p->txn.needs_abort) aborted = transaction_abort(&p->txn) == 0;
-    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms);
-        rd_kafka_resp_err_t rc = offsets_commit_on_revoke(&p->alo, lost);
-        if (rc && p->opts->verbose) ofc_warn("commit on revoke: %s", rd_kafka_err2str(rc));
-    }
+    p->guarantee->revoking(p->g, lost);
     release_partitions(p, parts);
     if (cooperative) {
         rd_kafka_error_t *error = rd_kafka_incremental_unassign(rk, parts);
@@ -511,12 +486,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else {
         rd_kafka_assign(rk, NULL);
     }
-    if (aborted) {
-        /* The aborted transaction also held outputs of partitions we keep
-         * (cooperative protocol): read those inputs again. */
-        transaction_rewind_assigned(&p->txn, p->consumer.rk);
-        restore_assigned(p);
-    }
+    /* exactly_once: an aborted transaction also held outputs of partitions
+     * we keep (cooperative protocol): read those inputs again. */
+    p->guarantee->settle(p->g);
     if (p->opts->verbose && parts->cnt > 0) {
         char list[256];
         ofc_warn("%s partitions %s; settled in %" PRId64 " ms", lost ? "lost" : "revoked",
@@ -524,27 +496,18 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
-/* exactly_once: the input is part of the open transaction (unless the
- * transaction must abort, when it is read again). */
+/* The guarantee has processed the input (exactly_once: it is part of the
+ * open transaction). */
 static void note_processed(processor *p, const rd_kafka_message_t *msg)
 {
-    if (msg->err || p->txn.needs_abort || msg->partition < 0 ||
-        msg->partition >= p->partition_count)
-        return;
+    if (msg->err || msg->partition < 0 || msg->partition >= p->partition_count) return;
     partition_state *ps = p->states[msg->partition];
-    if (ps) ps->processed = msg->offset + 1;
+    if (ps) p->guarantee->processed(p->g, ps, msg->offset);
 }
 
-/* transaction.processed: the input offsets the open transaction stands for. */
-static rd_kafka_topic_partition_list_t *processed_offsets(void *opaque)
+static void rebuild_assigned(void *opaque)
 {
-    processor *p = opaque;
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
-    for (int32_t i = 0; i < p->partition_count; i++)
-        if (p->states[i] && p->states[i]->processed >= 0)
-            rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, i)->offset =
-                p->states[i]->processed;
-    return list;
+    restore_assigned(opaque);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -599,11 +562,6 @@ static int check_topics(processor *p, char *err, size_t errlen)
 static int open_clients(processor *p, char *err, size_t errlen)
 {
     const ofc_config *cfg = p->cfg;
-    char hostname[128] = "host";
-    gethostname(hostname, sizeof(hostname) - 1);
-    char transactional_id[400];
-    snprintf(transactional_id, sizeof(transactional_id), "%s-%s-%d", cfg->consumer_group, hostname,
-             (int)getpid());
 
     /* Room to dead-letter a record at the size limit, plus headers. */
     char message_max[32];
@@ -618,23 +576,9 @@ static int open_clients(processor *p, char *err, size_t errlen)
         {"queue.buffering.max.messages", "500000"},
     };
     size_t defaults_used = 4;
-    if (p->eos) {
-        /* Long enough to outlast a broker failover (the broker session
-         * timeout, 9 s, then leader and coordinator elections): at 10 s, a
-         * transaction open across a broker's kill -9 was aborted by its
-         * coordinator and the processor fenced (chaos on a 3-node Apache
-         * Kafka, docs/architecture.md). Short because a crashed instance's
-         * open transaction holds read_committed readers back this long, and
-         * librdkafka 2.0.2's epoch bump after an aborted sequence gap waits
-         * for it too (60 s stalled the processor for 60 s). */
-        producer_defaults[defaults_used++] = (ofc_kafka_setting){"transaction.timeout.ms", "30000"};
-        producer_defaults[defaults_used++] =
-            (ofc_kafka_setting){"transactional.id", transactional_id};
-    } else {
-        /* Outputs are retried until delivered: a broker outage pauses the
-         * stage instead of failing events. */
-        producer_defaults[defaults_used++] = (ofc_kafka_setting){"message.timeout.ms", "0"};
-    }
+    char guarantee_scratch[400];
+    p->guarantee->producer_defaults(cfg, producer_defaults, &defaults_used, guarantee_scratch,
+                                    sizeof(guarantee_scratch));
     producer_defaults[defaults_used] = (ofc_kafka_setting){NULL, NULL};
     rd_kafka_conf_t *conf = ofc_kafka_producer_conf_new(cfg, producer_defaults, err, errlen);
     if (!conf) return EX_CONFIG;
@@ -676,19 +620,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
      * delivered, and commit the stored offsets every auto.commit.interval.ms
      * (offsets.c says why not librdkafka's own timer).
      * exactly_once: offsets go into the transaction instead. */
-    const ofc_kafka_setting consumer_forced_alo[] = {
-        {"enable.auto.offset.store", "false"},
-        {"enable.auto.commit", "false"},
-        {NULL, NULL},
-    };
-    const ofc_kafka_setting consumer_forced_eos[] = {
-        {"enable.auto.offset.store", "false"},
-        {"enable.auto.commit", "false"},
-        {"isolation.level", "read_committed"},
-        {NULL, NULL},
-    };
-    conf = ofc_kafka_conf_new(cfg, consumer_defaults,
-                              p->eos ? consumer_forced_eos : consumer_forced_alo, err, errlen);
+    conf = ofc_kafka_conf_new(cfg, consumer_defaults, p->guarantee->consumer_forced, err, errlen);
     if (!conf) return EX_CONFIG;
     char interval[24];
     size_t interval_len = sizeof(interval);
@@ -734,14 +666,20 @@ static int setup(processor *p, char *err, size_t errlen)
     }
     if (of_idgen_init(&p->ids, err, errlen) != 0) return EX_OSERR;
     snprintf(p->source, sizeof(p->source), "orderflow-consumer/%s", p->cfg->consumer_group);
-    offsets_init(&p->alo, p->consumer.rk, p->cfg->topic_order_created, p->states,
-                 p->partition_count, p->commit_interval_ms);
-    p->alo.member = &p->consumer;
-    p->alo.static_member = p->static_member;
-    if (p->eos && transaction_init(&p->txn, &p->producer, p->cfg, err, errlen) != 0)
-        return EX_UNAVAILABLE;
-    p->txn.processed = processed_offsets;
-    p->txn.processed_opaque = p;
+    const guarantee_env env = {
+        .producer = &p->producer,
+        .consumer = &p->consumer,
+        .cfg = p->cfg,
+        .states = p->states,
+        .partition_count = p->partition_count,
+        .commit_interval_ms = p->commit_interval_ms,
+        .static_member = p->static_member,
+        .verbose = p->opts->verbose,
+        .rebuild_assigned = rebuild_assigned,
+        .opaque = p,
+    };
+    p->g = p->guarantee->open(&env, err, errlen);
+    if (!p->g) return EX_UNAVAILABLE;
 
     rd_kafka_poll_set_consumer(p->consumer.rk);
     p->queue = rd_kafka_queue_get_consumer(p->consumer.rk);
@@ -772,10 +710,10 @@ static void housekeeping(processor *p)
     if (p->m) {
         ofc_health_beat(p->m->health, now);
         ofc_metric_set(p->m->in_flight, rd_kafka_outq_len(p->producer.rk));
-        /* exactly_once: a refused commit aborts the transaction. */
-        if (p->eos)
-            atomic_store_explicit(&p->m->commit_failures->value, p->txn.aborts,
-                                  memory_order_relaxed);
+        guarantee_stats stats;
+        p->guarantee->stats(p->g, &stats);
+        atomic_store_explicit(&p->m->commit_failures->value, stats.commit_failures,
+                              memory_order_relaxed);
     }
     if (p->producer.fatal)
         fail(p, ofc_kafka_exit_code(p->producer.last_error), "producer: %s",
@@ -792,17 +730,9 @@ static void housekeeping(processor *p)
         p->rebalancing = rebalancing;
         p->rebalancing_since_ms = now;
     }
-    if (p->eos) {
-        /* Not while the group rebalances: the offsets would carry a stale
-         * generation, and the refusal aborts the transaction (ofc_kafka.h);
-         * a long rebalance still commits before transaction.timeout.ms. */
-        if (!ofc_kafka_group_rebalancing(&p->consumer) || p->txn.started_ms < 0 ||
-            now - p->txn.started_ms >= TXN_HOLD_MAX_MS)
-            transaction_maybe_commit(&p->txn, p->consumer.rk, now);
-        if (p->txn.fatal) fail(p, EX_SOFTWARE, "transaction: %s", p->txn.error_text);
-    } else {
-        offsets_tick(&p->alo, now);
-    }
+    p->guarantee->tick(p->g, now);
+    const char *guarantee_failed = p->guarantee->fatal(p->g);
+    if (guarantee_failed) fail(p, EX_SOFTWARE, "%s", guarantee_failed);
     /* Say once per interval, not per event, that the cluster is away. */
     int producer_away =
         ofc_kafka_unreachable_due(&p->producer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
@@ -828,7 +758,7 @@ static int loop(processor *p)
             housekeeping(p);
             continue;
         }
-        if (p->eos) transaction_begin_if_needed(&p->txn);
+        p->guarantee->begin(p->g);
         /* Wait for one message, then take what else is there without
          * waiting: rd_kafka_consume_batch_queue alone holds a part batch
          * back until its timeout, which a low rate pays as latency. */
@@ -846,40 +776,29 @@ static int loop(processor *p)
             if (!p->fatal_status) {
                 /* A rebalance callback served while this batch was fetched
                  * may have committed the transaction. */
-                if (p->eos) transaction_begin_if_needed(&p->txn);
+                p->guarantee->begin(p->g);
                 process_message(p, batch[i]);
-                if (p->eos) note_processed(p, batch[i]);
+                note_processed(p, batch[i]);
             }
             rd_kafka_message_destroy(batch[i]);
         }
         /* One write per batch: readers of a pipe see events as they happen. */
         if (n > 0 && p->opts->out) fflush(p->opts->out);
         housekeeping(p);
-        if (p->eos && p->txn.needs_abort) {
-            transaction_abort_and_rewind(&p->txn, p->consumer.rk);
-            restore_assigned(p);
-        }
+        /* exactly_once: an output failed; abort_and_rewind. */
+        p->guarantee->settle(p->g);
     }
     return p->fatal_status;
 }
 
 static void shutdown_stage(processor *p)
 {
-    if (p->eos) {
-        if (!p->fatal_status) transaction_commit(&p->txn, p->consumer.rk);
-        /* Refused: the outputs must not become visible; the next owner reads
-         * their inputs again from the committed offsets. */
-        if (p->txn.needs_abort) transaction_abort(&p->txn);
-    } else if (offsets_drain(&p->alo, &p->producer, p->cfg->producer_timeout_ms) != 0) {
-        ofc_warn("%d outputs undelivered at shutdown; their inputs stay uncommitted and will be "
-                 "re-processed",
-                 rd_kafka_outq_len(p->producer.rk));
-        if (!p->fatal_status) p->fatal_status = EX_UNAVAILABLE;
-    }
+    int status = p->guarantee->finish(p->g, !p->fatal_status);
+    if (status && !p->fatal_status) p->fatal_status = status;
     if (p->queue) rd_kafka_queue_destroy(p->queue);
     p->queue = NULL;
     if (p->consumer.rk) {
-        if (!p->eos) offsets_leave_assignment(&p->alo, CLOSE_WAIT_MS);
+        p->guarantee->leave(p->g, CLOSE_WAIT_MS);
         /* Commits the stored offsets (revoke callback) and leaves the group. */
         rd_kafka_resp_err_t rc = rd_kafka_consumer_close(p->consumer.rk);
         if (rc) ofc_warn("leaving the group: %s", rd_kafka_err2str(rc));
@@ -902,7 +821,8 @@ static void teardown(processor *p)
         p->consumer.rk = NULL;
     }
     ofc_kafka_destroy(&p->consumer);
-    if (p->eos) transaction_close(&p->txn);
+    if (p->g) p->guarantee->close(p->g);
+    p->g = NULL;
     ofc_kafka_destroy(&p->producer);
     for (int32_t i = 0; p->states && i < p->partition_count; i++)
         partition_state_free(p->states[i]);
@@ -914,7 +834,12 @@ static void teardown(processor *p)
 
 int processor_run(const processor_options *opts, processor_counters *counters)
 {
-    processor p = {.opts = opts, .cfg = opts->cfg, .eos = opts->cfg->guarantee == OFC_EXACTLY_ONCE};
+    processor p = {
+        .opts = opts,
+        .cfg = opts->cfg,
+        .guarantee = opts->cfg->guarantee == OFC_EXACTLY_ONCE ? &guarantee_exactly_once
+                                                              : &guarantee_at_least_once,
+    };
     ofc_timer_start(&p.stats_line, opts->stats_interval_ms);
     ofc_timer_start(&p.unavailable_report, UNAVAILABLE_REPORT_INTERVAL_MS);
     char err[1024];
@@ -932,9 +857,9 @@ int processor_run(const processor_options *opts, processor_counters *counters)
     } else {
         if (opts->verbose)
             ofc_warn("group '%s', %s, %s -> %s (dead letters: %s), %d partitions",
-                     opts->cfg->consumer_group, p.eos ? "exactly_once" : "at_least_once",
-                     opts->cfg->topic_order_created, opts->cfg->topic_data_processed,
-                     opts->cfg->topic_dead_letter, p.partition_count);
+                     opts->cfg->consumer_group, p.guarantee->name, opts->cfg->topic_order_created,
+                     opts->cfg->topic_data_processed, opts->cfg->topic_dead_letter,
+                     p.partition_count);
         status = loop(&p);
         if (p.m) ofc_health_set_unready(opts->health, "shutting down");
         shutdown_stage(&p);
@@ -942,8 +867,12 @@ int processor_run(const processor_options *opts, processor_counters *counters)
         if (opts->verbose) print_stats(&p, stderr);
     }
     if (opts->out) fflush(opts->out);
-    p.c.transactions_committed = p.txn.commits;
-    p.c.transactions_aborted = p.txn.aborts;
+    if (p.g) {
+        guarantee_stats stats;
+        p.guarantee->stats(p.g, &stats);
+        p.c.transactions_committed = stats.transactions_committed;
+        p.c.transactions_aborted = stats.transactions_aborted;
+    }
     if (counters) *counters = p.c;
     teardown(&p);
     return status;
