@@ -789,3 +789,12 @@ of_reject of_decode_order(of_decoder *dec, const void *buf, size_t len, of_order
     give_reason(dec, rc, err, errlen);
     return rc;
 }
+
+of_reject of_decode_processed_data(of_decoder *dec, const void *buf, size_t len, of_processed *out,
+                                   char *err, size_t errlen)
+{
+    of_reject rc = parse(dec, buf, len, OF_FRAME_DATA);
+    if (rc == OF_OK) rc = of_validate_processed(dec, out);
+    give_reason(dec, rc, err, errlen);
+    return rc;
+}

@@ -147,5 +147,13 @@ OF_HIDDEN const char *of_kind_name(of_kind kind);
 OF_HIDDEN of_reject of_validate_event(of_decoder *dec, of_event *ev);
 /* After a complete parse: checks the order fields and fills *order. */
 OF_HIDDEN of_reject of_validate_order(of_decoder *dec, of_order *order);
+/* After a complete parse: checks the data_processed fields and fills *p. */
+OF_HIDDEN of_reject of_validate_processed(of_decoder *dec, of_processed *p);
+
+/* Decodes a bare data_processed data object (a handler's output given as
+ * text, lib/handler/) with the rules of the data attribute; reasons name
+ * fields without the "data." prefix. */
+OF_HIDDEN of_reject of_decode_processed_data(of_decoder *dec, const void *buf, size_t len,
+                                             of_processed *out, char *err, size_t errlen);
 
 #endif

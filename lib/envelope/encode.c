@@ -70,9 +70,11 @@ static int check(of_encoder *enc, const char *name, of_str s, unsigned flags)
     return what ? fail(enc, "%s %s", name, what) : 0;
 }
 
+/* The envelope's attributes; order_id is what subject must equal. */
+static int check_attributes(of_encoder *enc, const of_event *ev, of_str order_id);
+
 static int check_event(of_encoder *enc, const of_event *ev)
 {
-    char why[160];
     of_str order_id;
     if (ev->type == OF_EVENT_ORDER_CREATED) {
         const of_order *o = &ev->data.order;
@@ -101,6 +103,12 @@ static int check_event(of_encoder *enc, const of_event *ev)
     } else {
         return fail(enc, "type %d is not an event type", (int)ev->type);
     }
+    return check_attributes(enc, ev, order_id);
+}
+
+static int check_attributes(of_encoder *enc, const of_event *ev, of_str order_id)
+{
+    char why[160];
     if (check(enc, "id", ev->id, REQUIRED | NONEMPTY) ||
         check(enc, "source", ev->source, REQUIRED | NONEMPTY) ||
         check(enc, "time", ev->time, REQUIRED) ||
@@ -181,7 +189,9 @@ static void processed_data(of_json_out *o, const of_processed *d)
     OF_JSON_OUT_LIT(o, "}");
 }
 
-static int encode(of_encoder *enc, const of_event *ev, const char **out, size_t *out_len)
+/* data: the data object's text, written as it is; NULL: from ev->data. */
+static int encode(of_encoder *enc, const of_event *ev, const char *data, size_t data_len,
+                  const char **out, size_t *out_len)
 {
     of_json_out *o = &enc->out;
     o->len = 0;
@@ -200,7 +210,9 @@ static int encode(of_encoder *enc, const of_event *ev, const char **out, size_t 
     KEY(o, "schemaversion");
     of_json_out_int(o, ev->schemaversion);
     KEY(o, "data");
-    if (ev->type == OF_EVENT_ORDER_CREATED)
+    if (data)
+        of_json_out_raw(o, data, data_len);
+    else if (ev->type == OF_EVENT_ORDER_CREATED)
         order_data(o, &ev->data.order);
     else
         processed_data(o, &ev->data.processed);
@@ -229,7 +241,7 @@ int of_encode_event(of_encoder *enc, const of_event *ev, const char **out, size_
 {
     begin(enc, err, errlen);
     if (check_event(enc, ev) != 0) return -1;
-    return encode(enc, ev, out, out_len);
+    return encode(enc, ev, NULL, 0, out, out_len);
 }
 
 int of_encode_event_unchecked(of_encoder *enc, const of_event *ev, const char **out,
@@ -242,5 +254,17 @@ int of_encode_event_unchecked(of_encoder *enc, const of_event *ev, const char **
         return fail(enc, "data.items is missing");
     if (ev->type != OF_EVENT_ORDER_CREATED && ev->type != OF_EVENT_DATA_PROCESSED)
         return fail(enc, "type %d is not an event type", (int)ev->type);
-    return encode(enc, ev, out, out_len);
+    return encode(enc, ev, NULL, 0, out, out_len);
+}
+
+int of_encode_event_data(of_encoder *enc, const of_event *ev, const char *data, size_t data_len,
+                         const char **out, size_t *out_len, char *err, size_t errlen)
+{
+    begin(enc, err, errlen);
+    if (ev->type != OF_EVENT_ORDER_CREATED && ev->type != OF_EVENT_DATA_PROCESSED)
+        return fail(enc, "type %d is not an event type", (int)ev->type);
+    if (!data || data_len < 2 || data[0] != '{' || data[data_len - 1] != '}')
+        return fail(enc, "data is not a JSON object");
+    if (check_attributes(enc, ev, ev->subject) != 0) return -1;
+    return encode(enc, ev, data, data_len, out, out_len);
 }

@@ -127,7 +127,7 @@ of_reject of_validate_order(of_decoder *dec, of_order *order)
     return OF_OK;
 }
 
-static of_reject validate_processed(of_decoder *dec, of_processed *p)
+of_reject of_validate_processed(of_decoder *dec, of_processed *p)
 {
     const of_jval *f = dec->fields;
     char q[OF_QUOTE_MAX + 1];
@@ -273,7 +273,7 @@ of_reject of_validate_event(of_decoder *dec, of_event *ev)
         if (of_validate_order(dec, &ev->data.order)) return dec->code;
         order_id = ev->data.order.order_id;
     } else {
-        if (validate_processed(dec, &ev->data.processed)) return dec->code;
+        if (of_validate_processed(dec, &ev->data.processed)) return dec->code;
         order_id = ev->data.processed.order_id;
     }
     /* The subject is the Kafka key: an order's events must share a partition. */

@@ -174,6 +174,15 @@ OF_EXPORT int of_encode_event(of_encoder *enc, const of_event *ev, const char **
 OF_EXPORT int of_encode_event_unchecked(of_encoder *enc, const of_event *ev, const char **out,
                                         size_t *out_len, char *err, size_t errlen);
 
+/* As of_encode_event, with data written as the given JSON object text, byte
+ * for byte, instead of from ev->data: for data the caller has validated
+ * (a handler's output, checked by of_handler_output_finish), whose order_id
+ * equals ev->subject. Checks the attributes as of_encode_event does and that
+ * data starts with '{' and ends with '}'; the rest of data is not read. */
+OF_EXPORT int of_encode_event_data(of_encoder *enc, const of_event *ev, const char *data,
+                                   size_t data_len, const char **out, size_t *out_len, char *err,
+                                   size_t errlen);
+
 /* ---- decoding ---------------------------------------------------------- */
 
 typedef struct of_decoder of_decoder;

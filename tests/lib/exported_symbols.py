@@ -25,7 +25,9 @@ def declared(header_dir):
         text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)  # comments
         text = re.sub(r"^\s*#.*?(?<!\\)$", " ", text, flags=re.M | re.S)  # preprocessor
         for statement in text.split(";"):
-            match = re.search(r"\b(of_[a-z0-9_]+)\s*\(", statement)
+            # A name before "(" declares a function; "(*" is a function
+            # pointer member of a struct (of_handler's open/handle/close).
+            match = re.search(r"\b(of_[a-z0-9_]+)\s*\((?!\s*\*)", statement)
             if match and "typedef" not in statement:
                 if not statement.lstrip().startswith("OF_EXPORT") and "OF_EXPORT" not in statement:
                     sys.exit(f"{header.name}: {match.group(1)} is declared without OF_EXPORT")
