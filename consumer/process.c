@@ -9,6 +9,7 @@
 #include "cli/log.h"
 #include "cli/metrics.h"
 
+#include "handler_load.h"
 #include "process.h"
 #include "processor.h"
 #include "signals.h"
@@ -26,6 +27,10 @@ static void usage(FILE *out)
                  "      --instance-id ID       static member ID (group.instance.id), one per\n"
                  "                             instance: a restart keeps its partitions\n"
                  "      --guarantee G          at_least_once (default) or exactly_once\n"
+                 "      --handler H            rules (default) or PATH.so, a handler plugin\n"
+                 "                             (docs/handlers.md; consumer.handler)\n"
+                 "      --handler-arg KEY=VALUE  a handler setting (repeatable; over the\n"
+                 "                             configuration's handler group)\n"
                  "      --json                 JSON lines on stdout (default: text)\n"
                  "      --metrics ADDR:PORT    serve /metrics, /healthz, /readyz over HTTP\n"
                  "                             (:PORT alone: loopback; default: off)\n"
@@ -37,12 +42,13 @@ static void usage(FILE *out)
                  "poison records to order-created.dlq. SIGINT/SIGTERM: finish in-flight\n"
                  "events, commit, leave the group, exit 0; a second signal exits at once.\n"
                  "Exit: 0 ok, 64 usage, 69 broker unavailable, 70 internal, 78 configuration\n"
-                 "(e.g. topics not co-partitioned, --metrics port in use).\n"
+                 "(e.g. topics not co-partitioned, --metrics port in use, a handler that\n"
+                 "cannot load or open).\n"
                  "\n"
                  "Example: orderflow-consumer process -b localhost:9092 -v\n");
 }
 
-enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID, OPT_METRICS };
+enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID, OPT_METRICS, OPT_HANDLER, OPT_HANDLER_ARG };
 
 int process_main(int argc, char **argv)
 {
@@ -58,10 +64,20 @@ int process_main(int argc, char **argv)
         {"json", no_argument, NULL, OPT_JSON},
         {"instance-id", required_argument, NULL, OPT_INSTANCE_ID},
         {"metrics", required_argument, NULL, OPT_METRICS},
+        {"handler", required_argument, NULL, OPT_HANDLER},
+        {"handler-arg", required_argument, NULL, OPT_HANDLER_ARG},
         {NULL, 0, NULL, 0},
     };
     ofc_cli_common common = {0};
-    const char *group = NULL, *guarantee = NULL, *instance_id = NULL, *metrics = NULL;
+    const char *group = NULL, *guarantee = NULL, *instance_id = NULL, *metrics = NULL,
+               *handler = NULL;
+    /* --handler-arg values, applied over the file once it is read. */
+    char **handler_args = calloc((size_t)argc + 1, sizeof(*handler_args));
+    size_t handler_arg_count = 0;
+    if (!handler_args) {
+        ofc_warn("out of memory");
+        return EX_OSERR;
+    }
     int json = 0, opt;
     char err[1024];
     opterr = 0;
@@ -91,6 +107,20 @@ int process_main(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
+        case OPT_HANDLER:
+            if (!*optarg) {
+                snprintf(err, sizeof(err), "--handler: expected rules or a PATH.so");
+                goto usage_error;
+            }
+            handler = optarg;
+            break;
+        case OPT_HANDLER_ARG:
+            if (!strchr(optarg, '=') || optarg[0] == '=') {
+                snprintf(err, sizeof(err), "--handler-arg %s: expected KEY=VALUE", optarg);
+                goto usage_error;
+            }
+            handler_args[handler_arg_count++] = optarg;
+            break;
         case OPT_METRICS:
             if (ofc_listen_parse("--metrics", optarg, NULL, NULL, err, sizeof(err)) != 0)
                 goto usage_error;
@@ -107,10 +137,12 @@ int process_main(int argc, char **argv)
     }
     if (common.help) {
         usage(stdout);
+        free(handler_args);
         return EX_OK;
     }
     if (common.version) {
         ofc_cli_print_version("orderflow-consumer");
+        free(handler_args);
         return EX_OK;
     }
 
@@ -118,9 +150,23 @@ int process_main(int argc, char **argv)
     int status = ofc_cli_build_config(&common, &cfg, err, sizeof(err));
     if (status) {
         ofc_warn("%s", err);
+        free(handler_args);
         return status;
     }
     ofc_cli_warn_librdkafka(&common);
+    for (size_t i = 0; i < handler_arg_count && !status; i++)
+        if (ofc_config_set_handler_arg(&cfg, handler_args[i], err, sizeof(err)) != 0)
+            status = EX_USAGE;
+    free(handler_args);
+    handler_args = NULL;
+    if (status) {
+        ofc_config_free(&cfg);
+        goto usage_error;
+    }
+    if (handler) {
+        free(cfg.consumer_handler);
+        cfg.consumer_handler = strdup(handler);
+    }
     if (common.topic) {
         free(cfg.topic_order_created);
         cfg.topic_order_created = strdup(common.topic);
@@ -141,18 +187,34 @@ int process_main(int argc, char **argv)
         cfg.guarantee =
             strcmp(guarantee, "exactly_once") == 0 ? OFC_EXACTLY_ONCE : OFC_AT_LEAST_ONCE;
     if (!cfg.topic_order_created || !cfg.consumer_group ||
-        (instance_id && !cfg.consumer_instance_id) || (metrics && !cfg.metrics_listen)) {
+        (instance_id && !cfg.consumer_instance_id) || (metrics && !cfg.metrics_listen) ||
+        (handler && !cfg.consumer_handler)) {
         ofc_warn("out of memory");
         ofc_config_free(&cfg);
         return EX_OSERR;
     }
     if (common.verbose) ofc_config_print(&cfg, stderr);
 
+    /* Before the metrics endpoint and the group: a handler that cannot run
+     * must not take partitions. */
+    loaded_handler loaded;
+    status = handler_load(&loaded, cfg.consumer_handler, &cfg, err, sizeof(err));
+    if (status) {
+        ofc_warn("%s", err);
+        ofc_config_free(&cfg);
+        return status;
+    }
+    if (common.verbose)
+        ofc_warn("handler %s %s%s%s", loaded.handler->name, loaded.handler->version,
+                 loaded.library ? " from " : " (built in)",
+                 loaded.library ? cfg.consumer_handler : "");
+
     ofc_cli_metrics endpoint;
     status = ofc_cli_metrics_start(&endpoint, &cfg, metrics ? "--metrics" : "metrics.listen",
                                    "starting: checking topics", err, sizeof(err));
     if (status) {
         ofc_warn("%s", err);
+        handler_unload(&loaded);
         ofc_config_free(&cfg);
         return status;
     }
@@ -169,6 +231,7 @@ int process_main(int argc, char **argv)
         .stop = &stop_requested,
         .metrics = endpoint.registry,
         .health = &endpoint.health,
+        .handler = &loaded,
     };
     processor_counters counters;
     status = processor_run(&opts, &counters);
@@ -184,10 +247,12 @@ int process_main(int argc, char **argv)
                  (unsigned long long)counters.transactions_committed,
                  (unsigned long long)counters.transactions_aborted);
     ofc_cli_metrics_stop(&endpoint);
+    handler_unload(&loaded);
     ofc_config_free(&cfg);
     return status;
 
 usage_error:
+    free(handler_args);
     ofc_warn("%s\nTry 'orderflow-consumer process --help'.", err);
     return EX_USAGE;
 }

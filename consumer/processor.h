@@ -44,6 +44,8 @@ typedef struct processor_options {
     volatile sig_atomic_t *stop; /* set by a signal handler */
     ofc_metrics *metrics;        /* NULL: metrics off; else the series are added here */
     ofc_health *health;          /* with metrics: heartbeat and readiness to publish */
+    /* The opened handler (handler_load.h); NULL: the built-in rules. */
+    const struct loaded_handler *handler;
 } processor_options;
 
 /* Runs until *opts->stop or a fatal error, then delivers what is in flight,

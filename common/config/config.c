@@ -1,6 +1,7 @@
 /* Defaults, the environment and the command-line setters. Precedence is the
  * call order (docs/operations.md, "Configuration"): every setter replaces what an earlier layer
  * set, so callers apply defaults, file, environment, command line in turn. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,11 @@ int ofc_config_init(ofc_config *cfg, char *err, size_t errlen)
     cfg->guarantee = OFC_AT_LEAST_ONCE;
     cfg->dedup_window = 100000;
     cfg->commit_interval_ms = 1000;
+    cfg->handler_max_attempts = 5;
+    cfg->handler_retry_delay_ms = 1000;
+    cfg->handler_retry_delay_max_ms = 60000;
+    cfg->handler_after_max_attempts = OFC_AFTER_MAX_ATTEMPTS_PAUSE;
+    cfg->handler_max_output_bytes = 65536;
     cfg->gateway_require_key = 1;
     cfg->gateway_retention_s = 86400;
     cfg->gateway_max_keys = 1000000;
@@ -68,6 +74,13 @@ void ofc_config_free(ofc_config *cfg)
         free(cfg->properties[i].origin);
     }
     free(cfg->properties);
+    for (size_t i = 0; i < cfg->handler_setting_count; i++) {
+        free(cfg->handler_settings[i].key);
+        free(cfg->handler_settings[i].value);
+        free(cfg->handler_settings[i].origin);
+    }
+    free(cfg->handler_settings);
+    free(cfg->consumer_handler);
     free(cfg->brokers);
     free(cfg->brokers_origin);
     free(cfg->topic_order_created);
@@ -130,6 +143,50 @@ static int is_broker_list_key(const char *key)
     return strcmp(key, "bootstrap.servers") == 0 || strcmp(key, "metadata.broker.list") == 0;
 }
 
+/* Sets key in a list of properties, replacing an earlier value. */
+static int set_in(ofc_property **list, size_t *count, size_t *capacity_, const char *key,
+                  const char *value, const char *origin, char *err, size_t errlen)
+{
+    size_t at = 0;
+    while (at < *count && strcmp((*list)[at].key, key) != 0)
+        at++;
+    if (at == *count && *count == *capacity_) {
+        size_t capacity = *capacity_ ? *capacity_ * 2 : 8;
+        ofc_property *grown = NULL;
+        if (capacity <= SIZE_MAX / sizeof(*grown))
+            grown = realloc(*list, capacity * sizeof(*grown));
+        if (!grown) {
+            ofc_config_errf(err, errlen, "out of memory");
+            return -1;
+        }
+        *list = grown;
+        *capacity_ = capacity;
+    }
+
+    char *k = strdup(key);
+    char *v = strdup(value);
+    char *o = strdup(origin);
+    if (!k || !v || !o) {
+        free(k);
+        free(v);
+        free(o);
+        ofc_config_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    ofc_property *p = &(*list)[at];
+    if (at == *count) {
+        (*count)++;
+    } else {
+        free(p->key);
+        free(p->value);
+        free(p->origin);
+    }
+    p->key = k;
+    p->value = v;
+    p->origin = o;
+    return 0;
+}
+
 int ofc_config_set_property(ofc_config *cfg, const char *key, const char *value, const char *origin,
                             char *err, size_t errlen)
 {
@@ -144,44 +201,8 @@ int ofc_config_set_property(ofc_config *cfg, const char *key, const char *value,
     if (is_broker_list_key(key))
         return ofc_config_set_brokers_from(cfg, value, origin, err, errlen);
 
-    size_t at = 0;
-    while (at < cfg->property_count && strcmp(cfg->properties[at].key, key) != 0)
-        at++;
-    if (at == cfg->property_count && cfg->property_count == cfg->property_capacity) {
-        size_t capacity = cfg->property_capacity ? cfg->property_capacity * 2 : 8;
-        ofc_property *grown = NULL;
-        if (capacity <= SIZE_MAX / sizeof(*grown))
-            grown = realloc(cfg->properties, capacity * sizeof(*grown));
-        if (!grown) {
-            ofc_config_errf(err, errlen, "out of memory");
-            return -1;
-        }
-        cfg->properties = grown;
-        cfg->property_capacity = capacity;
-    }
-
-    char *k = strdup(key);
-    char *v = strdup(value);
-    char *o = strdup(origin);
-    if (!k || !v || !o) {
-        free(k);
-        free(v);
-        free(o);
-        ofc_config_errf(err, errlen, "out of memory");
-        return -1;
-    }
-    ofc_property *p = &cfg->properties[at];
-    if (at == cfg->property_count) {
-        cfg->property_count++;
-    } else {
-        free(p->key);
-        free(p->value);
-        free(p->origin);
-    }
-    p->key = k;
-    p->value = v;
-    p->origin = o;
-    return 0;
+    return set_in(&cfg->properties, &cfg->property_count, &cfg->property_capacity, key, value,
+                  origin, err, errlen);
 }
 
 int ofc_config_set_property_arg(ofc_config *cfg, const char *arg, char *err, size_t errlen)
@@ -205,6 +226,89 @@ int ofc_config_set_property_arg(ofc_config *cfg, const char *arg, char *err, siz
     /* Only the first '=' separates: values such as sasl.oauthbearer.config
      * ("principal=admin scope=x") contain '=' themselves. */
     int rc = ofc_config_set_property(cfg, key, eq + 1, "-X", err, errlen);
+    free(key);
+    return rc;
+}
+
+/* An integer setting of the handler group: all digits, within [min, max]. */
+static int handler_int(const char *origin, const char *key, const char *value, long long min,
+                       long long max, long long *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (!*value || *end || errno || v < min || v > max) {
+        ofc_config_errf(err, errlen,
+                        "%s: 'handler.%s' must be an integer between %lld and %lld, got \"%s\"",
+                        origin, key, min, max, value);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int ofc_config_set_handler_setting(ofc_config *cfg, const char *key, const char *value,
+                                   const char *origin, char *err, size_t errlen)
+{
+    if (!origin) origin = "(unknown origin)";
+    if (!key || !*key) {
+        ofc_config_errf(err, errlen, "%s: empty handler setting name", origin);
+        return -1;
+    }
+    if (!value) value = "";
+    long long v;
+    if (strcmp(key, "max_attempts") == 0) {
+        if (handler_int(origin, key, value, 1, 1000000, &v, err, errlen) != 0) return -1;
+        cfg->handler_max_attempts = (int)v;
+        return 0;
+    }
+    if (strcmp(key, "retry_delay_ms") == 0) {
+        if (handler_int(origin, key, value, 0, 3600000, &v, err, errlen) != 0) return -1;
+        cfg->handler_retry_delay_ms = (int)v;
+        return 0;
+    }
+    if (strcmp(key, "retry_delay_max_ms") == 0) {
+        if (handler_int(origin, key, value, 0, 3600000, &v, err, errlen) != 0) return -1;
+        cfg->handler_retry_delay_max_ms = (int)v;
+        return 0;
+    }
+    if (strcmp(key, "max_output_bytes") == 0) {
+        if (handler_int(origin, key, value, 64, 16777216, &v, err, errlen) != 0) return -1;
+        cfg->handler_max_output_bytes = (size_t)v;
+        return 0;
+    }
+    if (strcmp(key, "after_max_attempts") == 0) {
+        if (strcmp(value, "pause") == 0) {
+            cfg->handler_after_max_attempts = OFC_AFTER_MAX_ATTEMPTS_PAUSE;
+        } else if (strcmp(value, "dead_letter") == 0) {
+            cfg->handler_after_max_attempts = OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER;
+        } else {
+            ofc_config_errf(err, errlen,
+                            "%s: 'handler.after_max_attempts' must be \"pause\" or "
+                            "\"dead_letter\", got \"%s\"",
+                            origin, value);
+            return -1;
+        }
+        return 0;
+    }
+    return set_in(&cfg->handler_settings, &cfg->handler_setting_count,
+                  &cfg->handler_setting_capacity, key, value, origin, err, errlen);
+}
+
+int ofc_config_set_handler_arg(ofc_config *cfg, const char *arg, char *err, size_t errlen)
+{
+    const char *eq = arg ? strchr(arg, '=') : NULL;
+    if (!eq || eq == arg) {
+        ofc_config_errf(err, errlen, "--handler-arg %s: expected KEY=VALUE (a handler setting)",
+                        arg ? arg : "");
+        return -1;
+    }
+    char *key = strndup(arg, (size_t)(eq - arg));
+    if (!key) {
+        ofc_config_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = ofc_config_set_handler_setting(cfg, key, eq + 1, "--handler-arg", err, errlen);
     free(key);
     return rc;
 }

@@ -14,6 +14,13 @@ typedef enum ofc_guarantee {
     OFC_EXACTLY_ONCE = 1,
 } ofc_guarantee;
 
+/* What the processor does with an event whose handler still answers retry
+ * after handler.max_attempts (docs/handlers.md, "Retries"). */
+typedef enum ofc_after_max_attempts {
+    OFC_AFTER_MAX_ATTEMPTS_PAUSE = 0, /* pause the partition: nothing skipped */
+    OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER = 1,
+} ofc_after_max_attempts;
+
 typedef struct ofc_property {
     char *key;
     char *value;
@@ -40,6 +47,19 @@ typedef struct ofc_config {
     ofc_guarantee guarantee;    /* at_least_once */
     size_t dedup_window;        /* 100000 idempotency keys remembered per partition */
     int commit_interval_ms;     /* 1000: offset commit / transaction interval */
+    char *consumer_handler;     /* consumer.handler / --handler: NULL is "rules" */
+
+    /* The handler group (docs/handlers.md, "Configuration"): orderflow's
+     * settings for any handler, and the handler's own, as text for its open
+     * (each key once; --handler-arg replaces the file's). */
+    int handler_max_attempts;       /* 5: calls of handle per event before the action below */
+    int handler_retry_delay_ms;     /* 1000: wait before a retry without the handler's hint */
+    int handler_retry_delay_max_ms; /* 60000: bound on the handler's hint */
+    ofc_after_max_attempts handler_after_max_attempts; /* pause */
+    size_t handler_max_output_bytes; /* 65536: a data object written by the handler */
+    ofc_property *handler_settings;
+    size_t handler_setting_count;
+    size_t handler_setting_capacity;
 
     of_limits limits; /* defaults: docs/envelope.md, "Limits" */
 
@@ -69,7 +89,7 @@ void ofc_config_free(ofc_config *cfg);
 /* Reads a libconfig file over cfg. Unknown settings, wrong types and bad values
  * fail with "FILE:LINE: ..." in err and return -1; cfg may then be partly
  * updated (callers exit). Groups: kafka, topics, producer, consumer, limits,
- * metrics, gateway.
+ * metrics, gateway, handler.
  * metrics.listen and gateway.listen are checked as ofc_listen_parse does (metrics/server.h).
  * An unreadable file fails with "FILE: cannot open: REASON".
  * libconfig itself cannot parse quoted setting names, so property names may be
@@ -102,6 +122,18 @@ int ofc_config_set_property(ofc_config *cfg, const char *key, const char *value,
 
 /* Parses "KEY=VALUE" (the -X argument) and sets it, origin "-X". */
 int ofc_config_set_property_arg(ofc_config *cfg, const char *arg, char *err, size_t errlen);
+
+/* Sets one member of the handler group from origin ("FILE:LINE",
+ * "--handler-arg"): max_attempts, retry_delay_ms, retry_delay_max_ms,
+ * after_max_attempts and max_output_bytes are orderflow's and checked here
+ * ("ORIGIN: 'handler.max_attempts' must be ..."); any other key is the
+ * handler's, kept as text (a later set replaces). Returns 0 or -1 with err. */
+int ofc_config_set_handler_setting(ofc_config *cfg, const char *key, const char *value,
+                                   const char *origin, char *err, size_t errlen);
+
+/* Parses "KEY=VALUE" (the --handler-arg argument) and sets it, origin
+ * "--handler-arg". */
+int ofc_config_set_handler_arg(ofc_config *cfg, const char *arg, char *err, size_t errlen);
 
 /* 1 when key names a secret (sasl.password, ssl.key.password, *.password,
  * *secret*, sasl.oauthbearer.config, ssl.keystore.password, ...), else 0. */

@@ -52,7 +52,7 @@ typedef struct setting_def {
 } setting_def;
 
 static const char *const groups[] = {"kafka",  "topics",  "producer", "consumer",
-                                     "limits", "metrics", "gateway"};
+                                     "limits", "metrics", "gateway",  "handler"};
 #define GROUP_COUNT (sizeof(groups) / sizeof(groups[0]))
 
 static const setting_def settings[] = {
@@ -71,6 +71,7 @@ static const setting_def settings[] = {
     {"consumer", "group", KIND_STRING, offsetof(ofc_config, consumer_group), TARGET_INT, 0, 0},
     {"consumer", "instance_id", KIND_STRING, offsetof(ofc_config, consumer_instance_id), TARGET_INT,
      0, 0},
+    {"consumer", "handler", KIND_STRING, offsetof(ofc_config, consumer_handler), TARGET_INT, 0, 0},
     {"consumer", "guarantee", KIND_GUARANTEE, offsetof(ofc_config, guarantee), TARGET_INT, 0, 0},
     {"consumer", "dedup_window", KIND_INT, offsetof(ofc_config, dedup_window), TARGET_SIZE, 1,
      10000000},
@@ -446,8 +447,47 @@ static int load_tokens(load_ctx *ctx, const config_setting_t *s)
     return 0;
 }
 
+/* The handler group: every member is a handler setting, orderflow's own
+ * (checked by ofc_config_set_handler_setting) or the handler's (any scalar,
+ * as text for its open). */
+static int load_handler_setting(load_ctx *ctx, const config_setting_t *s)
+{
+    char *key = ofc_config_text_name(config_setting_name(s));
+    if (!key) return fail_at(ctx, s, "out of memory");
+    char value[64];
+    const char *text = value;
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_STRING:
+        text = config_setting_get_string(s);
+        break;
+    case CONFIG_TYPE_INT:
+        snprintf(value, sizeof(value), "%d", config_setting_get_int(s));
+        break;
+    case CONFIG_TYPE_INT64:
+        snprintf(value, sizeof(value), "%lld", config_setting_get_int64(s));
+        break;
+    case CONFIG_TYPE_FLOAT:
+        snprintf(value, sizeof(value), "%.17g", config_setting_get_float(s));
+        break;
+    case CONFIG_TYPE_BOOL:
+        text = config_setting_get_bool(s) ? "true" : "false";
+        break;
+    default:
+        fail_at(ctx, s, "'handler.%s' must be a string, a number or a boolean, got %s", key,
+                type_name(s));
+        free(key);
+        return -1;
+    }
+    char origin[PATH_MAX + 32];
+    snprintf(origin, sizeof(origin), "%s:%u", ctx->path, line_of(s));
+    int rc = ofc_config_set_handler_setting(ctx->cfg, key, text, origin, ctx->err, ctx->errlen);
+    free(key);
+    return rc;
+}
+
 static int load_member(load_ctx *ctx, const char *group, const config_setting_t *s)
 {
+    if (strcmp(group, "handler") == 0) return load_handler_setting(ctx, s);
     char *name = ofc_config_text_name(config_setting_name(s));
     if (!name) return fail_at(ctx, s, "out of memory");
     const setting_def *def = NULL;

@@ -112,6 +112,25 @@ void ofc_config_print(const ofc_config *cfg, FILE *out)
                   cfg->guarantee == OFC_EXACTLY_ONCE ? "exactly_once" : "at_least_once");
     fprintf(out, "    dedup_window = %zu;\n", cfg->dedup_window);
     fprintf(out, "    commit_interval_ms = %d;\n", cfg->commit_interval_ms);
+    print_setting(out, "handler", cfg->consumer_handler ? cfg->consumer_handler : "rules");
+    fputs("};\n\nhandler:\n{\n", out);
+    fprintf(out, "    max_attempts = %d;\n", cfg->handler_max_attempts);
+    fprintf(out, "    retry_delay_ms = %d;\n", cfg->handler_retry_delay_ms);
+    fprintf(out, "    retry_delay_max_ms = %d;\n", cfg->handler_retry_delay_max_ms);
+    print_setting(out, "after_max_attempts",
+                  cfg->handler_after_max_attempts == OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER
+                      ? "dead_letter"
+                      : "pause");
+    fprintf(out, "    max_output_bytes = %zu;\n", cfg->handler_max_output_bytes);
+    for (size_t i = 0; i < cfg->handler_setting_count; i++) {
+        const ofc_property *p = &cfg->handler_settings[i];
+        print_comment(out, "    ", "from ", p->origin);
+        fputs("    ", out);
+        print_string(out, p->key);
+        fputs(" = ", out);
+        print_string(out, ofc_config_is_secret(p->key) ? OF_REDACTED : p->value);
+        fputs(";\n", out);
+    }
     fputs("};\n\nlimits:\n{\n", out);
     fprintf(out, "    max_record_bytes = %zu;\n", cfg->limits.max_record_bytes);
     fprintf(out, "    max_depth = %u;\n", cfg->limits.max_depth);

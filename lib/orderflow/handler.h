@@ -7,9 +7,9 @@
  * order_created at a time and answers with one verdict.
  *
  * A plugin is a shared object exporting one function, named by
- * OF_HANDLER_ENTRY_SYMBOL:
+ * OF_HANDLER_ENTRY_SYMBOL and defined by OF_HANDLER_DEFINE_ENTRY:
  *
- *     OF_EXPORT const of_handler *of_handler_entry(void);
+ *     const of_handler *of_handler_entry(void);
  *
  * It returns a descriptor with static storage whose abi_version is
  * OF_HANDLER_ABI_VERSION as the plugin was built. orderflow reads
@@ -55,6 +55,22 @@ OF_BEGIN_DECLS
 #define OF_HANDLER_ENTRY_SYMBOL "of_handler_entry"
 typedef struct of_handler of_handler;
 typedef const of_handler *of_handler_entry_fn(void);
+
+/* Defines the entry of a plugin whose descriptor is the static of_handler
+ * `descriptor`: write OF_HANDLER_DEFINE_ENTRY(descriptor) once, at file scope,
+ * after it. (C linkage and default visibility, also in a C++ plugin built
+ * with -fvisibility=hidden.) */
+#ifdef __cplusplus
+#define OF_HANDLER_ENTRY_LINKAGE extern "C"
+#else
+#define OF_HANDLER_ENTRY_LINKAGE
+#endif
+#define OF_HANDLER_DEFINE_ENTRY(descriptor)                                                        \
+    OF_HANDLER_ENTRY_LINKAGE OF_EXPORT const of_handler *of_handler_entry(void);                   \
+    OF_HANDLER_ENTRY_LINKAGE OF_EXPORT const of_handler *of_handler_entry(void)                    \
+    {                                                                                              \
+        return &(descriptor);                                                                      \
+    }
 
 /* The data a handler writes may be at most this many bytes unless the
  * configuration says otherwise (handler.max_output_bytes). */
