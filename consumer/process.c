@@ -218,6 +218,23 @@ int process_main(int argc, char **argv)
         ofc_config_free(&cfg);
         return status;
     }
+    if (endpoint.registry) {
+        /* Which handler this processor runs (docs/operations.md, "Monitoring"). */
+        const char *labels[] = {"name", loaded.handler->name, "version", loaded.handler->version,
+                                NULL};
+        ofc_metric *info = ofc_metrics_series(
+            endpoint.registry, "orderflow_handler_info",
+            "The handler processing the events, by name and version; always 1.", OFC_METRIC_GAUGE,
+            labels, NULL, 0, err, sizeof(err));
+        if (!info) {
+            ofc_warn("%s", err);
+            ofc_cli_metrics_stop(&endpoint);
+            handler_unload(&loaded);
+            ofc_config_free(&cfg);
+            return EX_OSERR;
+        }
+        ofc_metric_set(info, 1);
+    }
     static char stdout_buffer[1 << 16];
     setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(stdout_buffer));
     processor_options opts = {

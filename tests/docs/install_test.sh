@@ -5,7 +5,10 @@
 # its soname links, every public header under include/orderflow/, the
 # orderflow.pc file, the man pages (which render) and orderflow.conf.example.
 # Then builds a small C program against the installed library through
-# pkg-config alone and runs it, asserting its output.
+# pkg-config alone and runs it, asserting its output; and builds the example
+# handler plugins (examples/handlers, docs/handlers.md) the same way, out of
+# tree, runs them through try-handler and loads one into the installed
+# orderflow-consumer.
 #
 # Usage: install_test.sh BUILD_DIR SOURCE_ROOT
 # Exit: 0 pass, 1 fail, 77 skip (no C compiler or pkg-config).
@@ -131,6 +134,7 @@ cat >"$WORK/user.c" <<'C'
 #include <orderflow/dedup.h>
 #include <orderflow/envelope.h>
 #include <orderflow/export.h>
+#include <orderflow/handler.h>
 #include <orderflow/ids.h>
 #include <orderflow/limits.h>
 #include <orderflow/processing.h>
@@ -181,4 +185,75 @@ fi
 LD_LIBRARY_PATH=$LIB ldd "$WORK/user" | grep "$LIB/liborderflow.so.0" >/dev/null ||
   fail "the program did not load the installed liborderflow"
 ok "it runs against the installed liborderflow.so.0 and gets the documented defaults and key rules"
+
+# Handler plugins built out of tree as docs/handlers.md says, with the
+# installed <orderflow/handler.h> and pkg-config alone.
+for plugin in tax scorer rules_plugin; do
+  # shellcheck disable=SC2086
+  "$CC" -std=c11 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden "${sanitize[@]}" $cflags \
+    "$SRC/examples/handlers/$plugin.c" -o "$WORK/$plugin.so" $libs ||
+    fail "cannot build examples/handlers/$plugin.c as a plugin against the installed library"
+  nm -D --defined-only "$WORK/$plugin.so" | grep -q ' T of_handler_entry$' ||
+    fail "$plugin.so does not export of_handler_entry"
+done
+# shellcheck disable=SC2086
+"$CC" -std=c11 -D_GNU_SOURCE -Wall -Werror "${sanitize[@]}" $cflags "$SRC/examples/handlers/try_handler.c" \
+  -o "$WORK/try-handler" $libs -ldl || fail "cannot build examples/handlers/try_handler.c"
+ok "tax.so, scorer.so, rules_plugin.so and try-handler build out of tree with pkg-config orderflow"
+
+envelope() { # envelope ORDER_ID CUSTOMER CURRENCY QUANTITY UNIT_PRICE_CENTS
+  printf '{"specversion":"1.0","id":"0190b3c4-5e6f-7a1b-8c2d-3e4f5a6b7c8d","source":"orderflow-producer","type":"order_created","time":"2026-11-24T12:00:00.123Z","datacontenttype":"application/json","idempotencykey":"order:%s","subject":"%s","schemaversion":1,"data":{"order_id":"%s","customer_id":"%s","currency":"%s","items":[{"sku":"SKU-1","quantity":%s,"unit_price_cents":%s}]}}\n' \
+    "$1" "$1" "$1" "$2" "$3" "$4" "$5"
+}
+{ envelope A-1 C-1 EUR 2 1999; envelope A-2 C-1 JPY 1 500; envelope A-3 C-1 EUR 0 5; } >"$WORK/orders.jsonl"
+out=$(LD_LIBRARY_PATH=$LIB "$WORK/try-handler" "$WORK/tax.so" EUR=19 <"$WORK/orders.jsonl") ||
+  fail "try-handler tax.so failed"
+expected='emit	{"order_id":"A-1","customer_id":"C-1","currency":"EUR","item_count":1,"quantity_total":2,"total_cents":3998,"status":"accepted","tax_rate_bp":1900,"tax_cents":760,"total_with_tax_cents":4758}
+dead_letter	no tax rate for currency JPY
+reject	{"order_id":"A-3","customer_id":"C-1","currency":"EUR","item_count":1,"quantity_total":0,"total_cents":0,"status":"rejected","reason":"item 1 (SKU-1): quantity 0 is below 1"}'
+[ "$out" = "$expected" ] || { diff <(echo "$expected") <(echo "$out") >&2 || true; fail "tax.so's verdicts differ"; }
+{ envelope B-1 C-7 EUR 500 100; envelope B-2 C-13 EUR 1 100; envelope B-3 C-7 EUR 1 100; } >"$WORK/scored.jsonl"
+out=$(LD_LIBRARY_PATH=$LIB "$WORK/try-handler" "$WORK/scorer.so" blocked_customers=C-13 unavailable_attempts=1 <"$WORK/scored.jsonl") ||
+  fail "try-handler scorer.so failed"
+expected='retry	scoring service unavailable (attempt 1, delay 100 ms)
+emit	{"order_id":"B-1","customer_id":"C-7","currency":"EUR","item_count":1,"quantity_total":500,"total_cents":50000,"status":"accepted","risk_score":40,"risk_signals":["quantity"]}
+retry	scoring service unavailable (attempt 1, delay 100 ms)
+dead_letter	risk score 100 >= 80: blocked_customer
+retry	scoring service unavailable (attempt 1, delay 100 ms)
+emit	{"order_id":"B-3","customer_id":"C-7","currency":"EUR","item_count":1,"quantity_total":1,"total_cents":100,"status":"accepted","risk_score":0,"risk_signals":[]}'
+[ "$out" = "$expected" ] || { diff <(echo "$expected") <(echo "$out") >&2 || true; fail "scorer.so's verdicts differ"; }
+out=$(LD_LIBRARY_PATH=$LIB "$WORK/try-handler" "$WORK/rules_plugin.so" <"$WORK/orders.jsonl") ||
+  fail "try-handler rules_plugin.so failed"
+[ "$(cut -f1 <<<"$out" | tr '\n' ' ')" = "emit emit reject " ] || fail "rules_plugin.so's verdicts: $out"
+ok "each out-of-tree plugin gives its documented verdicts and data (emit, reject, dead_letter, retry)"
+
+# The plugin of docs/handlers.md, "Building a plugin", built with the
+# documented command line and run on the documented orders.
+awk '/^```c$/ { inside = 1; n++; next } /^```$/ { inside = 0 } inside && n == 1' \
+  "$SRC/docs/handlers.md" >"$WORK/min_total.c"
+grep -q '^OF_HANDLER_DEFINE_ENTRY(descriptor)$' "$WORK/min_total.c" ||
+  fail "no plugin found in the first C block of docs/handlers.md"
+# shellcheck disable=SC2086
+(cd "$WORK" && "$CC" -std=c11 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden "${sanitize[@]}" \
+  $cflags min_total.c -o min_total.so $libs) || fail "docs/handlers.md's plugin does not build as documented"
+{ envelope A-1 C-1 EUR 3 1999; envelope A-2 C-1 EUR 2 1999; } >"$WORK/documented.jsonl"
+out=$(LD_LIBRARY_PATH=$LIB "$WORK/try-handler" "$WORK/min_total.so" min_total_cents=5000 <"$WORK/documented.jsonl") ||
+  fail "try-handler min_total.so failed"
+expected=$(sed -n '/^try-handler .\/min_total.so/,/^```$/p' "$SRC/docs/handlers.md" | sed '1d;$d')
+[ -n "$expected" ] && [ "$out" = "$expected" ] ||
+  { diff <(echo "$expected") <(echo "$out") >&2 || true; fail "docs/handlers.md's plugin output differs from the documented one"; }
+ok "the plugin of docs/handlers.md builds as documented and prints the documented verdicts"
+
+# The installed processor loads the out-of-tree plugin, checks its ABI and
+# calls its open with --handler-arg (which refuses the rate): exit 78 before
+# any broker is asked.
+set +e
+said=$(LD_LIBRARY_PATH=$LIB timeout 20 "$BIN/orderflow-consumer" process -b 127.0.0.1:9 \
+  --handler "$WORK/tax.so" --handler-arg EUR=high 2>&1)
+status=$?
+set -e
+[ "$status" -eq 78 ] || fail "orderflow-consumer with tax.so and a bad rate exited $status: $said"
+[ "$said" = "orderflow-consumer process: handler $WORK/tax.so (tax 1.0.0): open failed: rate of EUR must be a percentage from 0 to 100 with at most two decimals, got \"high\"" ] ||
+  fail "orderflow-consumer said: $said"
+ok "the installed orderflow-consumer loads an out-of-tree plugin and reports its open failure (exit 78)"
 echo "1..$checks"

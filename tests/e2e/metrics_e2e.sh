@@ -102,6 +102,8 @@ dead_letters=$(topic_count order-created.dlq)
 [ "$(m 'orderflow_commit_failures_total')" = 0 ] || fail "commit failures"
 grep -q '^orderflow_build_info{version="[^"]*",librdkafka_version="[^"]*"} 1$' "$WORK/after.prom" ||
   fail "no build_info"
+grep -q '^orderflow_handler_info{name="rules",version="[^"]*"} 1$' "$WORK/after.prom" ||
+  fail "no handler_info naming the built-in rules"
 for name in process_cpu_seconds_total process_resident_memory_bytes process_open_fds \
   process_start_time_seconds orderflow_restore_duration_seconds orderflow_restore_keys; do
   [ "$(m $name)" != absent ] || fail "$name absent"

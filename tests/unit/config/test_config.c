@@ -266,8 +266,8 @@ static const error_case error_cases[] = {
     {"consumer: {\n timeout_ms = 5; };\n", 2,
      "unknown setting 'consumer.timeout_ms'; did you mean 'producer.timeout_ms'?"},
     {"consumer: { zzzzzzzzz = 1; };\n", 1,
-     "unknown setting 'consumer.zzzzzzzzz' (known in consumer: group, instance_id, guarantee, "
-     "dedup_window, commit_interval_ms)"},
+     "unknown setting 'consumer.zzzzzzzzz' (known in consumer: group, instance_id, handler, "
+     "guarantee, dedup_window, commit_interval_ms)"},
     {"\nbrokers = \"a:1\";\n", 2, "unknown setting 'brokers'; did you mean 'kafka.brokers'?"},
     {"consumer: { commit_interval = 5; };\n", 1,
      "unknown setting 'consumer.commit_interval'; did you mean 'consumer.commit_interval_ms'?"},
@@ -276,7 +276,16 @@ static const error_case error_cases[] = {
      "unknown setting 'metrics.port' (known in metrics: listen)"},
     {"\n\nmonitoring: { port = 1; };\n", 3,
      "unknown group 'monitoring' (known groups: kafka, topics, producer, consumer, limits, "
-     "metrics, gateway)"},
+     "metrics, gateway, handler)"},
+    {"handler: {\n  max_attempts = 0; };\n", 2,
+     "'handler.max_attempts' must be an integer between 1 and 1000000, got \"0\""},
+    {"handler: { after_max_attempts = \"skip\"; };\n", 1,
+     "'handler.after_max_attempts' must be \"pause\" or \"dead_letter\", got \"skip\""},
+    {"handler: { max_output_bytes = \"big\"; };\n", 1,
+     "'handler.max_output_bytes' must be an integer between 64 and 16777216, got \"big\""},
+    {"handler: { rates = [1, 2]; };\n", 1,
+     "'handler.rates' must be a string, a number or a boolean, got an array"},
+    {"consumer: { handler = \"\"; };\n", 1, "'consumer.handler' must not be empty"},
     {"gateway: { listen = \"x\"; };\n", 1, "'gateway.listen': expected ADDR:PORT"},
     {"gateway: { tokens = \"abc\"; };\n", 1, "'gateway.tokens' must be an array of strings"},
     {"gateway: { tokens = [\"ok\", \"has space\"]; };\n", 1,
@@ -595,6 +604,73 @@ START_TEST(test_print_round_trip)
 }
 END_TEST
 
+/* The handler group: orderflow's settings typed, the handler's kept as text
+ * with their origin, --handler-arg over the file; -v prints them back. */
+START_TEST(test_handler_group)
+{
+    const char *path = write_conf("handler.conf", "consumer: { handler = \"./tax.so\"; };\n"
+                                                  "handler:\n"
+                                                  "{\n"
+                                                  "  max_attempts = 3;\n"
+                                                  "  after_max_attempts = \"dead_letter\";\n"
+                                                  "  EUR = 19.5;\n"
+                                                  "  \"rate.GBP\" = 20;\n"
+                                                  "  strict = true;\n"
+                                                  "  note = \"a b\";\n"
+                                                  "};\n");
+    ofc_config cfg;
+    char err[512] = "";
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.consumer_handler ? cfg.consumer_handler : "(null)", "(null)");
+    ck_assert_int_eq(cfg.handler_max_attempts, 5);
+    ck_assert_int_eq(cfg.handler_after_max_attempts, OFC_AFTER_MAX_ATTEMPTS_PAUSE);
+    ck_assert_msg(ofc_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(cfg.consumer_handler, "./tax.so");
+    ck_assert_int_eq(cfg.handler_max_attempts, 3);
+    ck_assert_int_eq(cfg.handler_after_max_attempts, OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER);
+    ck_assert_uint_eq(cfg.handler_setting_count, 4);
+    ck_assert_str_eq(cfg.handler_settings[0].key, "EUR");
+    ck_assert_str_eq(cfg.handler_settings[0].value, "19.5");
+    char origin[PATH_MAX + 16];
+    snprintf(origin, sizeof(origin), "%s:6", path);
+    ck_assert_str_eq(cfg.handler_settings[0].origin, origin);
+    ck_assert_str_eq(cfg.handler_settings[1].key, "rate.GBP");
+    ck_assert_str_eq(cfg.handler_settings[1].value, "20");
+    ck_assert_str_eq(cfg.handler_settings[2].value, "true");
+    ck_assert_str_eq(cfg.handler_settings[3].value, "a b");
+
+    ck_assert_int_eq(ofc_config_set_handler_arg(&cfg, "EUR=21", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_handler_arg(&cfg, "max_output_bytes=1024", err, sizeof(err)),
+                     0);
+    ck_assert_uint_eq(cfg.handler_setting_count, 4);
+    ck_assert_str_eq(cfg.handler_settings[0].value, "21");
+    ck_assert_str_eq(cfg.handler_settings[0].origin, "--handler-arg");
+    ck_assert_uint_eq(cfg.handler_max_output_bytes, 1024);
+    ck_assert_int_eq(ofc_config_set_handler_arg(&cfg, "max_attempts=many", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "--handler-arg: 'handler.max_attempts' must be an integer between 1 and "
+                          "1000000, got \"many\"");
+    ck_assert_int_eq(ofc_config_set_handler_arg(&cfg, "=x", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "--handler-arg =x: expected KEY=VALUE (a handler setting)");
+
+    /* Printed back (-v) and read again: the same settings. */
+    char *text = print_to_string(&cfg);
+    const char *printed = write_conf("handler-printed.conf", text);
+    free(text);
+    ofc_config back;
+    ck_assert_int_eq(ofc_config_init(&back, err, sizeof(err)), 0);
+    ck_assert_msg(ofc_config_load_file(&back, printed, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(back.consumer_handler, "./tax.so");
+    ck_assert_int_eq(back.handler_max_attempts, 3);
+    ck_assert_uint_eq(back.handler_max_output_bytes, 1024);
+    ck_assert_int_eq(back.handler_after_max_attempts, OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER);
+    ck_assert_uint_eq(back.handler_setting_count, 4);
+    ck_assert_str_eq(back.handler_settings[0].value, "21");
+    ck_assert_str_eq(back.handler_settings[1].key, "rate.GBP");
+    ofc_config_free(&back);
+    ofc_config_free(&cfg);
+}
+END_TEST
+
 /* A short or absent error buffer is truncated or skipped, never overrun. */
 START_TEST(test_small_error_buffer)
 {
@@ -636,6 +712,13 @@ START_TEST(test_example_matches_defaults)
     ck_assert_int_eq(ex.guarantee, def.guarantee);
     ck_assert_uint_eq(ex.dedup_window, def.dedup_window);
     ck_assert_int_eq(ex.commit_interval_ms, def.commit_interval_ms);
+    ck_assert_str_eq(ex.consumer_handler, "rules");
+    ck_assert_int_eq(ex.handler_max_attempts, def.handler_max_attempts);
+    ck_assert_int_eq(ex.handler_retry_delay_ms, def.handler_retry_delay_ms);
+    ck_assert_int_eq(ex.handler_retry_delay_max_ms, def.handler_retry_delay_max_ms);
+    ck_assert_int_eq(ex.handler_after_max_attempts, def.handler_after_max_attempts);
+    ck_assert_uint_eq(ex.handler_max_output_bytes, def.handler_max_output_bytes);
+    ck_assert_uint_eq(ex.handler_setting_count, 0);
     ck_assert_uint_eq(ex.limits.max_record_bytes, def.limits.max_record_bytes);
     ck_assert_uint_eq(ex.limits.max_depth, def.limits.max_depth);
     ck_assert_uint_eq(ex.limits.max_string_bytes, def.limits.max_string_bytes);
@@ -681,6 +764,7 @@ static Suite *config_suite(void)
     check_tcase_add_test(tc, test_is_secret);
     check_tcase_add_test(tc, test_print_redacts_secrets);
     check_tcase_add_test(tc, test_print_round_trip);
+    check_tcase_add_test(tc, test_handler_group);
     check_tcase_add_test(tc, test_small_error_buffer);
     check_tcase_add_test(tc, test_example_matches_defaults);
     suite_add_tcase(s, tc);
