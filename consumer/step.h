@@ -99,8 +99,9 @@ void step_free(step *s);
 
 /* Decides what one input becomes; emitted is the input partition's set of
  * emitted keys (only read). Fills *r; r's views stay valid until the next
- * call. Never fails: a fault of the input or the handler's output is a
- * DEAD_LETTER outcome with its reason. */
+ * call, and some point into r itself (reason, traceparent): keep r where it
+ * is, do not copy it. Never fails: a fault of the input or the handler's
+ * output is a DEAD_LETTER outcome with its reason. */
 void step_process(step *s, const of_dedup *emitted, const step_input *in, step_result *r);
 
 /* The data_processed record's headers for an ACCEPTED or REJECTED result:

@@ -251,8 +251,14 @@ int of_handler_write_double(of_handler_output *out, const char *key, double valu
     if (out->faulted) return -1;
     if (!isfinite(value)) return fault(out, "number %g is not finite", value);
     if (member(out, key) != 0) return -1;
+    /* The shortest of 15, 16 or 17 significant digits that reads back as
+     * the same double: 0.1, not 0.10000000000000001. */
     char text[40];
-    int n = snprintf(text, sizeof(text), "%.17g", value);
+    int n = 0;
+    for (int digits = 15; digits <= 17; digits++) {
+        n = snprintf(text, sizeof(text), "%.*g", digits, value);
+        if (strtod(text, NULL) == value) break;
+    }
     of_json_out_raw(&out->data, text, (size_t)n);
     return over_limit(out);
 }

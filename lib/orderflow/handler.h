@@ -180,7 +180,8 @@ OF_EXPORT int of_handler_write_string(of_handler_output *out, const char *key, c
 OF_EXPORT int of_handler_write_int(of_handler_output *out, const char *key, int64_t value);
 OF_EXPORT int of_handler_write_bool(of_handler_output *out, const char *key, int value);
 OF_EXPORT int of_handler_write_null(of_handler_output *out, const char *key);
-/* A finite number, written with 17 significant digits (NaN and infinities are faults). */
+/* A finite number, in the fewest significant digits (15 to 17) that read back
+ * as the same double (NaN and infinities are faults). */
 OF_EXPORT int of_handler_write_double(of_handler_output *out, const char *key, double value);
 /* Opens an object or an array member (or element); of_handler_end closes the
  * innermost one. Every one opened must be closed before handle returns. */
