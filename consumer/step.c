@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kafka/kafka.h"
+#include "record/record.h"
 
 #include "restore.h"
 #include "step.h"
@@ -62,11 +62,9 @@ void step_process(step *s, const of_dedup *emitted, const step_input *in, step_r
     r->input_time = (of_str){NULL, 0};
     r->trace_ignored = 0;
     r->processed = NULL;
-    r->value = NULL;
-    r->value_len = 0;
+    r->output.value = NULL;
+    r->output.value_len = 0;
     r->key_len = 0;
-    r->traceparent = (of_str){NULL, 0};
-    r->tracestate = (of_str){NULL, 0};
     r->reason = NULL;
     r->reason_text[0] = '\0';
     r->dead_letter_key_len = 0;
@@ -134,44 +132,15 @@ void step_process(step *s, const of_dedup *emitted, const step_input *in, step_r
         return;
     }
 
-    uint64_t now = of_now_ms();
-    char id[OF_UUID_LEN + 1];
-    of_uuid7(&s->ids, now, id);
-    if (now != s->time_ms || !s->time_text[0]) {
-        of_format_time(now, s->time_text);
-        s->time_ms = now;
-    }
-    /* The output continues the input's trace: same trace-id and flags, a
-     * span id of its own; the input span is named by causationid
-     * (docs/architecture.md, "Trace context"). */
-    of_traceparent trace;
-    if (ev.traceparent.ptr && of_traceparent_parse(ev.traceparent, &trace) == 0) {
-        of_trace_continue(&s->ids, &trace, &trace);
-        of_traceparent_format(&trace, r->traceparent_text);
-        r->traceparent = (of_str){r->traceparent_text, OF_TRACEPARENT_LEN};
-        r->tracestate = ev.tracestate;
-    }
-    of_event out = {
-        .type = OF_EVENT_DATA_PROCESSED,
-        .id = {id, OF_UUID_LEN},
-        .source = of_str_c(s->source),
-        .time = {s->time_text, OF_TIME_LEN},
-        .idempotencykey = {r->key, r->key_len},
-        .subject = ev.subject,
-        .correlationid = ev.correlationid.ptr ? ev.correlationid : ev.id,
-        .causationid = ev.id,
-        .traceparent = r->traceparent,
-        .tracestate = r->tracestate,
-        .schemaversion = OF_SCHEMAVERSION,
-    };
-    if (of_encode_event_data(s->encoder, &out, data, data_len, &r->value, &r->value_len, why,
-                             sizeof(why)) != 0) {
+    if (ofc_processed_record_encode_data(&r->output, s->encoder, &s->ids, s->source, &ev,
+                                         (of_str){r->key, r->key_len}, data, data_len, why,
+                                         sizeof(why)) != 0) {
         /* Inputs are validated, so this means the output itself is bad:
          * dead-letter the input rather than stop the partition. */
         snprintf(r->reason_text, sizeof(r->reason_text), "cannot encode data_processed: %s", why);
         r->processed = NULL;
-        r->value = NULL;
-        r->value_len = 0;
+        r->output.value = NULL;
+        r->output.value_len = 0;
         dead_letter(emitted, in, r);
         return;
     }
@@ -189,15 +158,5 @@ void step_process(step *s, const of_dedup *emitted, const step_input *in, step_r
 
 rd_kafka_headers_t *step_output_headers(const step_result *r)
 {
-    rd_kafka_headers_t *headers = rd_kafka_headers_new(r->traceparent.ptr ? 4 : 2);
-    if (!headers) return NULL;
-    ofc_kafka_header_add(headers, OF_CONTENT_TYPE_HEADER, OF_CONTENT_TYPE_VALUE,
-                         sizeof(OF_CONTENT_TYPE_VALUE) - 1);
-    ofc_kafka_header_add(headers, OF_IDEMPOTENCY_KEY_HEADER, r->key, r->key_len);
-    if (r->traceparent.ptr)
-        ofc_kafka_header_add(headers, OF_TRACEPARENT_HEADER, r->traceparent.ptr,
-                             r->traceparent.len);
-    if (r->tracestate.ptr)
-        ofc_kafka_header_add(headers, OF_TRACESTATE_HEADER, r->tracestate.ptr, r->tracestate.len);
-    return headers;
+    return ofc_record_headers(&r->output.ev, 0);
 }

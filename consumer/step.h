@@ -20,6 +20,8 @@
 #include <orderflow/ids.h>
 #include <orderflow/trace.h>
 
+#include "record/record.h"
+
 /* Room for a dead letter's reason: a decoder reason or a handler's reason
  * with "handler NAME: " before it. */
 #define STEP_REASON_MAX 700
@@ -39,9 +41,7 @@ typedef struct step {
     of_idgen ids;
     const of_handler *handler; /* opened: handler_state is what its open gave */
     void *handler_state;
-    char source[300];                /* "orderflow-consumer/<group>" */
-    uint64_t time_ms;                /* the millisecond time_text shows; 0: none yet */
-    char time_text[OF_TIME_LEN + 1]; /* hundreds of events share a millisecond */
+    char source[300]; /* "orderflow-consumer/<group>" */
 } step;
 
 typedef struct step_input {
@@ -61,18 +61,16 @@ typedef struct step_result {
     /* The input's traceparent or tracestate was invalid and ignored. */
     int trace_ignored;
     /* ACCEPTED / REJECTED: the data written (for the per-event line), the
-     * encoded data_processed (valid until the next step_process), its
-     * idempotency key and that key's hash (insert it into the dedup set
-     * once the output is produced), and its trace context headers. */
+     * data_processed record (output.value, output.value_len: the encoded
+     * envelope, valid until the next step_process; output.ev: its
+     * attributes, for ofc_record_headers), its idempotency key and that
+     * key's hash (insert it into the dedup set once the output is
+     * produced). */
     const of_processed *processed;
-    const char *value;
-    size_t value_len;
+    ofc_processed_record output;
     char key[OF_IDEMPOTENCY_KEY_MAX + 1];
     size_t key_len;
     of_dedup_hash key_hash;
-    of_str traceparent;
-    of_str tracestate;
-    char traceparent_text[OF_TRACEPARENT_LEN + 1];
     /* DEAD_LETTER: the orderflow-error header; DUPLICATE: why (NULL for a
      * data_processed already emitted, "already dead-lettered" for a dead
      * letter); REJECTED: data.reason; RETRY: the handler's reason (may be
@@ -99,15 +97,14 @@ void step_free(step *s);
 
 /* Decides what one input becomes; emitted is the input partition's set of
  * emitted keys (only read). Fills *r; r's views stay valid until the next
- * call, and some point into r itself (reason, traceparent): keep r where it
- * is, do not copy it. Never fails: a fault of the input or the handler's
+ * call, and some point into r itself (reason, output): keep r where it is,
+ * do not copy it. Never fails: a fault of the input or the handler's
  * output is a DEAD_LETTER outcome with its reason. */
 void step_process(step *s, const of_dedup *emitted, const step_input *in, step_result *r);
 
-/* The data_processed record's headers for an ACCEPTED or REJECTED result:
- * content-type, idempotency-key, and traceparent/tracestate when it has
- * them. The caller owns them (librdkafka does once producev takes them).
- * NULL when out of memory. */
+/* The data_processed record's headers for an ACCEPTED or REJECTED result
+ * (ofc_record_headers of r->output.ev): the caller owns them. NULL when out
+ * of memory. */
 rd_kafka_headers_t *step_output_headers(const step_result *r);
 
 #endif

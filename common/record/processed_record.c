@@ -3,9 +3,9 @@
 
 #include "record/record.h"
 
-int ofc_processed_record_encode(ofc_processed_record *rec, of_encoder *enc, of_idgen *ids,
-                                const char *source, const of_event *input, of_str key,
-                                const of_processed *result, char *err, size_t errlen)
+/* Fills rec->ev's envelope for input; its data is the caller's. */
+static void envelope(ofc_processed_record *rec, of_idgen *ids, const char *source,
+                     const of_event *input, of_str key)
 {
     uint64_t now = of_now_ms();
     of_uuid7(ids, now, rec->id);
@@ -35,7 +35,25 @@ int ofc_processed_record_encode(ofc_processed_record *rec, of_encoder *enc, of_i
         .traceparent = traceparent,
         .tracestate = traceparent.ptr ? input->tracestate : (of_str){NULL, 0},
         .schemaversion = OF_SCHEMAVERSION,
-        .data.processed = *result,
     };
+}
+
+int ofc_processed_record_encode(ofc_processed_record *rec, of_encoder *enc, of_idgen *ids,
+                                const char *source, const of_event *input, of_str key,
+                                const of_processed *result, char *err, size_t errlen)
+{
+    envelope(rec, ids, source, input, key);
+    rec->ev.data.processed = *result;
     return of_encode_event(enc, &rec->ev, &rec->value, &rec->value_len, err, errlen) != 0 ? -1 : 0;
+}
+
+int ofc_processed_record_encode_data(ofc_processed_record *rec, of_encoder *enc, of_idgen *ids,
+                                     const char *source, const of_event *input, of_str key,
+                                     const char *data, size_t data_len, char *err, size_t errlen)
+{
+    envelope(rec, ids, source, input, key);
+    return of_encode_event_data(enc, &rec->ev, data, data_len, &rec->value, &rec->value_len, err,
+                                errlen) != 0
+               ? -1
+               : 0;
 }

@@ -45,6 +45,14 @@ int ofc_processed_record_encode(ofc_processed_record *rec, of_encoder *enc, of_i
                                 const char *source, const of_event *input, of_str key,
                                 const of_processed *result, char *err, size_t errlen);
 
+/* As ofc_processed_record_encode, with the data object given as JSON text
+ * that the caller has validated (a handler's output, checked by
+ * of_handler_output_finish: its order_id is the input's subject), written
+ * byte for byte (of_encode_event_data). rec->ev.data is not set. */
+int ofc_processed_record_encode_data(ofc_processed_record *rec, of_encoder *enc, of_idgen *ids,
+                                     const char *source, const of_event *input, of_str key,
+                                     const char *data, size_t data_len, char *err, size_t errlen);
+
 /* A dead letter's headers (docs/envelope.md, "Dead letters"): the input's
  * own (so redrive can put them back) with any earlier dead-letter headers
  * replaced by orderflow-error = reason and the input's source topic,

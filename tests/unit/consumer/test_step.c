@@ -166,7 +166,8 @@ static char *expected_value(const char *input, const step_result *r)
     of_decoder *dec = of_decoder_new(&limits), *out_dec = of_decoder_new(&limits);
     of_event ev, out;
     ck_assert_int_eq(of_decode_event(dec, input, strlen(input), &ev, NULL, 0), OF_OK);
-    ck_assert_int_eq(of_decode_event(out_dec, r->value, r->value_len, &out, NULL, 0), OF_OK);
+    ck_assert_int_eq(of_decode_event(out_dec, r->output.value, r->output.value_len, &out, NULL, 0),
+                     OF_OK);
     of_processed result;
     char reason[OF_REASON_MAX];
     of_process_order(&ev.data.order, &result, reason);
@@ -204,10 +205,10 @@ START_TEST(rules_accepts_byte_for_byte)
     ck_assert(of_str_eq(r->order_id, OF_STR("A-1")));
     ck_assert_int_eq(r->processed->total_cents, 3998);
     ck_assert_str_eq(r->key, "data_processed:order:A-1");
-    ck_assert_ptr_null(r->traceparent.ptr);
+    ck_assert_ptr_null(r->output.ev.traceparent.ptr);
     char *want = expected_value(ORDER_VALUE, r);
-    ck_assert_int_eq(r->value_len, strlen(want));
-    ck_assert(memcmp(r->value, want, r->value_len) == 0);
+    ck_assert_int_eq(r->output.value_len, strlen(want));
+    ck_assert(memcmp(r->output.value, want, r->output.value_len) == 0);
     ck_assert_ptr_nonnull(strstr(want, "\"data\":{\"order_id\":\"A-1\",\"customer_id\":\"C-42\","
                                        "\"currency\":\"EUR\",\"item_count\":1,\"quantity_total\":2,"
                                        "\"total_cents\":3998,\"status\":\"accepted\"}}"));
@@ -223,14 +224,15 @@ START_TEST(rules_rejects_byte_for_byte_with_trace_headers)
     ck_assert_int_eq(r->outcome, STEP_REJECTED);
     ck_assert_str_eq(r->reason, "currency 'eur' is not three capital letters");
     char *want = expected_value(BAD_CURRENCY_VALUE, r);
-    ck_assert_int_eq(r->value_len, strlen(want));
-    ck_assert(memcmp(r->value, want, r->value_len) == 0);
+    ck_assert_int_eq(r->output.value_len, strlen(want));
+    ck_assert(memcmp(r->output.value, want, r->output.value_len) == 0);
     ck_assert_ptr_nonnull(strstr(want, "\"correlationid\":\"flow-9\""));
     /* Same trace, a span of its own. */
-    ck_assert_int_eq(r->traceparent.len, OF_TRACEPARENT_LEN);
-    ck_assert(memcmp(r->traceparent.ptr, "00-4bf92f3577b34da6a3ce929d0e0e4736-", 36) == 0);
-    ck_assert(memcmp(r->traceparent.ptr + 36, "00f067aa0ba902b7", 16) != 0);
-    ck_assert(of_str_eq(r->tracestate, OF_STR("vendor=1")));
+    ck_assert_int_eq(r->output.ev.traceparent.len, OF_TRACEPARENT_LEN);
+    ck_assert(memcmp(r->output.ev.traceparent.ptr, "00-4bf92f3577b34da6a3ce929d0e0e4736-", 36) ==
+              0);
+    ck_assert(memcmp(r->output.ev.traceparent.ptr + 36, "00f067aa0ba902b7", 16) != 0);
+    ck_assert(of_str_eq(r->output.ev.tracestate, OF_STR("vendor=1")));
     rd_kafka_headers_t *h = step_output_headers(r);
     ck_assert_int_eq(rd_kafka_header_cnt(h), 4);
     const void *v;
@@ -287,7 +289,7 @@ START_TEST(handler_members_of_its_own)
     test_mode = MODE_EXTRAS;
     step_result *r = run(ORDER_VALUE, 1, NULL);
     ck_assert_msg(r->outcome == STEP_ACCEPTED, "%s", r->reason);
-    ck_assert_ptr_nonnull(strstr(r->value,
+    ck_assert_ptr_nonnull(strstr(r->output.value,
                                  "\"total_cents\":3998,\"status\":\"accepted\",\"score\":17,"
                                  "\"note\":\"caf\xc3\xa9 \\\"q\\\"\",\"tags\":[\"a\",true,null],"
                                  "\"tax\":{\"rate\":0.1}}}"));
@@ -296,7 +298,8 @@ START_TEST(handler_members_of_its_own)
     of_limits_init(&limits);
     of_decoder *dec = of_decoder_new(&limits);
     of_event out;
-    ck_assert_int_eq(of_decode_event(dec, r->value, r->value_len, &out, NULL, 0), OF_OK);
+    ck_assert_int_eq(of_decode_event(dec, r->output.value, r->output.value_len, &out, NULL, 0),
+                     OF_OK);
     ck_assert_int_eq(out.data.processed.total_cents, 3998);
     of_decoder_free(dec);
     /* The input's data as the record had it, unknown fields included. */
@@ -321,7 +324,7 @@ START_TEST(handler_data_as_json_text)
     step_result *r = run(ORDER_VALUE, 1, NULL);
     ck_assert_int_eq(r->outcome, STEP_ACCEPTED);
     ck_assert_int_eq(r->processed->total_cents, 4398);
-    ck_assert_ptr_nonnull(strstr(r->value,
+    ck_assert_ptr_nonnull(strstr(r->output.value,
                                  "\"data\":{\"order_id\":\"A-1\",\"customer_id\":\"C-42\","
                                  "\"currency\":\"EUR\",\"item_count\":1,"
                                  "\"quantity_total\":2,\"total_cents\":4398,"
@@ -338,7 +341,7 @@ START_TEST(handler_dead_letter_and_retry)
     ck_assert_int_eq(r->outcome, STEP_DEAD_LETTER);
     ck_assert_str_eq(r->reason, "handler test: score 93 is over 80\\x0a");
     ck_assert_str_eq(r->dead_letter_key, "dlq:5");
-    ck_assert_ptr_null(r->value);
+    ck_assert_ptr_null(r->output.value);
 
     test_mode = MODE_RETRY;
     step_input in = {.value = ORDER_VALUE, .len = strlen(ORDER_VALUE), .offset = 5, .attempt = 3};
@@ -393,7 +396,7 @@ START_TEST(handler_output_faults_are_dead_letters)
     ck_assert_int_eq(r->outcome, STEP_DEAD_LETTER);
     ck_assert_msg(strncmp(r->reason, faults[_i].reason, strlen(faults[_i].reason)) == 0,
                   "fault %d: got '%s'", _i, r->reason);
-    ck_assert_ptr_null(r->value);
+    ck_assert_ptr_null(r->output.value);
     ck_assert_ptr_null(r->processed);
     /* The next event on the same output is not affected by the fault. */
     test_mode = MODE_EXTRAS;
