@@ -248,7 +248,7 @@ ok "the plugin of docs/handlers.md builds as documented and prints the documente
 # calls its open with --handler-arg (which refuses the rate): exit 78 before
 # any broker is asked.
 set +e
-said=$(LD_LIBRARY_PATH=$LIB timeout 20 "$BIN/orderflow-consumer" process -b 127.0.0.1:9 \
+said=$(LD_LIBRARY_PATH=$LIB timeout 20 "$BIN/orderflow-consumer" process -q -b 127.0.0.1:9 \
   --handler "$WORK/tax.so" --handler-arg EUR=high 2>&1)
 status=$?
 set -e
