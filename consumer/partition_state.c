@@ -13,6 +13,8 @@ partition_state *partition_state_new(int32_t partition, size_t dedup_window, uin
     ps->committable = -1;
     ps->stored = -1;
     ps->processed = -1;
+    ps->retry_offset = -1;
+    ps->retry_due_ms = -1;
     ps->emitted = of_dedup_new(dedup_window);
     ps->offsets = malloc(sizeof(*ps->offsets) * capacity);
     ps->done = calloc(capacity, 1);

@@ -23,6 +23,18 @@ typedef struct partition_state {
     int64_t stored;      /* last committable passed to librdkafka */
     int64_t processed;   /* exactly_once: offset after the last input processed, -1 none */
     int64_t *event_ms;   /* metrics on: each entry's input event time (ms since epoch), 0 none */
+
+    /* The handler answered retry for the input at retry_offset (-1: none):
+     * the partition is paused and every input from retry_offset on waits,
+     * so its order is kept (processor.c). retry_due_ms (monotonic) is when
+     * the partition is read again from retry_offset, -1 once it has been;
+     * retry_attempt is the attempt that reading is. gave_up: the handler
+     * answered retry handler.max_attempts times and the partition stays
+     * paused (handler.after_max_attempts = pause). */
+    int64_t retry_offset;
+    int64_t retry_due_ms;
+    unsigned retry_attempt;
+    int gave_up;
 } partition_state;
 
 /* NULL when out of memory. Sequences start at first_sequence: give each new
@@ -46,6 +58,13 @@ int partition_state_track_times(partition_state *ps);
  * event time of an entry. */
 void partition_state_set_time(partition_state *ps, uint64_t sequence, int64_t event_ms);
 int64_t partition_state_time(const partition_state *ps, uint64_t sequence);
+/* 1 when the input at offset waits behind a retry (see retry_offset). */
+static inline int partition_state_held(const partition_state *ps, int64_t offset)
+{
+    return ps->retry_offset >= 0 &&
+           (ps->retry_due_ms >= 0 || ps->gave_up || offset != ps->retry_offset);
+}
+
 /* Entries not yet finished. */
 uint64_t partition_state_pending(const partition_state *ps);
 

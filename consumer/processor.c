@@ -11,15 +11,15 @@
 #include <unistd.h>
 
 #include <orderflow/envelope.h>
+#include <orderflow/handler.h>
 #include <orderflow/ids.h>
 #include "kafka/kafka.h"
-#include <orderflow/processing.h>
-#include <orderflow/trace.h>
 
 #include "cli/log.h"
 #include "record/record.h"
 
 #include "guarantee.h"
+#include "handler_load.h"
 #include "partition_state.h"
 #include "processor.h"
 #include "report.h"
@@ -27,6 +27,7 @@
 #include "cli/metrics.h"
 #include "util/timer.h"
 #include "stage_metrics.h"
+#include "step.h"
 
 #define BATCH_SIZE 1000
 #define RING_CAPACITY (1u << 16)
@@ -36,6 +37,8 @@
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
+/* Seeking a partition back to a retried input. */
+#define SEEK_TIMEOUT_MS 5000
 #define MAX_PARTITIONS 100000
 /* With metrics on: lag and broker state come from librdkafka's statistics
  * this often (readiness follows a broker outage within about this). */
@@ -62,12 +65,15 @@ typedef struct processor {
     int32_t partition_count;
     uint64_t states_created; /* gives each new state its own sequence range */
 
-    of_decoder *decoder;
-    of_encoder *encoder;
-    of_idgen ids;
-    ofc_processed_record out; /* kept: it caches the time text of the millisecond */
-    char source[300];
+    step step; /* decode, dedup, handler, encode (step.h) */
+    int step_ready;
+    step_result result; /* the last input's, reused: nothing allocated per event */
     reporter report;
+    /* Retries (partition_state.retry_offset): partitions waiting for a
+     * retry's delay, and partitions paused for good with why (for /readyz). */
+    uint32_t retries_waiting;
+    uint32_t gave_up_count;
+    char gave_up_reason[STEP_REASON_MAX + 200];
 
     size_t max_message_bytes; /* the producer's message.max.bytes */
     int commit_interval_ms;   /* the consumer's auto.commit.interval.ms */
@@ -95,7 +101,8 @@ __attribute__((format(printf, 3, 4))) static void fail(processor *p, int status,
 
 /* ---- metrics ------------------------------------------------------------ */
 
-/* /readyz (docs/operations.md, "Monitoring"): joined, restored, broker up. */
+/* /readyz (docs/operations.md, "Monitoring"): joined, restored, broker up,
+ * no partition paused for good by a handler's retries. */
 static void publish_readiness(processor *p)
 {
     if (!p->m) return;
@@ -106,6 +113,8 @@ static void publish_readiness(processor *p)
         reason = "restoring the emitted keys of assigned partitions";
     else if (!p->m->brokers_up)
         reason = "no broker reachable";
+    else if (p->gave_up_count)
+        reason = p->gave_up_reason;
     ofc_health_set_unready(p->m->health, reason);
 }
 
@@ -259,86 +268,205 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
 }
 
-static void process_message(processor *p, rd_kafka_message_t *msg)
+static void pause_or_resume(processor *p, int32_t partition, int pause)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, partition);
+    rd_kafka_resp_err_t rc = pause ? rd_kafka_pause_partitions(p->consumer.rk, list)
+                                   : rd_kafka_resume_partitions(p->consumer.rk, list);
+    if (!rc) rc = list->elems[0].err;
+    /* Not fatal: a paused partition's inputs wait anyway (partition_state_held). */
+    if (rc)
+        ofc_warn("cannot %s partition %" PRId32 ": %s", pause ? "pause" : "resume", partition,
+                 rd_kafka_err2str(rc));
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void pause_partition(processor *p, int32_t partition)
+{
+    pause_or_resume(p, partition, 1);
+}
+
+/* Forgets ps's retry (its input is finished, or the state goes away) and
+ * resumes the partition if it is still paused. */
+static void release_retry(processor *p, partition_state *ps)
+{
+    if (ps->retry_offset < 0) return;
+    if (ps->gave_up)
+        p->gave_up_count--;
+    else
+        p->retries_waiting--;
+    if (ps->retry_due_ms >= 0 || ps->gave_up) pause_or_resume(p, ps->partition, 0);
+    int was_given_up = ps->gave_up;
+    ps->retry_offset = -1;
+    ps->retry_due_ms = -1;
+    ps->retry_attempt = 0;
+    ps->gave_up = 0;
+    if (was_given_up) publish_readiness(p);
+}
+
+/* Partitions whose retry delay is over are read again from the retried
+ * input: seek there (which also drops what was fetched after it), resume. */
+static void retries_due(processor *p, int64_t now)
+{
+    if (!p->retries_waiting) return;
+    for (int32_t i = 0; i < p->partition_count; i++) {
+        partition_state *ps = p->states[i];
+        if (!ps || ps->retry_offset < 0 || ps->gave_up || ps->retry_due_ms < 0 ||
+            now < ps->retry_due_ms)
+            continue;
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, i)->offset =
+            ps->retry_offset;
+        rd_kafka_error_t *error = rd_kafka_seek_partitions(p->consumer.rk, list, SEEK_TIMEOUT_MS);
+        rd_kafka_resp_err_t rc = error ? rd_kafka_error_code(error) : list->elems[0].err;
+        if (rc) {
+            /* Try again later; the partition stays paused meanwhile. */
+            ofc_warn("cannot seek partition %" PRId32 " back to offset %" PRId64
+                     " for a retry: %s; trying again",
+                     i, ps->retry_offset,
+                     error ? rd_kafka_error_string(error) : rd_kafka_err2str(rc));
+            ps->retry_due_ms = now + SEEK_TIMEOUT_MS;
+        } else {
+            ps->retry_due_ms = -1;
+            pause_or_resume(p, i, 0);
+        }
+        if (error) rd_kafka_error_destroy(error);
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+}
+
+/* The handler answered retry for msg (attempt `attempt`): the partition
+ * pauses and every input from msg on waits, so its order is kept; the loop
+ * reads it again from msg when the delay is over (retry_due). After
+ * handler.max_attempts, handler.after_max_attempts: dead-letter it, or keep
+ * the partition paused (nothing skipped) and say so on /readyz. Returns 1
+ * when the input is finished (dead-lettered), 0 when it waits. */
+static int retry_later(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
+                       const step_result *r, unsigned attempt)
+{
+    const char *name = p->step.handler->name;
+    p->c.retried++;
+    if (p->m) ofc_metric_add(p->m->retries, 1);
+    if (attempt >= (unsigned)p->cfg->handler_max_attempts) {
+        char reason[STEP_REASON_MAX + 100];
+        snprintf(reason, sizeof(reason), "handler %s: answered retry %u times: %s", name, attempt,
+                 r->reason && r->reason[0] ? r->reason : "no reason given");
+        if (p->cfg->handler_after_max_attempts == OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER) {
+            release_retry(p, ps);
+            dead_letter(p, ps, msg, reason);
+            return 1;
+        }
+        if (ps->retry_offset >= 0) p->retries_waiting--;
+        ps->gave_up = 1;
+        ps->retry_due_ms = -1;
+        ps->retry_offset = msg->offset;
+        pause_partition(p, msg->partition);
+        p->gave_up_count++;
+        snprintf(p->gave_up_reason, sizeof(p->gave_up_reason),
+                 "partition %" PRId32 " paused at offset %" PRId64 ": %s", msg->partition,
+                 msg->offset, reason);
+        ofc_warn("%s; its later events wait (handler.after_max_attempts = pause): fix the cause "
+                 "and restart the processor",
+                 p->gave_up_reason);
+        report_line(p, msg, "paused", r->order_id, NULL, reason);
+        publish_readiness(p);
+        return 0;
+    }
+    int64_t delay =
+        r->retry_delay_ms ? (int64_t)r->retry_delay_ms : (int64_t)p->cfg->handler_retry_delay_ms;
+    if (delay > p->cfg->handler_retry_delay_max_ms) delay = p->cfg->handler_retry_delay_max_ms;
+    if (ps->retry_offset < 0) p->retries_waiting++;
+    ps->retry_offset = msg->offset;
+    ps->retry_attempt = attempt + 1;
+    ps->retry_due_ms = of_monotonic_ms() + delay;
+    pause_partition(p, msg->partition);
+    report_line(p, msg, "retry", r->order_id, NULL, r->reason);
+    return 0;
+}
+
+/* One input: decode, dedup, handler, encode (step.c), then produce. Returns
+ * 1 when the input is finished (its output produced, or none needed), 0
+ * when it is not (a consumer error, revoked, or waiting behind a retry). */
+static int process_message(processor *p, rd_kafka_message_t *msg)
 {
     if (msg->err) {
-        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return 0;
         ofc_warn("consumer: %s", rd_kafka_message_errstr(msg));
         if (msg->err == RD_KAFKA_RESP_ERR__FATAL || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
             msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
             fail(p, ofc_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
-        return;
+        return 0;
     }
-    if (msg->partition < 0 || msg->partition >= p->partition_count) return;
+    if (msg->partition < 0 || msg->partition >= p->partition_count) return 0;
     partition_state *ps = p->states[msg->partition];
-    if (!ps) return; /* revoked meanwhile: the new owner processes it */
+    if (!ps) return 0; /* revoked meanwhile: the new owner processes it */
+    /* Behind a retry: read again once the retried input is finished. */
+    if (partition_state_held(ps, msg->offset)) return 0;
     while (!partition_state_has_room(ps) && !p->fatal_status)
         rd_kafka_poll(p->producer.rk, 10);
-    if (p->fatal_status) return;
-    p->c.consumed++;
-    if (p->m) ofc_metric_add(p->m->consumed, 1);
+    if (p->fatal_status) return 0;
+    unsigned attempt = ps->retry_offset == msg->offset ? ps->retry_attempt : 1;
+    if (attempt == 1) {
+        p->c.consumed++;
+        if (p->m) ofc_metric_add(p->m->consumed, 1);
+    }
 
-    of_event ev;
-    char why[512];
-    of_reject rc = of_decode_event(p->decoder, msg->payload, msg->len, &ev, why, sizeof(why));
-    if (rc == OF_OK && ev.type != OF_EVENT_ORDER_CREATED) {
-        rc = OF_REJECT_UNKNOWN_TYPE;
-        snprintf(why, sizeof(why), "attribute 'type': this stage takes order_created, got %s",
-                 of_event_type_name(ev.type));
-    }
-    if (rc != OF_OK) {
-        dead_letter(p, ps, msg, why);
-        return;
-    }
-    if (ev.trace_ignored) {
+    step_input in = {
+        .value = msg->payload,
+        .len = msg->len,
+        .partition = msg->partition,
+        .offset = msg->offset,
+        .attempt = attempt,
+    };
+    step_result *r = &p->result;
+    step_process(&p->step, ps->emitted, &in, r);
+    if (r->trace_ignored) {
         p->c.trace_invalid++;
         if (p->m) ofc_metric_add(p->m->trace_invalid, 1);
     }
+    if (r->outcome == STEP_RETRY) return retry_later(p, ps, msg, r, attempt);
+    if (ps->retry_offset >= 0) release_retry(p, ps);
 
-    char key[OF_IDEMPOTENCY_KEY_MAX + 1];
-    size_t key_len = of_idempotency_key_derive("data_processed:", ev.idempotencykey, key);
-    of_dedup_hash key_hash = of_dedup_hash_key(key, key_len);
-    if (of_dedup_contains_hash(ps->emitted, key_hash)) {
+    switch (r->outcome) {
+    case STEP_DUPLICATE:
         partition_state_push(ps, msg->offset, 1);
         p->c.duplicates++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        report_line(p, msg, "duplicate", ev.subject, NULL, NULL);
-        return;
+        report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id, NULL,
+                    r->reason);
+        return 1;
+    case STEP_DEAD_LETTER:
+        dead_letter(p, ps, msg, r->reason);
+        return 1;
+    case STEP_ACCEPTED:
+    case STEP_REJECTED:
+    case STEP_RETRY:
+        break;
     }
 
-    of_processed result;
-    char reason[OF_REASON_MAX];
-    of_process_order(&ev.data.order, &result, reason);
-    if (ofc_processed_record_encode(&p->out, p->encoder, &p->ids, p->source, &ev,
-                                    (of_str){key, key_len}, &result, why, sizeof(why)) != 0) {
-        /* Inputs are validated, so this means the output itself is bad:
-         * dead-letter the input rather than stop the partition. */
-        char reason_text[600];
-        snprintf(reason_text, sizeof(reason_text), "cannot encode data_processed: %s", why);
-        dead_letter(p, ps, msg, reason_text);
-        return;
-    }
-    rd_kafka_headers_t *headers = ofc_record_headers(&p->out.ev, 0);
+    rd_kafka_headers_t *headers = step_output_headers(r);
     if (!headers) {
         fail(p, EX_OSERR, "out of memory for the headers of an output");
-        return;
+        return 0;
     }
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
-    if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(ev.time));
-    if (produce(p, p->output_topic, msg->partition, ev.subject.ptr, ev.subject.len, p->out.value,
-                p->out.value_len, headers, sequence) != 0)
-        return;
-    of_dedup_insert_hash(ps->emitted, key_hash);
+    if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(r->input_time));
+    if (produce(p, p->output_topic, msg->partition, r->order_id.ptr, r->order_id.len,
+                r->output.value, r->output.value_len, headers, sequence) != 0)
+        return 1;
+    of_dedup_insert_hash(ps->emitted, r->key_hash);
     p->guarantee->produced(p->g);
-    if (result.status == OF_STATUS_ACCEPTED) {
+    if (r->outcome == STEP_ACCEPTED) {
         p->c.accepted++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_ACCEPTED], 1);
-        report_line(p, msg, "accepted", ev.subject, &result, NULL);
+        report_line(p, msg, "accepted", r->order_id, r->processed, NULL);
     } else {
         p->c.rejected++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_REJECTED], 1);
-        report_line(p, msg, "rejected", ev.subject, &result, reason);
+        report_line(p, msg, "rejected", r->order_id, r->processed, r->reason);
     }
+    return 1;
 }
 
 /* ---- assignment ---------------------------------------------------------- */
@@ -348,7 +476,10 @@ static void release_partitions(processor *p, const rd_kafka_topic_partition_list
     for (int i = 0; i < parts->cnt; i++) {
         int32_t n = parts->elems[i].partition;
         if (n >= 0 && n < p->partition_count) {
-            if (p->states[n]) p->assigned_count--;
+            if (p->states[n]) {
+                p->assigned_count--;
+                release_retry(p, p->states[n]);
+            }
             partition_state_free(p->states[n]);
             p->states[n] = NULL;
         }
@@ -382,7 +513,12 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     for (int i = 0; i < parts->cnt && status == 0; i++) {
         int32_t n = parts->elems[i].partition;
         if (n < 0 || n >= p->partition_count) continue;
-        if (p->states[n]) p->assigned_count--;
+        if (p->states[n]) {
+            /* Read again from the committed offset (exactly_once's rewind):
+             * a retry starts over at attempt 1. */
+            p->assigned_count--;
+            release_retry(p, p->states[n]);
+        }
         partition_state_free(p->states[n]);
         /* 2^40 sequences per state: more inputs than one assignment sees. */
         p->states[n] =
@@ -654,18 +790,20 @@ static int setup(processor *p, char *err, size_t errlen)
     if (status) return status;
     if ((status = check_topics(p, err, errlen)) != 0) return status;
     p->states = calloc((size_t)p->partition_count, sizeof(*p->states));
-    p->decoder = of_decoder_new(&p->cfg->limits);
-    p->encoder = of_encoder_new();
     int report_failed = reporter_init(&p->report, p->opts->output, p->opts->out);
     p->output_topic = rd_kafka_topic_new(p->producer.rk, p->cfg->topic_data_processed, NULL);
     p->dead_letter_topic = rd_kafka_topic_new(p->producer.rk, p->cfg->topic_dead_letter, NULL);
-    if (!p->states || !p->decoder || !p->encoder || report_failed || !p->output_topic ||
-        !p->dead_letter_topic) {
+    if (!p->states || report_failed || !p->output_topic || !p->dead_letter_topic) {
         snprintf(err, errlen, "out of memory setting up the processor");
         return EX_OSERR;
     }
-    if (of_idgen_init(&p->ids, err, errlen) != 0) return EX_OSERR;
-    snprintf(p->source, sizeof(p->source), "orderflow-consumer/%s", p->cfg->consumer_group);
+    /* The handler is opened already (process.c, before the group is joined). */
+    const loaded_handler *h = p->opts->handler;
+    if (step_init(&p->step, &p->cfg->limits, p->cfg->consumer_group,
+                  h ? h->handler : of_handler_rules(), h ? h->state : NULL,
+                  p->cfg->handler_max_output_bytes, err, errlen) != 0)
+        return EX_OSERR;
+    p->step_ready = 1;
     const guarantee_env env = {
         .producer = &p->producer,
         .consumer = &p->consumer,
@@ -730,6 +868,7 @@ static void housekeeping(processor *p)
         p->rebalancing = rebalancing;
         p->rebalancing_since_ms = now;
     }
+    retries_due(p, now);
     p->guarantee->tick(p->g, now);
     const char *guarantee_failed = p->guarantee->fatal(p->g);
     if (guarantee_failed) fail(p, EX_SOFTWARE, "%s", guarantee_failed);
@@ -777,8 +916,7 @@ static int loop(processor *p)
                 /* A rebalance callback served while this batch was fetched
                  * may have committed the transaction. */
                 p->guarantee->begin(p->g);
-                process_message(p, batch[i]);
-                note_processed(p, batch[i]);
+                if (process_message(p, batch[i])) note_processed(p, batch[i]);
             }
             rd_kafka_message_destroy(batch[i]);
         }
@@ -827,8 +965,7 @@ static void teardown(processor *p)
     for (int32_t i = 0; p->states && i < p->partition_count; i++)
         partition_state_free(p->states[i]);
     free(p->states);
-    of_decoder_free(p->decoder);
-    of_encoder_free(p->encoder);
+    if (p->step_ready) step_free(&p->step);
     reporter_close(&p->report);
 }
 

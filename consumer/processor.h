@@ -28,6 +28,8 @@ typedef struct processor_counters {
     /* Inputs processed without their traceparent or tracestate, which were
      * invalid (docs/envelope.md, "Trace context"); never dead-lettered. */
     uint64_t trace_invalid;
+    /* Calls of the handler that answered retry (docs/handlers.md, "Retries"). */
+    uint64_t retried;
     uint64_t delivered;     /* outputs acknowledged by the broker */
     uint64_t restored_keys; /* keys read back from Kafka on assignment */
     uint64_t rebalances;

@@ -57,6 +57,10 @@ int stage_metrics_init(stage_metrics *sm, ofc_metrics *registry, ofc_health *hea
                                      "Inputs whose traceparent or tracestate was invalid and "
                                      "ignored (never dead-lettered).",
                                      OFC_METRIC_COUNTER, NULL, err, errlen)) ||
+        !(sm->retries = simple(sm, "orderflow_handler_retries_total",
+                               "Calls of the handler that answered retry (the event is handled "
+                               "again later; its partition waits).",
+                               OFC_METRIC_COUNTER, NULL, err, errlen)) ||
         !(sm->commit_failures = simple(sm, "orderflow_commit_failures_total",
                                        "Offset commits refused (at_least_once) or transactions "
                                        "aborted (exactly_once).",

@@ -31,6 +31,7 @@ typedef struct stage_metrics {
     ofc_metric *produced_dead_letter; /* delivered to the dead-letter topic */
     ofc_metric *rebalances;
     ofc_metric *trace_invalid; /* inputs whose trace context was ignored */
+    ofc_metric *retries;       /* handler calls that answered retry */
     ofc_metric *commit_failures;
     ofc_metric *assigned;
     ofc_metric *restore_seconds;
