@@ -56,7 +56,7 @@ typedef struct guarantee_ops {
     void *(*open)(const guarantee_env *env, char *err, size_t errlen);
     /* Before an input is processed (and before each consume). */
     void (*begin)(void *self);
-    /* A data_processed was produced for the input. */
+    /* An output (data_processed or dead letter) was produced for the input. */
     void (*produced)(void *self);
     /* The input at offset of ps is processed (its outputs produced or none needed). */
     void (*processed)(void *self, partition_state *ps, int64_t offset);

@@ -263,6 +263,9 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
         return;
     }
     of_dedup_insert(ps->emitted, key, key_len);
+    /* exactly_once: counted, so that a run of dead letters alone still
+     * commits (and is not left open until transaction.timeout.ms). */
+    p->guarantee->produced(p->g);
     p->c.dead_lettered++;
     if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DEAD_LETTERED], 1);
     report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
