@@ -131,6 +131,15 @@ START_TEST(counter_line)
                      "orderflow-consumer process: consumed 10, accepted 6, rejected 2, "
                      "duplicates 1, dead-lettered 1, trace invalid 4, delivered 8, in flight 3\n");
     free(c.text);
+
+    capture_open(&c);
+    counters.retried = 2;
+    report_counters(c.f, &counters, 0);
+    ck_assert_str_eq(capture_close(&c),
+                     "orderflow-consumer process: consumed 10, accepted 6, rejected 2, "
+                     "duplicates 1, dead-lettered 1, trace invalid 4, delivered 8, in flight 0\n"
+                     "orderflow-consumer process: handler answered retry 2 times\n");
+    free(c.text);
 }
 END_TEST
 
