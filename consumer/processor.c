@@ -24,6 +24,7 @@
 #include "processor.h"
 #include "report.h"
 #include "restore.h"
+#include "retry.h"
 #include "cli/metrics.h"
 #include "util/timer.h"
 #include "stage_metrics.h"
@@ -37,8 +38,6 @@
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
-/* Seeking a partition back to a retried input. */
-#define SEEK_TIMEOUT_MS 5000
 #define MAX_PARTITIONS 100000
 /* With metrics on: lag and broker state come from librdkafka's statistics
  * this often (readiness follows a broker outage within about this). */
@@ -69,11 +68,9 @@ typedef struct processor {
     int step_ready;
     step_result result; /* the last input's, reused: nothing allocated per event */
     reporter report;
-    /* Retries (partition_state.retry_offset): partitions waiting for a
-     * retry's delay, and partitions paused for good with why (for /readyz). */
-    uint32_t retries_waiting;
-    uint32_t gave_up_count;
-    char gave_up_reason[STEP_REASON_MAX + 200];
+    retries retries; /* the handler's retries in progress (retry.h) */
+    char
+        gave_up_reason[STEP_REASON_MAX + 200]; /* the last partition paused for good, for /readyz */
 
     size_t max_message_bytes; /* the producer's message.max.bytes */
     int commit_interval_ms;   /* the consumer's auto.commit.interval.ms */
@@ -113,7 +110,7 @@ static void publish_readiness(processor *p)
         reason = "restoring the emitted keys of assigned partitions";
     else if (!p->m->brokers_up)
         reason = "no broker reachable";
-    else if (p->gave_up_count)
+    else if (p->retries.gave_up)
         reason = p->gave_up_reason;
     ofc_health_set_unready(p->m->health, reason);
 }
@@ -271,72 +268,10 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
 }
 
-static void pause_or_resume(processor *p, int32_t partition, int pause)
-{
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, partition);
-    rd_kafka_resp_err_t rc = pause ? rd_kafka_pause_partitions(p->consumer.rk, list)
-                                   : rd_kafka_resume_partitions(p->consumer.rk, list);
-    if (!rc) rc = list->elems[0].err;
-    /* Not fatal: a paused partition's inputs wait anyway (partition_state_held). */
-    if (rc)
-        ofc_warn("cannot %s partition %" PRId32 ": %s", pause ? "pause" : "resume", partition,
-                 rd_kafka_err2str(rc));
-    rd_kafka_topic_partition_list_destroy(list);
-}
-
-static void pause_partition(processor *p, int32_t partition)
-{
-    pause_or_resume(p, partition, 1);
-}
-
-/* Forgets ps's retry (its input is finished, or the state goes away) and
- * resumes the partition if it is still paused. */
+/* Forgets ps's retry (retry.h); /readyz changes when it was given up. */
 static void release_retry(processor *p, partition_state *ps)
 {
-    if (ps->retry_offset < 0) return;
-    if (ps->gave_up)
-        p->gave_up_count--;
-    else
-        p->retries_waiting--;
-    if (ps->retry_due_ms >= 0 || ps->gave_up) pause_or_resume(p, ps->partition, 0);
-    int was_given_up = ps->gave_up;
-    ps->retry_offset = -1;
-    ps->retry_due_ms = -1;
-    ps->retry_attempt = 0;
-    ps->gave_up = 0;
-    if (was_given_up) publish_readiness(p);
-}
-
-/* Partitions whose retry delay is over are read again from the retried
- * input: seek there (which also drops what was fetched after it), resume. */
-static void retries_due(processor *p, int64_t now)
-{
-    if (!p->retries_waiting) return;
-    for (int32_t i = 0; i < p->partition_count; i++) {
-        partition_state *ps = p->states[i];
-        if (!ps || ps->retry_offset < 0 || ps->gave_up || ps->retry_due_ms < 0 ||
-            now < ps->retry_due_ms)
-            continue;
-        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, i)->offset =
-            ps->retry_offset;
-        rd_kafka_error_t *error = rd_kafka_seek_partitions(p->consumer.rk, list, SEEK_TIMEOUT_MS);
-        rd_kafka_resp_err_t rc = error ? rd_kafka_error_code(error) : list->elems[0].err;
-        if (rc) {
-            /* Try again later; the partition stays paused meanwhile. */
-            ofc_warn("cannot seek partition %" PRId32 " back to offset %" PRId64
-                     " for a retry: %s; trying again",
-                     i, ps->retry_offset,
-                     error ? rd_kafka_error_string(error) : rd_kafka_err2str(rc));
-            ps->retry_due_ms = now + SEEK_TIMEOUT_MS;
-        } else {
-            ps->retry_due_ms = -1;
-            pause_or_resume(p, i, 0);
-        }
-        if (error) rd_kafka_error_destroy(error);
-        rd_kafka_topic_partition_list_destroy(list);
-    }
+    if (retries_release(&p->retries, ps)) publish_readiness(p);
 }
 
 /* The handler answered retry for msg (attempt `attempt`): the partition
@@ -360,12 +295,7 @@ static int retry_later(processor *p, partition_state *ps, const rd_kafka_message
             dead_letter(p, ps, msg, reason);
             return 1;
         }
-        if (ps->retry_offset >= 0) p->retries_waiting--;
-        ps->gave_up = 1;
-        ps->retry_due_ms = -1;
-        ps->retry_offset = msg->offset;
-        pause_partition(p, msg->partition);
-        p->gave_up_count++;
+        retries_give_up(&p->retries, ps, msg->offset);
         snprintf(p->gave_up_reason, sizeof(p->gave_up_reason),
                  "partition %" PRId32 " paused at offset %" PRId64 ": %s", msg->partition,
                  msg->offset, reason);
@@ -379,11 +309,7 @@ static int retry_later(processor *p, partition_state *ps, const rd_kafka_message
     int64_t delay =
         r->retry_delay_ms ? (int64_t)r->retry_delay_ms : (int64_t)p->cfg->handler_retry_delay_ms;
     if (delay > p->cfg->handler_retry_delay_max_ms) delay = p->cfg->handler_retry_delay_max_ms;
-    if (ps->retry_offset < 0) p->retries_waiting++;
-    ps->retry_offset = msg->offset;
-    ps->retry_attempt = attempt + 1;
-    ps->retry_due_ms = of_monotonic_ms() + delay;
-    pause_partition(p, msg->partition);
+    retries_hold(&p->retries, ps, msg->offset, attempt, of_monotonic_ms() + delay);
     report_line(p, msg, "retry", r->order_id, NULL, r->reason);
     return 0;
 }
@@ -409,7 +335,7 @@ static int process_message(processor *p, rd_kafka_message_t *msg)
     while (!partition_state_has_room(ps) && !p->fatal_status)
         rd_kafka_poll(p->producer.rk, 10);
     if (p->fatal_status) return 0;
-    unsigned attempt = ps->retry_offset == msg->offset ? ps->retry_attempt : 1;
+    unsigned attempt = retries_attempt(ps, msg->offset);
     if (attempt == 1) {
         p->c.consumed++;
         if (p->m) ofc_metric_add(p->m->consumed, 1);
@@ -807,6 +733,8 @@ static int setup(processor *p, char *err, size_t errlen)
                   p->cfg->handler_max_output_bytes, err, errlen) != 0)
         return EX_OSERR;
     p->step_ready = 1;
+    retries_init(&p->retries, p->consumer.rk, p->cfg->topic_order_created, p->states,
+                 p->partition_count);
     const guarantee_env env = {
         .producer = &p->producer,
         .consumer = &p->consumer,
@@ -871,7 +799,7 @@ static void housekeeping(processor *p)
         p->rebalancing = rebalancing;
         p->rebalancing_since_ms = now;
     }
-    retries_due(p, now);
+    retries_due(&p->retries, now);
     p->guarantee->tick(p->g, now);
     const char *guarantee_failed = p->guarantee->fatal(p->g);
     if (guarantee_failed) fail(p, EX_SOFTWARE, "%s", guarantee_failed);
