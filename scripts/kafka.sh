@@ -3,12 +3,13 @@
 # the real-Kafka tests, the chaos run on a cluster and the benchmarks.
 #
 #   scripts/kafka.sh up [--nodes 1|3] [--port P|auto] [--partitions N] [--dir DIR]
+#                       [--kafka-version V]   V: 4 (the newest 4.x), 4.1 or 4.1.1; default 3.9.1
 #   scripts/kafka.sh down [--dir DIR] [--keep]
 #   scripts/kafka.sh status [--dir DIR]
 #   scripts/kafka.sh brokers [--dir DIR]          the bootstrap list, one line
 #   scripts/kafka.sh stop-node N [--signal SIG]   kill one node (default TERM)
 #   scripts/kafka.sh start-node N                 start it again on its data
-#   scripts/kafka.sh fetch                        only fetch the jars
+#   scripts/kafka.sh fetch [--kafka-version V]    only fetch the jars
 #
 # The broker's jars come from Maven Central once (scripts/kafka/pom.xml, the
 # Kafka version of the image in kafka-compose.yml) into a cache outside the
@@ -69,6 +70,8 @@ port=9092
 partitions=""
 signal=TERM
 keep=0
+requested_version=""
+resolved_version=""
 while [ $# -gt 0 ]; do
   case $1 in
     --nodes) nodes=${2:?--nodes needs a value}; shift 2 ;;
@@ -77,14 +80,17 @@ while [ $# -gt 0 ]; do
     --dir) dir=${2:?--dir needs a value}; shift 2 ;;
     --signal) signal=${2:?--signal needs a value}; shift 2 ;;
     --keep) keep=1; shift ;;
+    --kafka-version) requested_version=${2:?--kafka-version needs a value}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
 [[ $nodes =~ ^[13]$ ]] || die "--nodes: 1 or 3, not $nodes"
 
-# The Kafka version: the tag of the apache/kafka image in kafka-compose.yml.
+# The Kafka version: --kafka-version's (resolve_kafka_version), else the tag
+# of the apache/kafka image in kafka-compose.yml.
 kafka_version() {
+  [ -z "$resolved_version" ] || { echo "$resolved_version"; return; }
   sed -n 's/^ *image: *apache\/kafka:\([0-9.]*\) *$/\1/p' "$COMPOSE" | head -1
 }
 
@@ -99,8 +105,66 @@ dead_letter_max_bytes() {
   echo "$bytes"
 }
 
+# --kafka-version V: X.Y.Z is that release; X or X.Y the newest release of
+# that line, which Maven resolves from Central's metadata (a version range)
+# the first time and the cache answers afterwards (offline).
+resolve_kafka_version() {
+  local v=$requested_version newest tmp jar range
+  [ -n "$v" ] || return 0
+  [[ $v =~ ^[0-9]+(\.[0-9]+){0,2}$ ]] || EXIT_STATUS=64 die "--kafka-version: 4, 4.1 or 4.1.1, not $v"
+  if [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+    resolved_version=$v
+    return 0
+  fi
+  newest=$(ls -d "$CACHE/kafka-$v".*/jars/.complete 2>/dev/null |
+    sed 's|.*/kafka-\([0-9.]*\)/jars/.complete|\1|' | sort -V | tail -1) || true
+  if [ -n "$newest" ]; then
+    resolved_version=$newest
+    return 0
+  fi
+  command -v mvn >/dev/null || EXIT_STATUS=69 die "mvn not found: the broker's jars are fetched with Maven (apt-get install maven)"
+  if [[ $v =~ ^[0-9]+$ ]]; then range="[$v.0.0,$((v + 1)).0.0)"; else range="[$v.0,${v%.*}.$((${v#*.} + 1)).0)"; fi
+  mkdir -p "$CACHE"
+  tmp=$(mktemp -d "$CACHE/kafka-resolve.XXXXXX")
+  say "finding the newest Apache Kafka $v release on Maven Central (once)"
+  fetch_jars "$range" "$tmp/jars" || { rm -rf "$tmp"; exit 1; }
+  jar=$(ls "$tmp"/jars/kafka_2.13-*.jar | grep -v -e '-test' | head -1)
+  resolved_version=$(basename "$jar" .jar)
+  resolved_version=${resolved_version#kafka_2.13-}
+  touch "$tmp/jars/.complete"
+  if [ ! -f "$CACHE/kafka-$resolved_version/jars/.complete" ]; then
+    rm -rf "$CACHE/kafka-$resolved_version"
+    mkdir -p "$CACHE/kafka-$resolved_version"
+    mv "$tmp/jars" "$CACHE/kafka-$resolved_version/jars"
+  fi
+  rm -rf "$tmp"
+}
+
+# fetch_jars VERSION_OR_RANGE DIR: the broker's jars into DIR. Kafka 4 logs
+# through log4j2 (the pom's log4j2 profile), 3.x through reload4j.
+fetch_jars() {
+  local profile=()
+  [[ ${1#[} =~ ^[4-9] ]] && profile=(-Dkafka.log4j2)
+  mkdir -p "$2"
+  mvn -q -B -f "$POM" dependency:copy-dependencies -Dkafka.version="$1" "${profile[@]}" \
+    -DoutputDirectory="$2" >"$2/mvn.log" 2>&1 ||
+    die "mvn dependency:copy-dependencies failed (Maven Central unreachable?): $(tail -5 "$2/mvn.log")"
+}
+
+# log_options NODE_DIR: the JVM option that sends a node's log to its
+# server.log, for the Kafka version's logging library (write_properties
+# writes both files).
+log_options() {
+  if [[ $(kafka_version) =~ ^[4-9] ]]; then
+    echo "-Dlog4j2.configurationFile=$1/log4j2.properties"
+  else
+    echo "-Dlog4j.configuration=file:$1/log4j.properties"
+  fi
+}
+
 fetch() {
   local version jars
+  resolve_kafka_version
   version=$(kafka_version)
   [ -n "$version" ] || die "$COMPOSE: no apache/kafka:X.Y.Z image"
   jars=$(jars_dir)
@@ -109,10 +173,7 @@ fetch() {
   command -v mvn >/dev/null || EXIT_STATUS=69 die "mvn not found: the broker's jars are fetched with Maven (apt-get install maven)"
   say "fetching Apache Kafka $version's jars into $jars (once)"
   rm -rf "$jars.tmp"
-  mkdir -p "$jars.tmp"
-  mvn -q -B -f "$POM" dependency:copy-dependencies -Dkafka.version="$version" \
-    -DoutputDirectory="$jars.tmp" >"$jars.tmp/mvn.log" 2>&1 ||
-    die "mvn dependency:copy-dependencies failed (Maven Central unreachable?): $(tail -5 "$jars.tmp/mvn.log")"
+  fetch_jars "$version" "$jars.tmp"
   [ -f "$jars.tmp/kafka_2.13-$version.jar" ] || die "mvn did not fetch kafka_2.13-$version.jar"
   touch "$jars.tmp/.complete"
   rm -rf "$jars"
@@ -208,6 +269,19 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.request.logger=WARN
 log4j.logger.org.apache.kafka.clients=WARN
 EOF
+  cat >"$node_dir/log4j2.properties" <<EOF
+appender.file.type=File
+appender.file.name=file
+appender.file.fileName=$node_dir/server.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=file
+logger.request.name=kafka.request.logger
+logger.request.level=WARN
+logger.clients.name=org.apache.kafka.clients
+logger.clients.level=WARN
+EOF
 }
 
 cluster_id() {
@@ -222,7 +296,7 @@ start_node() {
   # setsid: the broker outlives the shell that started it, and a Ctrl-C in
   # that shell does not reach it; `down` ends it by its pid.
   setsid java -Xms128m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    -Dlog4j.configuration="file:$node_dir/log4j.properties" -cp "$JARS/*" \
+    "$(log_options "$node_dir")" -cp "$JARS/*" \
     kafka.Kafka "$node_dir/server.properties" >>"$node_dir/stdout.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$node_dir/pid"
@@ -320,11 +394,12 @@ nodes=$nodes
 port=$port
 partitions=$partitions
 JARS='$JARS'
+resolved_version=$(kafka_version)
 EOF
     id=$(cluster_id)
     for ((i = 1; i <= nodes; i++)); do
       write_properties "$i"
-      java -Xmx256m -Dlog4j.configuration="file:$dir/node$i/log4j.properties" -cp "$JARS/*" \
+      java -Xmx256m "$(log_options "$dir/node$i")" -cp "$JARS/*" \
         kafka.tools.StorageTool format -t "$id" -c "$dir/node$i/server.properties" \
         >"$dir/node$i/format.log" 2>&1 || die "formatting node $i's storage failed: $(tail -3 "$dir/node$i/format.log")"
     done

@@ -75,10 +75,15 @@ start_broker() {
 
 # start_processor NAME [extra args]: runs a processor in the background with
 # its output in $WORK/NAME.{out,err}; sets LAST_PID.
+# ORDERFLOW_GROUP_PROTOCOL=consumer: the processors join a KIP-848 group
+# (librdkafka 2.12.0 and Kafka 4 or later), whose session timeout is the
+# broker's (45 s by default) and cannot be set.
 start_processor() {
-  local name=$1
+  local name=$1 group=(-X session.timeout.ms=6000)
   shift
-  "$ORDERFLOW_CONSUMER" process -b "$BROKERS" -X session.timeout.ms=6000 \
+  [ "${ORDERFLOW_GROUP_PROTOCOL:-classic}" = classic ] ||
+    group=(-X "group.protocol=$ORDERFLOW_GROUP_PROTOCOL")
+  "$ORDERFLOW_CONSUMER" process -b "$BROKERS" "${group[@]}" \
     -X auto.commit.interval.ms=200 "$@" >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
@@ -154,7 +159,10 @@ wait_for_count() {
 
 start_kafka() {
   local partitions=6 topics=() status=0
-  bash "$KAFKA_SH" fetch >/dev/null 2>"$WORK/kafka.err" || status=$?
+  # ORDERFLOW_KAFKA_VERSION (e.g. 4): another Kafka than kafka-compose.yml's.
+  local version=()
+  [ -z "${ORDERFLOW_KAFKA_VERSION:-}" ] || version=(--kafka-version "$ORDERFLOW_KAFKA_VERSION")
+  bash "$KAFKA_SH" fetch "${version[@]}" >/dev/null 2>"$WORK/kafka.err" || status=$?
   if [ $status = 69 ]; then
     # No JRE or Maven here: meson reports the test skipped, with the reason.
     echo "SKIP: $(cat "$WORK/kafka.err")" >&2
@@ -169,7 +177,7 @@ start_kafka() {
     esac
   done
   bash "$KAFKA_SH" up --nodes "$ORDERFLOW_KAFKA_NODES" --port auto --partitions "$partitions" \
-    --dir "$WORK/kafka" >"$WORK/kafka.out" 2>"$WORK/kafka.err" ||
+    "${version[@]}" --dir "$WORK/kafka" >"$WORK/kafka.out" 2>"$WORK/kafka.err" ||
     fail "scripts/kafka.sh up: $(tail -5 "$WORK/kafka.err")"
   BROKERS=$(sed -n 's/^brokers //p' "$WORK/kafka.out")
   BROKER_PID=$(cat "$WORK/kafka/node1/pid")
