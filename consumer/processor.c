@@ -790,6 +790,10 @@ static void housekeeping(processor *p)
     if (p->consumer.fatal)
         fail(p, ofc_kafka_exit_code(p->consumer.last_error), "consumer: %s",
              p->consumer.last_error_text);
+    if (ofc_kafka_group_protocol_refused(&p->consumer))
+        fail(p, EX_CONFIG,
+             "group.protocol=consumer (KIP-848): the broker does not serve it (Kafka 4.0 or "
+             "later does); remove the setting to join with the classic protocol");
     int rebalancing = ofc_kafka_group_rebalancing(&p->consumer);
     if (rebalancing != p->rebalancing) {
         if (p->opts->verbose && rebalancing)

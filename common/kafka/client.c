@@ -5,6 +5,10 @@
 
 #include "kafka/kafka.h"
 
+/* What ofc_kafka_new_member follows in librdkafka's cgrp debug lines. */
+#define FOLLOW_JOIN_STATE 1 /* ofc_kafka_group_rebalancing */
+#define FOLLOW_PROTOCOL 2   /* ofc_kafka_group_protocol_refused */
+
 static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 {
     ofc_kafka *kafka = opaque;
@@ -34,7 +38,11 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *message)
 {
     ofc_kafka *kafka = rd_kafka_opaque(rk);
-    if (kafka && kafka->track_group && strcmp(facility, "CGRPJOINSTATE") == 0) {
+    if (kafka && (kafka->track_group & FOLLOW_PROTOCOL) &&
+        strstr(message, "ConsumerGroupHeartbeatRequest not supported by broker"))
+        atomic_store(&kafka->group_protocol_refused, 1);
+    if (kafka && (kafka->track_group & FOLLOW_JOIN_STATE) &&
+        strcmp(facility, "CGRPJOINSTATE") == 0) {
         /* Group "NAME" changed join state FROM -> TO (state S) */
         const char *to = strstr(message, " changed join state ");
         to = to ? strstr(to, " -> ") : NULL;
@@ -61,6 +69,7 @@ static int create(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf,
     kafka->track_group = track_group;
     kafka->hide_debug = hide_debug;
     atomic_init(&kafka->group_rebalancing, 0);
+    atomic_init(&kafka->group_protocol_refused, 0);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, kafka);
@@ -92,7 +101,16 @@ int ofc_kafka_new_member(ofc_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaq
     /* Following the join state serves one workaround only
      * (ofc_kafka_group_rebalancing): where the bug is fixed the group is
      * not followed and its debug lines are not asked for. */
-    int track = ofc_kafka_has_bug(OFC_KAFKA_BUG_COMMIT_IN_REBALANCE);
+    int track = ofc_kafka_has_bug(OFC_KAFKA_BUG_COMMIT_IN_REBALANCE) ? FOLLOW_JOIN_STATE : 0;
+    /* A broker without KIP-848 groups answers a consumer-protocol member's
+     * heartbeats with UNSUPPORTED_VERSION, which librdkafka retries forever
+     * and tells only in a cgrp debug line
+     * (ofc_kafka_group_protocol_refused). */
+    char protocol[32];
+    size_t protocol_len = sizeof(protocol);
+    if (rd_kafka_conf_get(conf, "group.protocol", protocol, &protocol_len) == RD_KAFKA_CONF_OK &&
+        strcmp(protocol, "consumer") == 0)
+        track |= FOLLOW_PROTOCOL;
     if (track && !strstr(debug, "cgrp") && !strstr(debug, "all")) {
         char value[600], why[256];
         snprintf(value, sizeof(value), "%s%scgrp", debug, debug[0] ? "," : "");
@@ -104,6 +122,11 @@ int ofc_kafka_new_member(ofc_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaq
         }
     }
     return create(kafka, RD_KAFKA_CONSUMER, conf, app_opaque, track, hide, err, errlen);
+}
+
+int ofc_kafka_group_protocol_refused(ofc_kafka *kafka)
+{
+    return atomic_load(&kafka->group_protocol_refused);
 }
 
 int ofc_kafka_group_rebalancing(ofc_kafka *kafka)

@@ -57,9 +57,10 @@ typedef struct ofc_kafka {
     void *app_opaque;           /* for the program's own callbacks */
     /* ofc_kafka_new_member only. The log callback runs on librdkafka's own
      * threads, hence the atomic. */
-    int track_group;              /* follow the group's join state */
-    int hide_debug;               /* debug lines: asked for by this glue, not the user */
-    atomic_int group_rebalancing; /* the join state is not steady */
+    int track_group;                   /* follow the group's join state */
+    int hide_debug;                    /* debug lines: asked for by this glue, not the user */
+    atomic_int group_rebalancing;      /* the join state is not steady */
+    atomic_int group_protocol_refused; /* the broker has no KIP-848 groups */
 } ofc_kafka;
 
 /* Creates the client (producer or consumer per type) from conf, which it takes
@@ -84,6 +85,11 @@ int ofc_kafka_new_member(ofc_kafka *kafka, rd_kafka_conf_t *conf, void *app_opaq
  * generation changed. Commit only when this is 0. Always 0 where the loaded
  * librdkafka has no such bug (the group is not followed there). */
 int ofc_kafka_group_rebalancing(ofc_kafka *kafka);
+/* 1 once the broker has refused a group.protocol=consumer (KIP-848) member's
+ * heartbeat as unsupported (a broker before Kafka 4.0, or one whose
+ * group.coordinator.rebalance.protocols leaves out consumer): librdkafka
+ * would retry for ever without joining. Else 0. */
+int ofc_kafka_group_protocol_refused(ofc_kafka *kafka);
 /* Destroys the handle (no flush: callers flush/close first). */
 void ofc_kafka_destroy(ofc_kafka *kafka);
 /* 1 when every broker has been down since the last time this returned 1 and
