@@ -17,8 +17,10 @@
 #include <sysexits.h>
 
 #include <librdkafka/rdkafka.h>
+#include <orderflow/version.h> /* macros only: the broker links no liborderflow */
 
 #include "cli/log.h"
+#include "util/signals.h"
 
 #include "forwarder.h"
 #include "inject.h"
@@ -35,10 +37,6 @@
 
 static const char *const default_topics[] = {"order-created", "data-processed",
                                              "order-created.dlq"};
-
-/* Set by the SIGINT/SIGTERM handler to the signal number; the only
- * process-wide mutable state. */
-static volatile sig_atomic_t stop_signal;
 
 typedef struct broker_options {
     uint16_t port;
@@ -229,7 +227,7 @@ static int parse_options(int argc, char **argv, broker_options *opt)
             usage(stdout);
             return 0;
         case 'V':
-            printf(PROGRAM " " ORDERFLOW_VERSION " (librdkafka %s)\n", rd_kafka_version_str());
+            printf(PROGRAM " " OF_VERSION_STR " (librdkafka %s)\n", rd_kafka_version_str());
             return 0;
         case ':':
             ofc_warn("option '%s' needs a value", argv[optind - 1]);
@@ -265,18 +263,6 @@ static int parse_options(int argc, char **argv, broker_options *opt)
     return -1;
 }
 
-static void on_stop_signal(int sig)
-{
-    if (stop_signal) {
-        /* The second signal: the user does not want to wait for a clean
-         * shutdown, so die of the signal (the shell sees 128+N). */
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    stop_signal = sig;
-}
-
 /* Blocks SIGINT/SIGTERM in this thread (and so in every thread created
  * later, the mock's and librdkafka's included) and installs the handler.
  * *wait_mask gets the mask for the relay to sleep with: the signals then
@@ -295,19 +281,9 @@ static int setup_signals(sigset_t *stop_set, sigset_t *wait_mask)
     sigdelset(wait_mask, SIGINT);
     sigdelset(wait_mask, SIGTERM);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
-    sigfillset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
-        ofc_warn("cannot install signal handlers: %s", strerror(errno));
-        return -1;
-    }
-    /* A client that disconnects while we write to it must cost that
-     * connection, not the process. */
-    sa.sa_handler = SIG_IGN;
-    if (sigaction(SIGPIPE, &sa, NULL) != 0) {
-        ofc_warn("cannot ignore SIGPIPE: %s", strerror(errno));
+    char why[256];
+    if (ofc_stop_signals_install(OFC_SIGNALS_IGNORE_SIGPIPE, why, sizeof(why)) != 0) {
+        ofc_warn("%s", why);
         return -1;
     }
     return 0;
@@ -398,7 +374,7 @@ int main(int argc, char **argv)
     }
     if (status == 0) {
         if (!opt.quiet) print_banner(&opt, port, mock_address);
-        err = broker_forwarder_start(fwd, &stop_signal, &wait_mask);
+        err = broker_forwarder_start(fwd, &ofc_stop_signal, &wait_mask);
         if (err) {
             ofc_warn("cannot start the relay thread: %s", strerror(err));
             status = EX_SOFTWARE;
@@ -438,7 +414,7 @@ int main(int argc, char **argv)
         ofc_warn("the relay on 127.0.0.1:%u failed: %s; stopping", (unsigned)port, strerror(err));
     else if (!opt.quiet)
         ofc_warn("%s received, stopping; the in-memory data is discarded",
-                 stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+                 ofc_stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 
     /* The counts are the result of an --inject run: printed even with -q. */
     injector_stop(inj, stderr);

@@ -16,7 +16,7 @@
 #include "kafka/kafka.h"
 
 #include "lag.h"
-#include "subcommand.h"
+#include "cli/startup.h"
 
 typedef struct lag_options {
     ofc_cli_common common;
@@ -57,43 +57,18 @@ static void usage(FILE *out)
 
 enum { OPT_JSON = 1000, OPT_MAX_LAG };
 
-static int parse_options(int argc, char **argv, lag_options *opts, char *err, size_t errlen)
+static int take_option(void *ctx, int opt, const char *arg, char *err, size_t errlen)
 {
-    static const struct option longopts[] = {
-        OFC_CLI_COMMON_LONG,
-        {"group", required_argument, NULL, 'G'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"max-lag", required_argument, NULL, OPT_MAX_LAG},
-        {NULL, 0, NULL, 0},
-    };
-    memset(opts, 0, sizeof(*opts));
-    opts->max_lag = -1;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "G:", longopts, NULL)) != -1) {
-        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
-        if (taken < 0) return -1;
-        if (taken) continue;
-        switch (opt) {
-        case 'G':
-            opts->group = optarg;
-            break;
-        case OPT_JSON:
-            opts->json = 1;
-            break;
-        case OPT_MAX_LAG:
-            if (ofc_cli_parse_long("--max-lag", optarg, 0, INT64_MAX, &opts->max_lag, err,
-                                   errlen) != 0)
-                return -1;
-            break;
-        default:
-            snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-        return -1;
+    lag_options *opts = ctx;
+    switch (opt) {
+    case 'G':
+        opts->group = arg;
+        break;
+    case OPT_JSON:
+        opts->json = 1;
+        break;
+    case OPT_MAX_LAG:
+        return ofc_cli_parse_long("--max-lag", arg, 0, INT64_MAX, &opts->max_lag, err, errlen);
     }
     return 0;
 }
@@ -209,13 +184,26 @@ static int print_json(FILE *out, const char *group, const char *topic, const lag
 
 int lag_main(int argc, char **argv)
 {
-    ofc_log_set_program("orderflow-consumer lag");
-    lag_options opts;
-    char err[1024];
-    int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
+    static const struct option longopts[] = {
+        {"group", required_argument, NULL, 'G'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"max-lag", required_argument, NULL, OPT_MAX_LAG},
+        {NULL, 0, NULL, 0},
+    };
+    /* No stop signals: SIGINT ends a lag query at once. */
+    static const ofc_startup startup = {
+        .program = "orderflow-consumer lag",
+        .executable = "orderflow-consumer",
+        .usage = usage,
+        .short_options = "G:",
+        .long_options = longopts,
+        .option = take_option,
+    };
+    lag_options opts = {.max_lag = -1};
     ofc_config cfg;
-    int status = subcommand_start("lag", parsed, err, &opts.common, usage, &cfg);
-    if (status >= 0) return status;
+    int status = ofc_startup_run(&startup, &opts, argc, argv, &opts.common, &cfg, NULL);
+    if (status != OFC_STARTUP_CONTINUE) return status;
+    char err[1024];
     const char *group = opts.group ? opts.group : cfg.consumer_group;
     const char *topic = opts.common.topic ? opts.common.topic : cfg.topic_order_created;
 

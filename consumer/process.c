@@ -4,15 +4,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-
 #include "cli/log.h"
-#include "cli/metrics.h"
+#include "cli/startup.h"
+#include "util/signals.h"
 
 #include "handler_load.h"
 #include "process.h"
 #include "processor.h"
-#include "signals.h"
 
 static void usage(FILE *out)
 {
@@ -48,188 +46,153 @@ static void usage(FILE *out)
                  "Example: orderflow-consumer process -b localhost:9092 -v\n");
 }
 
-enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID, OPT_METRICS, OPT_HANDLER, OPT_HANDLER_ARG };
+enum { OPT_GUARANTEE = 1000, OPT_JSON, OPT_INSTANCE_ID, OPT_HANDLER, OPT_HANDLER_ARG };
+
+typedef struct process_options {
+    ofc_cli_common common;
+    const char *group;
+    const char *guarantee;
+    const char *instance_id;
+    const char *handler;
+    /* --handler-arg values, applied over the file once it is read. */
+    const char **handler_args;
+    size_t handler_arg_count;
+    int json;
+    loaded_handler loaded; /* by prepare() */
+} process_options;
+
+static int take_option(void *ctx, int opt, const char *arg, char *err, size_t errlen)
+{
+    process_options *opts = ctx;
+    switch (opt) {
+    case 'G':
+        opts->group = arg;
+        break;
+    case OPT_GUARANTEE:
+        if (strcmp(arg, "at_least_once") && strcmp(arg, "exactly_once")) {
+            snprintf(err, errlen, "--guarantee: expected at_least_once or exactly_once, got '%s'",
+                     arg);
+            return -1;
+        }
+        opts->guarantee = arg;
+        break;
+    case OPT_INSTANCE_ID:
+        if (!*arg) {
+            snprintf(err, errlen, "--instance-id: expected a non-empty ID");
+            return -1;
+        }
+        opts->instance_id = arg;
+        break;
+    case OPT_JSON:
+        opts->json = 1;
+        break;
+    case OPT_HANDLER:
+        if (!*arg) {
+            snprintf(err, errlen, "--handler: expected rules or a PATH.so");
+            return -1;
+        }
+        opts->handler = arg;
+        break;
+    case OPT_HANDLER_ARG:
+        if (!strchr(arg, '=') || arg[0] == '=') {
+            snprintf(err, errlen, "--handler-arg %s: expected KEY=VALUE", arg);
+            return -1;
+        }
+        opts->handler_args[opts->handler_arg_count++] = arg;
+        break;
+    }
+    return 0;
+}
+
+/* --handler-arg, --handler, -t, -G, --instance-id and --guarantee over the
+ * configuration. */
+static int configure(void *ctx, ofc_config *cfg, char *err, size_t errlen)
+{
+    const process_options *opts = ctx;
+    for (size_t i = 0; i < opts->handler_arg_count; i++)
+        if (ofc_config_set_handler_arg(cfg, opts->handler_args[i], err, errlen) != 0)
+            return EX_USAGE;
+    int status = ofc_cli_override(&cfg->consumer_handler, opts->handler, err, errlen);
+    if (!status)
+        status = ofc_cli_override(&cfg->topic_order_created, opts->common.topic, err, errlen);
+    if (!status) status = ofc_cli_override(&cfg->consumer_group, opts->group, err, errlen);
+    if (!status)
+        status = ofc_cli_override(&cfg->consumer_instance_id, opts->instance_id, err, errlen);
+    if (opts->guarantee)
+        cfg->guarantee =
+            strcmp(opts->guarantee, "exactly_once") == 0 ? OFC_EXACTLY_ONCE : OFC_AT_LEAST_ONCE;
+    return status;
+}
+
+/* Before the metrics endpoint and the group: a handler that cannot run must
+ * not take partitions. */
+static int load_handler(void *ctx, const ofc_config *cfg, char *err, size_t errlen)
+{
+    process_options *opts = ctx;
+    int status = handler_load(&opts->loaded, cfg->consumer_handler, cfg, err, errlen);
+    if (status) return status;
+    if (opts->common.verbose)
+        ofc_warn("handler %s %s%s%s", opts->loaded.handler->name, opts->loaded.handler->version,
+                 opts->loaded.library ? " from " : " (built in)",
+                 opts->loaded.library ? cfg->consumer_handler : "");
+    return 0;
+}
+
+static void unload_handler(void *ctx)
+{
+    process_options *opts = ctx;
+    handler_unload(&opts->loaded);
+}
 
 int process_main(int argc, char **argv)
 {
-    ofc_log_set_program("orderflow-consumer process");
-    /* First: a supervisor's SIGTERM that comes while the processor is still
-     * starting (reading its configuration, checking topics) must end in the
-     * same clean stop as one that comes later, not in death by signal. */
-    install_stop_handlers();
     static const struct option longopts[] = {
-        OFC_CLI_COMMON_LONG,
         {"group", required_argument, NULL, 'G'},
         {"guarantee", required_argument, NULL, OPT_GUARANTEE},
         {"json", no_argument, NULL, OPT_JSON},
         {"instance-id", required_argument, NULL, OPT_INSTANCE_ID},
-        {"metrics", required_argument, NULL, OPT_METRICS},
         {"handler", required_argument, NULL, OPT_HANDLER},
         {"handler-arg", required_argument, NULL, OPT_HANDLER_ARG},
         {NULL, 0, NULL, 0},
     };
-    ofc_cli_common common = {0};
-    const char *group = NULL, *guarantee = NULL, *instance_id = NULL, *metrics = NULL,
-               *handler = NULL;
-    /* --handler-arg values, applied over the file once it is read. */
-    char **handler_args = calloc((size_t)argc + 1, sizeof(*handler_args));
-    size_t handler_arg_count = 0;
-    if (!handler_args) {
+    static const ofc_startup startup = {
+        .program = "orderflow-consumer process",
+        .executable = "orderflow-consumer",
+        .usage = usage,
+        .flags = OFC_STARTUP_STOP_SIGNALS | OFC_STARTUP_METRICS | OFC_STARTUP_WARN_LIBRDKAFKA,
+        .short_options = "G:",
+        .long_options = longopts,
+        .option = take_option,
+        .configure = configure,
+        .prepare = load_handler,
+        .unprepare = unload_handler,
+        .metrics_unready = "starting: checking topics",
+    };
+    process_options opts = {.handler_args = calloc((size_t)argc + 1, sizeof(const char *))};
+    if (!opts.handler_args) {
         ofc_warn("out of memory");
         return EX_OSERR;
     }
-    int json = 0, opt;
-    char err[1024];
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "G:", longopts, NULL)) != -1) {
-        int taken = ofc_cli_common_option(&common, opt, optarg, err, sizeof(err));
-        if (taken < 0) goto usage_error;
-        if (taken) continue;
-        switch (opt) {
-        case 'G':
-            group = optarg;
-            break;
-        case OPT_GUARANTEE:
-            if (strcmp(optarg, "at_least_once") && strcmp(optarg, "exactly_once")) {
-                snprintf(err, sizeof(err),
-                         "--guarantee: expected at_least_once or exactly_once, got '%s'", optarg);
-                goto usage_error;
-            }
-            guarantee = optarg;
-            break;
-        case OPT_INSTANCE_ID:
-            if (!*optarg) {
-                snprintf(err, sizeof(err), "--instance-id: expected a non-empty ID");
-                goto usage_error;
-            }
-            instance_id = optarg;
-            break;
-        case OPT_JSON:
-            json = 1;
-            break;
-        case OPT_HANDLER:
-            if (!*optarg) {
-                snprintf(err, sizeof(err), "--handler: expected rules or a PATH.so");
-                goto usage_error;
-            }
-            handler = optarg;
-            break;
-        case OPT_HANDLER_ARG:
-            if (!strchr(optarg, '=') || optarg[0] == '=') {
-                snprintf(err, sizeof(err), "--handler-arg %s: expected KEY=VALUE", optarg);
-                goto usage_error;
-            }
-            handler_args[handler_arg_count++] = optarg;
-            break;
-        case OPT_METRICS:
-            if (ofc_listen_parse("--metrics", optarg, NULL, NULL, err, sizeof(err)) != 0)
-                goto usage_error;
-            metrics = optarg;
-            break;
-        default:
-            snprintf(err, sizeof(err), "option '%s' is unknown or needs a value", argv[optind - 1]);
-            goto usage_error;
-        }
-    }
-    if (optind < argc) {
-        snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
-        goto usage_error;
-    }
-    if (common.help) {
-        usage(stdout);
-        free(handler_args);
-        return EX_OK;
-    }
-    if (common.version) {
-        ofc_cli_print_version("orderflow-consumer");
-        free(handler_args);
-        return EX_OK;
-    }
-
     ofc_config cfg;
-    int status = ofc_cli_build_config(&common, &cfg, err, sizeof(err));
-    if (status) {
-        ofc_warn("%s", err);
-        free(handler_args);
-        return status;
-    }
-    ofc_cli_warn_librdkafka(&common);
-    for (size_t i = 0; i < handler_arg_count && !status; i++)
-        if (ofc_config_set_handler_arg(&cfg, handler_args[i], err, sizeof(err)) != 0)
-            status = EX_USAGE;
-    free(handler_args);
-    handler_args = NULL;
-    if (status) {
-        ofc_config_free(&cfg);
-        goto usage_error;
-    }
-    if (handler) {
-        free(cfg.consumer_handler);
-        cfg.consumer_handler = strdup(handler);
-    }
-    if (common.topic) {
-        free(cfg.topic_order_created);
-        cfg.topic_order_created = strdup(common.topic);
-    }
-    if (group) {
-        free(cfg.consumer_group);
-        cfg.consumer_group = strdup(group);
-    }
-    if (instance_id) {
-        free(cfg.consumer_instance_id);
-        cfg.consumer_instance_id = strdup(instance_id);
-    }
-    if (metrics) {
-        free(cfg.metrics_listen);
-        cfg.metrics_listen = strdup(metrics);
-    }
-    if (guarantee)
-        cfg.guarantee =
-            strcmp(guarantee, "exactly_once") == 0 ? OFC_EXACTLY_ONCE : OFC_AT_LEAST_ONCE;
-    if (!cfg.topic_order_created || !cfg.consumer_group ||
-        (instance_id && !cfg.consumer_instance_id) || (metrics && !cfg.metrics_listen) ||
-        (handler && !cfg.consumer_handler)) {
-        ofc_warn("out of memory");
-        ofc_config_free(&cfg);
-        return EX_OSERR;
-    }
-    if (common.verbose) ofc_config_print(&cfg, stderr);
-
-    /* Before the metrics endpoint and the group: a handler that cannot run
-     * must not take partitions. */
-    loaded_handler loaded;
-    status = handler_load(&loaded, cfg.consumer_handler, &cfg, err, sizeof(err));
-    if (status) {
-        ofc_warn("%s", err);
-        ofc_config_free(&cfg);
-        return status;
-    }
-    if (common.verbose)
-        ofc_warn("handler %s %s%s%s", loaded.handler->name, loaded.handler->version,
-                 loaded.library ? " from " : " (built in)",
-                 loaded.library ? cfg.consumer_handler : "");
-
     ofc_cli_metrics endpoint;
-    status = ofc_cli_metrics_start(&endpoint, &cfg, metrics ? "--metrics" : "metrics.listen",
-                                   "starting: checking topics", err, sizeof(err));
-    if (status) {
-        ofc_warn("%s", err);
-        handler_unload(&loaded);
-        ofc_config_free(&cfg);
-        return status;
-    }
+    int status = ofc_startup_run(&startup, &opts, argc, argv, &opts.common, &cfg, &endpoint);
+    free(opts.handler_args);
+    if (status != OFC_STARTUP_CONTINUE) return status;
+    const ofc_cli_common *common = &opts.common;
+    loaded_handler *loaded = &opts.loaded;
     if (endpoint.registry) {
         /* Which handler this processor runs (docs/operations.md, "Monitoring"). */
-        const char *labels[] = {"name", loaded.handler->name, "version", loaded.handler->version,
+        char err[1024];
+        const char *labels[] = {"name", loaded->handler->name, "version", loaded->handler->version,
                                 NULL};
-        ofc_metric *info = ofc_metrics_series(
-            endpoint.registry, "orderflow_handler_info",
-            "The handler processing the events, by name and version; always 1.", OFC_METRIC_GAUGE,
-            labels, NULL, 0, err, sizeof(err));
+        ofc_metric *info =
+            ofc_metrics_series(endpoint.registry, "orderflow_handler_info",
+                               "The handler processing the events, by name and version; always 1.",
+                               OFC_METRIC_GAUGE, labels, NULL, 0, err, sizeof(err));
         if (!info) {
             ofc_warn("%s", err);
             ofc_cli_metrics_stop(&endpoint);
-            handler_unload(&loaded);
+            handler_unload(loaded);
             ofc_config_free(&cfg);
             return EX_OSERR;
         }
@@ -237,39 +200,34 @@ int process_main(int argc, char **argv)
     }
     static char stdout_buffer[1 << 16];
     setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(stdout_buffer));
-    processor_options opts = {
+    processor_options run = {
         .cfg = &cfg,
-        .output = common.quiet ? PROCESSOR_OUTPUT_NONE
-                  : json       ? PROCESSOR_OUTPUT_JSON
-                               : PROCESSOR_OUTPUT_HUMAN,
+        .output = common->quiet ? PROCESSOR_OUTPUT_NONE
+                  : opts.json   ? PROCESSOR_OUTPUT_JSON
+                                : PROCESSOR_OUTPUT_HUMAN,
         .out = stdout,
-        .verbose = common.verbose,
+        .verbose = common->verbose,
         .stats_interval_ms = 5000,
-        .stop = &stop_requested,
+        .stop = &ofc_stop_signal,
         .metrics = endpoint.registry,
         .health = &endpoint.health,
-        .handler = &loaded,
+        .handler = loaded,
     };
     processor_counters counters;
-    status = processor_run(&opts, &counters);
-    if (!common.quiet)
+    status = processor_run(&run, &counters);
+    if (!common->quiet)
         ofc_warn("%llu consumed, %llu accepted, %llu rejected, %llu duplicates skipped, "
                  "%llu dead-lettered, %llu with an invalid trace context ignored",
                  (unsigned long long)counters.consumed, (unsigned long long)counters.accepted,
                  (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
                  (unsigned long long)counters.dead_lettered,
                  (unsigned long long)counters.trace_invalid);
-    if (!common.quiet && cfg.guarantee == OFC_EXACTLY_ONCE)
+    if (!common->quiet && cfg.guarantee == OFC_EXACTLY_ONCE)
         ofc_warn("%llu transactions committed, %llu aborted",
                  (unsigned long long)counters.transactions_committed,
                  (unsigned long long)counters.transactions_aborted);
     ofc_cli_metrics_stop(&endpoint);
-    handler_unload(&loaded);
+    handler_unload(loaded);
     ofc_config_free(&cfg);
     return status;
-
-usage_error:
-    free(handler_args);
-    ofc_warn("%s\nTry 'orderflow-consumer process --help'.", err);
-    return EX_USAGE;
 }

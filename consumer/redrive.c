@@ -26,8 +26,8 @@
 
 #include "redrive.h"
 #include "restore.h"
-#include "signals.h"
-#include "subcommand.h"
+#include "cli/startup.h"
+#include "util/signals.h"
 
 #define DEFAULT_GROUP "orderflow-redrive"
 #define DEFAULT_MAX_REDRIVES 3
@@ -52,6 +52,7 @@ typedef struct redrive_options {
     long long max_redrives;
     long long rate; /* 0: as fast as delivered */
     int dry_run;
+    int64_t parsed_at_ms; /* of_now_ms() then: what relative times count from */
 } redrive_options;
 
 typedef struct redrive_part {
@@ -221,93 +222,68 @@ enum {
     OPT_RATE
 };
 
-static int parse_options(int argc, char **argv, redrive_options *opts, char *err, size_t errlen)
+static int take_option(void *ctx, int opt, const char *arg, char *err, size_t errlen)
 {
-    static const struct option longopts[] = {
-        OFC_CLI_COMMON_LONG,
-        {"group", required_argument, NULL, 'G'},
-        {"count", required_argument, NULL, 'n'},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        {"reason", required_argument, NULL, OPT_REASON},
-        {"since", required_argument, NULL, OPT_SINCE},
-        {"until", required_argument, NULL, OPT_UNTIL},
-        {"partition", required_argument, NULL, OPT_PARTITION},
-        {"offset", required_argument, NULL, OPT_OFFSET},
-        {"max-redrives", required_argument, NULL, OPT_MAX_REDRIVES},
-        {"rate", required_argument, NULL, OPT_RATE},
-        {NULL, 0, NULL, 0},
-    };
-    memset(opts, 0, sizeof(*opts));
-    opts->since_ms = opts->until_ms = -1;
-    opts->partition = opts->offset_from = opts->offset_to = opts->count = -1;
-    opts->max_redrives = DEFAULT_MAX_REDRIVES;
-    int64_t now = (int64_t)of_now_ms();
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "G:n:", longopts, NULL)) != -1) {
-        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
-        if (taken < 0) return -1;
-        if (taken) continue;
-        switch (opt) {
-        case 'G':
-            opts->group = optarg;
-            break;
-        case 'n':
-            if (ofc_cli_parse_long("-n/--count", optarg, 0, INT64_MAX, &opts->count, err, errlen))
-                return -1;
-            break;
-        case OPT_DRY_RUN:
-            opts->dry_run = 1;
-            break;
-        case OPT_REASON: {
-            if (opts->has_reason) regfree(&opts->reason);
-            opts->has_reason = 0;
-            int rc = regcomp(&opts->reason, optarg, REG_EXTENDED | REG_NOSUB);
-            if (rc) {
-                char why[256];
-                regerror(rc, &opts->reason, why, sizeof(why));
-                snprintf(err, errlen, "--reason: '%s' is not a POSIX extended regex: %s", optarg,
-                         why);
-                return -1;
-            }
-            opts->has_reason = 1;
-            opts->reason_text = optarg;
-            break;
-        }
-        case OPT_SINCE:
-        case OPT_UNTIL:
-            if (parse_time(optarg, now, opt == OPT_SINCE ? &opts->since_ms : &opts->until_ms)) {
-                snprintf(err, errlen,
-                         "%s: expected RFC 3339 (2026-11-30T02:00:00Z) or a relative time (-90s, "
-                         "-30m, -2h, -7d), got '%s'",
-                         opt == OPT_SINCE ? "--since" : "--until", optarg);
-                return -1;
-            }
-            break;
-        case OPT_PARTITION:
-            if (ofc_cli_parse_long("--partition", optarg, 0, INT32_MAX, &opts->partition, err,
-                                   errlen))
-                return -1;
-            break;
-        case OPT_OFFSET:
-            if (parse_offset_range(optarg, opts, err, errlen)) return -1;
-            break;
-        case OPT_MAX_REDRIVES:
-            if (ofc_cli_parse_long("--max-redrives", optarg, 0, 1000000, &opts->max_redrives, err,
-                                   errlen))
-                return -1;
-            break;
-        case OPT_RATE:
-            if (ofc_cli_parse_long("--rate", optarg, 1, 1000000, &opts->rate, err, errlen))
-                return -1;
-            break;
-        default:
-            snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
+    redrive_options *opts = ctx;
+    int64_t now = opts->parsed_at_ms;
+    switch (opt) {
+    case 'G':
+        opts->group = arg;
+        break;
+    case 'n':
+        if (ofc_cli_parse_long("-n/--count", arg, 0, INT64_MAX, &opts->count, err, errlen))
+            return -1;
+        break;
+    case OPT_DRY_RUN:
+        opts->dry_run = 1;
+        break;
+    case OPT_REASON: {
+        if (opts->has_reason) regfree(&opts->reason);
+        opts->has_reason = 0;
+        int rc = regcomp(&opts->reason, arg, REG_EXTENDED | REG_NOSUB);
+        if (rc) {
+            char why[256];
+            regerror(rc, &opts->reason, why, sizeof(why));
+            snprintf(err, errlen, "--reason: '%s' is not a POSIX extended regex: %s", arg, why);
             return -1;
         }
+        opts->has_reason = 1;
+        opts->reason_text = arg;
+        break;
     }
-    if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+    case OPT_SINCE:
+    case OPT_UNTIL:
+        if (parse_time(arg, now, opt == OPT_SINCE ? &opts->since_ms : &opts->until_ms)) {
+            snprintf(err, errlen,
+                     "%s: expected RFC 3339 (2026-11-30T02:00:00Z) or a relative time (-90s, "
+                     "-30m, -2h, -7d), got '%s'",
+                     opt == OPT_SINCE ? "--since" : "--until", arg);
+            return -1;
+        }
+        break;
+    case OPT_PARTITION:
+        if (ofc_cli_parse_long("--partition", arg, 0, INT32_MAX, &opts->partition, err, errlen))
+            return -1;
+        break;
+    case OPT_OFFSET:
+        if (parse_offset_range(arg, opts, err, errlen)) return -1;
+        break;
+    case OPT_MAX_REDRIVES:
+        if (ofc_cli_parse_long("--max-redrives", arg, 0, 1000000, &opts->max_redrives, err, errlen))
+            return -1;
+        break;
+    case OPT_RATE:
+        if (ofc_cli_parse_long("--rate", arg, 1, 1000000, &opts->rate, err, errlen)) return -1;
+        break;
+    }
+    return 0;
+}
+
+static int take_operands(void *ctx, int count, char **args, char *err, size_t errlen)
+{
+    redrive_options *opts = ctx;
+    if (count > 0) {
+        snprintf(err, errlen, "unexpected argument '%s'", args[0]);
         return -1;
     }
     if (opts->since_ms >= 0 && opts->until_ms >= 0 && opts->until_ms <= opts->since_ms) {
@@ -497,7 +473,7 @@ static void pace(redrive *r)
     if (!r->opts->rate) return;
     double now = (double)of_monotonic_ms();
     if (r->next_send_ms < now) r->next_send_ms = now;
-    while ((double)of_monotonic_ms() < r->next_send_ms && !stop_requested) {
+    while ((double)of_monotonic_ms() < r->next_send_ms && !ofc_stop_signal) {
         int wait = (int)(r->next_send_ms - (double)of_monotonic_ms()) + 1;
         if (r->producer.rk)
             rd_kafka_poll(r->producer.rk, wait);
@@ -697,9 +673,9 @@ static int run(redrive *r, char *err, size_t errlen)
         return ofc_kafka_exit_code(rc);
     }
     int stop = 0, status = 0;
-    while (!stop && range.left > 0 && !stop_requested) {
+    while (!stop && range.left > 0 && !ofc_stop_signal) {
         int64_t batch_end = of_monotonic_ms() + BATCH_MS;
-        while (!stop && range.left > 0 && !stop_requested && r->batch_len < BATCH_MAX &&
+        while (!stop && range.left > 0 && !ofc_stop_signal && r->batch_len < BATCH_MAX &&
                of_monotonic_ms() < batch_end) {
             /* One at a time: the batch may fill at any record. */
             rd_kafka_message_t *msg = NULL;
@@ -807,21 +783,51 @@ static void print_summary(const redrive *r, int status)
              " refused by the loop guard, %" PRIu64 " failed%s",
              opts->dry_run ? "dry run, nothing sent: " : "", r->sent,
              opts->dry_run ? "would be sent" : "sent", r->skipped, r->refused, r->failed,
-             stop_requested && !status ? " (stopped by a signal; a rerun resumes)" : "");
+             ofc_stop_signal && !status ? " (stopped by a signal; a rerun resumes)" : "");
 }
 
 int redrive_main(int argc, char **argv)
 {
-    ofc_log_set_program("orderflow-consumer redrive");
-    redrive_options opts;
-    char err[1024];
-    int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
+    static const struct option longopts[] = {
+        {"group", required_argument, NULL, 'G'},
+        {"count", required_argument, NULL, 'n'},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"reason", required_argument, NULL, OPT_REASON},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"until", required_argument, NULL, OPT_UNTIL},
+        {"partition", required_argument, NULL, OPT_PARTITION},
+        {"offset", required_argument, NULL, OPT_OFFSET},
+        {"max-redrives", required_argument, NULL, OPT_MAX_REDRIVES},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {NULL, 0, NULL, 0},
+    };
+    static const ofc_startup startup = {
+        .program = "orderflow-consumer redrive",
+        .executable = "orderflow-consumer",
+        .usage = usage,
+        .flags = OFC_STARTUP_STOP_SIGNALS,
+        .short_options = "G:n:",
+        .long_options = longopts,
+        .option = take_option,
+        .operands = take_operands,
+    };
+    redrive_options opts = {
+        .since_ms = -1,
+        .until_ms = -1,
+        .partition = -1,
+        .offset_from = -1,
+        .offset_to = -1,
+        .count = -1,
+        .max_redrives = DEFAULT_MAX_REDRIVES,
+        .parsed_at_ms = (int64_t)of_now_ms(),
+    };
     ofc_config cfg;
-    int status = subcommand_start("redrive", parsed, err, &opts.common, usage, &cfg);
-    if (status >= 0) {
+    int status = ofc_startup_run(&startup, &opts, argc, argv, &opts.common, &cfg, NULL);
+    if (status != OFC_STARTUP_CONTINUE) {
         if (opts.has_reason) regfree(&opts.reason);
         return status;
     }
+    char err[1024];
     redrive *r = calloc(1, sizeof(*r));
     if (!r) {
         ofc_warn("out of memory");
@@ -832,7 +838,6 @@ int redrive_main(int argc, char **argv)
     r->opts = &opts;
     r->cfg = &cfg;
     r->dlq = opts.common.topic ? opts.common.topic : cfg.topic_dead_letter;
-    install_stop_handlers();
     static char stdout_buffer[1 << 16];
     setvbuf(stdout, stdout_buffer, _IOLBF, sizeof(stdout_buffer));
 

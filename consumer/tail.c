@@ -13,8 +13,8 @@
 #include "cli/log.h"
 
 #include "restore.h"
-#include "signals.h"
-#include "subcommand.h"
+#include "cli/startup.h"
+#include "util/signals.h"
 #include "tail.h"
 
 #define DEFAULT_WINDOW 1000000
@@ -65,58 +65,37 @@ static void usage(FILE *out)
 
 enum { OPT_FROM_BEGINNING = 1000, OPT_JSON, OPT_RAW, OPT_WINDOW };
 
-static int parse_options(int argc, char **argv, tail_options *opts, char *err, size_t errlen)
+static int take_option(void *ctx, int opt, const char *arg, char *err, size_t errlen)
 {
-    static const struct option longopts[] = {
-        OFC_CLI_COMMON_LONG,
-        {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
-        {"exit-at-end", no_argument, NULL, 'e'},
-        {"count", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"raw", no_argument, NULL, OPT_RAW},
-        {"window", required_argument, NULL, OPT_WINDOW},
-        {NULL, 0, NULL, 0},
-    };
-    memset(opts, 0, sizeof(*opts));
-    opts->count = -1;
-    opts->window = DEFAULT_WINDOW;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "en:", longopts, NULL)) != -1) {
-        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
-        if (taken < 0) return -1;
-        if (taken) continue;
-        switch (opt) {
-        case OPT_FROM_BEGINNING:
-            opts->from_beginning = 1;
-            break;
-        case 'e':
-            opts->exit_at_end = 1;
-            break;
-        case 'n':
-            if (ofc_cli_parse_long("-n/--count", optarg, 0, INT64_MAX, &opts->count, err, errlen) !=
-                0)
-                return -1;
-            break;
-        case OPT_JSON:
-            opts->json = 1;
-            break;
-        case OPT_RAW:
-            opts->raw = 1;
-            break;
-        case OPT_WINDOW:
-            if (ofc_cli_parse_long("--window", optarg, 1, 100000000, &opts->window, err, errlen) !=
-                0)
-                return -1;
-            break;
-        default:
-            snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
-            return -1;
-        }
+    tail_options *opts = ctx;
+    switch (opt) {
+    case OPT_FROM_BEGINNING:
+        opts->from_beginning = 1;
+        break;
+    case 'e':
+        opts->exit_at_end = 1;
+        break;
+    case 'n':
+        return ofc_cli_parse_long("-n/--count", arg, 0, INT64_MAX, &opts->count, err, errlen);
+    case OPT_JSON:
+        opts->json = 1;
+        break;
+    case OPT_RAW:
+        opts->raw = 1;
+        break;
+    case OPT_WINDOW:
+        return ofc_cli_parse_long("--window", arg, 1, 100000000, &opts->window, err, errlen);
     }
-    if (optind < argc) opts->topic = argv[optind++];
-    if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s' (one TOPIC at most)", argv[optind]);
+    return 0;
+}
+
+/* [TOPIC], or -t. */
+static int take_operands(void *ctx, int count, char **args, char *err, size_t errlen)
+{
+    tail_options *opts = ctx;
+    if (count > 0) opts->topic = args[0];
+    if (count > 1) {
+        snprintf(err, errlen, "unexpected argument '%s' (one TOPIC at most)", args[1]);
         return -1;
     }
     if (opts->topic && opts->common.topic) {
@@ -241,7 +220,7 @@ static int assign_all(tail_state *t, const ofc_config *cfg, char *err, size_t er
 static int follow(tail_state *t)
 {
     const tail_options *opts = t->opts;
-    while (!stop_requested) {
+    while (!ofc_stop_signal) {
         if (opts->count >= 0 && t->shown >= (uint64_t)opts->count) return EX_OK;
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(t->consumer.rk, 0);
         if (!msg) {
@@ -292,13 +271,30 @@ static int follow(tail_state *t)
 
 int tail_main(int argc, char **argv)
 {
-    ofc_log_set_program("orderflow-consumer tail");
-    tail_options opts;
-    char err[1024];
-    int parsed = parse_options(argc, argv, &opts, err, sizeof(err));
+    static const struct option longopts[] = {
+        {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
+        {"exit-at-end", no_argument, NULL, 'e'},
+        {"count", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"raw", no_argument, NULL, OPT_RAW},
+        {"window", required_argument, NULL, OPT_WINDOW},
+        {NULL, 0, NULL, 0},
+    };
+    static const ofc_startup startup = {
+        .program = "orderflow-consumer tail",
+        .executable = "orderflow-consumer",
+        .usage = usage,
+        .flags = OFC_STARTUP_STOP_SIGNALS,
+        .short_options = "en:",
+        .long_options = longopts,
+        .option = take_option,
+        .operands = take_operands,
+    };
+    tail_options opts = {.count = -1, .window = DEFAULT_WINDOW};
     ofc_config cfg;
-    int status = subcommand_start("tail", parsed, err, &opts.common, usage, &cfg);
-    if (status >= 0) return status;
+    int status = ofc_startup_run(&startup, &opts, argc, argv, &opts.common, &cfg, NULL);
+    if (status != OFC_STARTUP_CONTINUE) return status;
+    char err[1024];
     if (!opts.topic) opts.topic = cfg.topic_data_processed;
 
     /* No group membership and no commits: a tail never disturbs the stage. */
@@ -309,7 +305,6 @@ int tail_main(int argc, char **argv)
         {NULL, NULL},
     };
     tail_state t = {.opts = &opts};
-    install_stop_handlers();
     static char stdout_buffer[1 << 16];
     setvbuf(stdout, stdout_buffer, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(stdout_buffer));
     rd_kafka_conf_t *conf = ofc_kafka_conf_new(&cfg, NULL, forced, err, sizeof(err));

@@ -11,6 +11,8 @@
 #include "cli/cli.h"
 #include "cli/log.h"
 #include "cli/metrics.h"
+#include "cli/startup.h"
+#include "util/signals.h"
 #include "util/timer.h"
 
 #include "gateway.h"
@@ -25,18 +27,6 @@
  * delivery reports, and each sweep walks lists whose locks the HTTP thread
  * takes for every request. Deadlines are seconds; this is noise to them. */
 #define HOUSEKEEPING_MS 10
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    if (stop_requested) {
-        /* Second signal: the user wants out now. */
-        signal(sig, SIG_DFL);
-        raise(sig);
-    }
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -79,60 +69,22 @@ typedef struct gateway_options {
 
 enum { OPT_LISTEN = 1000 };
 
-static int parse_options(int argc, char **argv, gateway_options *opts, char *err, size_t errlen)
+static int take_option(void *ctx, int opt, const char *arg, char *err, size_t errlen)
 {
-    static const struct option longopts[] = {
-        OFC_CLI_COMMON_LONG,
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {NULL, 0, NULL, 0},
-    };
-    memset(opts, 0, sizeof(*opts));
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
-        if (taken < 0) return -1;
-        if (taken) continue;
-        switch (opt) {
-        case OPT_LISTEN:
-            if (ofc_listen_parse("--listen", optarg, NULL, NULL, err, errlen) != 0) return -1;
-            opts->listen = optarg;
-            break;
-        default:
-            if (optopt)
-                snprintf(err, errlen, "option -%c %s", optopt,
-                         strchr(OFC_CLI_COMMON_SHORT, optopt) ? "needs a value" : "is unknown");
-            else
-                snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-        return -1;
-    }
+    gateway_options *opts = ctx;
+    (void)opt; /* OPT_LISTEN, the only one */
+    if (ofc_listen_parse("--listen", arg, NULL, NULL, err, errlen) != 0) return -1;
+    opts->listen = arg;
     return 0;
 }
 
-/* The effective configuration: -t and --listen over the rest. */
-static int build_config(const gateway_options *opts, ofc_config *cfg, char *err, size_t errlen)
+/* -t and --listen over the configuration. */
+static int configure(void *ctx, ofc_config *cfg, char *err, size_t errlen)
 {
-    int status = ofc_cli_build_config(&opts->common, cfg, err, errlen);
-    if (status) return status;
-    char **slots[] = {&cfg->topic_order_created, &cfg->gateway_listen};
-    const char *values[] = {opts->common.topic, opts->listen};
-    for (size_t i = 0; i < 2; i++) {
-        if (!values[i]) continue;
-        char *copy = strdup(values[i]);
-        if (!copy) {
-            snprintf(err, errlen, "out of memory");
-            ofc_config_free(cfg);
-            return EX_OSERR;
-        }
-        free(*slots[i]);
-        *slots[i] = copy;
-    }
-    return 0;
+    const gateway_options *opts = ctx;
+    int status = ofc_cli_override(&cfg->topic_order_created, opts->common.topic, err, errlen);
+    if (!status) status = ofc_cli_override(&cfg->gateway_listen, opts->listen, err, errlen);
+    return status;
 }
 
 static int open_gateway(gateway *gw, const ofc_config *cfg, const char *listen_option, int quiet,
@@ -177,7 +129,7 @@ static int open_gateway(gateway *gw, const ofc_config *cfg, const char *listen_o
      * /readyz says 200 must not call a processed order pending. */
     ofc_health_set_unready(&gw->health, "starting: reading the results of the retention window");
     for (int64_t deadline = of_monotonic_ms() + VIEW_CATCH_UP_MS;
-         !status && !gw_view_caught_up(gw) && !stop_requested;) {
+         !status && !gw_view_caught_up(gw) && !ofc_stop_signal;) {
         if (of_monotonic_ms() > deadline) {
             snprintf(err, errlen, "reading '%s' back took over %d s", cfg->topic_data_processed,
                      VIEW_CATCH_UP_MS / 1000);
@@ -209,7 +161,7 @@ static int run(gateway *gw)
     int status = 0;
     ofc_timer sweeps;
     ofc_timer_start(&sweeps, HOUSEKEEPING_MS);
-    while (!stop_requested) {
+    while (!ofc_stop_signal) {
         char why[256];
         rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(gw->kafka.rk, why, sizeof(why));
         if (fatal) {
@@ -247,35 +199,25 @@ static int run(gateway *gw)
 
 int main(int argc, char **argv)
 {
-    ofc_log_set_program(PROGRAM);
-    gateway_options opts;
-    char err[1024];
-    if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        ofc_warn("%s\nTry '" PROGRAM " --help'.", err);
-        return EX_USAGE;
-    }
-    if (opts.common.help) {
-        usage(stdout);
-        return EX_OK;
-    }
-    if (opts.common.version) {
-        ofc_cli_print_version(PROGRAM);
-        return EX_OK;
-    }
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {NULL, 0, NULL, 0},
+    };
+    static const ofc_startup startup = {
+        .program = PROGRAM,
+        .executable = PROGRAM,
+        .usage = usage,
+        .flags = OFC_STARTUP_STOP_SIGNALS | OFC_STARTUP_IGNORE_SIGPIPE |
+                 OFC_STARTUP_NAME_SHORT_OPTION | OFC_STARTUP_WARN_LIBRDKAFKA,
+        .long_options = longopts,
+        .option = take_option,
+        .configure = configure,
+    };
+    gateway_options opts = {0};
     ofc_config cfg;
-    int status = build_config(&opts, &cfg, err, sizeof(err));
-    if (status) {
-        ofc_warn("%s", err);
-        return status;
-    }
-    if (opts.common.verbose) ofc_config_print(&cfg, stderr);
-    ofc_cli_warn_librdkafka(&opts.common);
-
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
+    int status = ofc_startup_run(&startup, &opts, argc, argv, &opts.common, &cfg, NULL);
+    if (status != OFC_STARTUP_CONTINUE) return status;
+    char err[1024];
     static gateway gw;
     status = open_gateway(&gw, &cfg, opts.listen ? "--listen" : "gateway.listen", opts.common.quiet,
                           err, sizeof(err));

@@ -12,6 +12,8 @@
 #include "cli/cli.h"
 #include "cli/log.h"
 #include "cli/metrics.h"
+#include "cli/startup.h"
+#include "util/signals.h"
 #include "util/timer.h"
 #include <orderflow/envelope.h>
 #include <orderflow/ids.h>
@@ -24,18 +26,6 @@
 
 #define PROGRAM "orderflow-producer"
 #define PROGRESS_INTERVAL_MS 1000
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    if (stop_requested) {
-        /* Second signal: the user wants out now. */
-        signal(sig, SIG_DFL);
-        raise(sig);
-    }
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -90,7 +80,6 @@ typedef struct producer_options {
     char traceparent[OF_TRACEPARENT_LEN + 1];
     const char *tracestate; /* checked by of_tracestate_valid */
     const char *failed_path;
-    const char *metrics;
     int strict;
     char **files;
     int file_count;
@@ -103,99 +92,70 @@ enum {
     OPT_KEY,
     OPT_FAILED,
     OPT_STRICT,
-    OPT_METRICS,
     OPT_TRACEPARENT,
     OPT_TRACESTATE
 };
 
-static int parse_options(int argc, char **argv, producer_options *opts, char *err, size_t errlen)
+static int take_option(void *ctx, int opt, const char *arg, char *err, size_t errlen)
 {
-    static const struct option longopts[] = {
-        OFC_CLI_COMMON_LONG,
-        {"order", required_argument, NULL, OPT_ORDER},
-        {"generate", required_argument, NULL, 'g'},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"rate", required_argument, NULL, OPT_RATE},
-        {"idempotency-key", required_argument, NULL, OPT_KEY},
-        {"traceparent", required_argument, NULL, OPT_TRACEPARENT},
-        {"tracestate", required_argument, NULL, OPT_TRACESTATE},
-        {"failed", required_argument, NULL, OPT_FAILED},
-        {"strict", no_argument, NULL, OPT_STRICT},
-        {"metrics", required_argument, NULL, OPT_METRICS},
-        {NULL, 0, NULL, 0},
-    };
-    memset(opts, 0, sizeof(*opts));
-    opts->generate = -1;
-    opts->seed = 1;
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, OFC_CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
-        int taken = ofc_cli_common_option(&opts->common, opt, optarg, err, errlen);
-        if (taken < 0) return -1;
-        if (taken) continue;
-        switch (opt) {
-        case OPT_ORDER:
-            opts->order_json = optarg;
-            break;
-        case 'g':
-            if (ofc_cli_parse_long("-g/--generate", optarg, 0, 1000000000LL, &opts->generate, err,
-                                   errlen) != 0)
-                return -1;
-            break;
-        case OPT_SEED:
-            if (ofc_cli_parse_long("--seed", optarg, 0, INT64_MAX, &opts->seed, err, errlen) != 0)
-                return -1;
-            break;
-        case OPT_RATE:
-            if (ofc_cli_parse_long("--rate", optarg, 1, 10000000, &opts->rate, err, errlen) != 0)
-                return -1;
-            break;
-        case OPT_KEY:
-            opts->idempotency_key = optarg;
-            break;
-        case OPT_TRACEPARENT: {
-            of_traceparent tp;
-            if (of_traceparent_parse(of_str_c(optarg), &tp) != 0) {
-                snprintf(err, errlen,
-                         "--traceparent '%.80s' is not a W3C traceparent "
-                         "(00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>, lowercase, "
-                         "ids not all zero)",
-                         optarg);
-                return -1;
-            }
-            of_traceparent_format(&tp, opts->traceparent);
-            break;
-        }
-        case OPT_TRACESTATE:
-            if (!of_tracestate_valid(of_str_c(optarg))) {
-                snprintf(err, errlen, "--tracestate must be 1..%d bytes of printable ASCII",
-                         OF_TRACESTATE_MAX);
-                return -1;
-            }
-            opts->tracestate = optarg;
-            break;
-        case OPT_FAILED:
-            opts->failed_path = optarg;
-            break;
-        case OPT_STRICT:
-            opts->strict = 1;
-            break;
-        case OPT_METRICS:
-            if (ofc_listen_parse("--metrics", optarg, NULL, NULL, err, errlen) != 0) return -1;
-            opts->metrics = optarg;
-            break;
-        default:
-            if (optopt)
-                snprintf(err, errlen, "option -%c %s", optopt,
-                         strchr(OFC_CLI_COMMON_SHORT "g:", optopt) ? "needs a value"
-                                                                   : "is unknown");
-            else
-                snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
+    producer_options *opts = ctx;
+    switch (opt) {
+    case OPT_ORDER:
+        opts->order_json = arg;
+        break;
+    case 'g':
+        if (ofc_cli_parse_long("-g/--generate", arg, 0, 1000000000LL, &opts->generate, err,
+                               errlen) != 0)
+            return -1;
+        break;
+    case OPT_SEED:
+        if (ofc_cli_parse_long("--seed", arg, 0, INT64_MAX, &opts->seed, err, errlen) != 0)
+            return -1;
+        break;
+    case OPT_RATE:
+        if (ofc_cli_parse_long("--rate", arg, 1, 10000000, &opts->rate, err, errlen) != 0)
+            return -1;
+        break;
+    case OPT_KEY:
+        opts->idempotency_key = arg;
+        break;
+    case OPT_TRACEPARENT: {
+        of_traceparent tp;
+        if (of_traceparent_parse(of_str_c(arg), &tp) != 0) {
+            snprintf(err, errlen,
+                     "--traceparent '%.80s' is not a W3C traceparent "
+                     "(00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>, lowercase, "
+                     "ids not all zero)",
+                     arg);
             return -1;
         }
+        of_traceparent_format(&tp, opts->traceparent);
+        break;
     }
-    opts->files = argv + optind;
-    opts->file_count = argc - optind;
+    case OPT_TRACESTATE:
+        if (!of_tracestate_valid(of_str_c(arg))) {
+            snprintf(err, errlen, "--tracestate must be 1..%d bytes of printable ASCII",
+                     OF_TRACESTATE_MAX);
+            return -1;
+        }
+        opts->tracestate = arg;
+        break;
+    case OPT_FAILED:
+        opts->failed_path = arg;
+        break;
+    case OPT_STRICT:
+        opts->strict = 1;
+        break;
+    }
+    return 0;
+}
+
+/* FILE... and the options that exclude or need each other. */
+static int take_operands(void *ctx, int count, char **args, char *err, size_t errlen)
+{
+    producer_options *opts = ctx;
+    opts->files = args;
+    opts->file_count = count;
     int inputs = (opts->order_json != NULL) + (opts->generate >= 0) + (opts->file_count > 0);
     if (inputs > 1) {
         snprintf(err, errlen, "--order, -g/--generate and FILE arguments exclude each other");
@@ -302,7 +262,7 @@ static int publish_file(run_state *run, const char *path, size_t max_line)
     line_status ls;
     ofc_health *health = run->pub.metrics ? run->pub.metrics->health : NULL;
     for (;;) {
-        if (stop_requested || run->bad_input_stop) break;
+        if (ofc_stop_signal || run->bad_input_stop) break;
         /* Blocked on input (stdin, a pipe) is waiting, not wedged. */
         if (health) atomic_store_explicit(&health->idle, 1, memory_order_relaxed);
         ls = line_reader_next(&reader, &line, &len);
@@ -339,7 +299,7 @@ static int publish_generated(run_state *run, long long count, long long seed)
 {
     generator gen;
     generator_init(&gen, (uint64_t)seed);
-    for (long long i = 0; i < count && !stop_requested; i++) {
+    for (long long i = 0; i < count && !ofc_stop_signal; i++) {
         of_order order;
         generator_next(&gen, &order);
         int status =
@@ -357,7 +317,7 @@ static int run_inputs(run_state *run, const ofc_config *cfg)
                             of_str_c(opts->idempotency_key), (event_origin){"--order", 1});
     if (opts->generate >= 0) return publish_generated(run, opts->generate, opts->seed);
     if (opts->file_count == 0) return publish_file(run, "-", cfg->limits.max_record_bytes);
-    for (int i = 0; i < opts->file_count && !stop_requested && !run->bad_input_stop; i++) {
+    for (int i = 0; i < opts->file_count && !ofc_stop_signal && !run->bad_input_stop; i++) {
         int status = publish_file(run, opts->files[i], cfg->limits.max_record_bytes);
         if (status) return status;
     }
@@ -388,71 +348,65 @@ static int finish(run_state *run, const ofc_config *cfg, int status)
                  "%.2f s (%.0f events/s)%s",
                  (unsigned long long)pub->delivered, (unsigned long long)pub->failed,
                  (unsigned long long)run->skipped, cfg->topic_order_created, secs,
-                 secs > 0 ? pub->delivered / secs : 0.0, stop_requested ? ", interrupted" : "");
+                 secs > 0 ? pub->delivered / secs : 0.0, ofc_stop_signal ? ", interrupted" : "");
     if (status) return status;
     if (run->bad_input_stop) return EX_DATAERR;
     if (pub->failed && pub->delivered == 0 &&
         ofc_kafka_exit_code(pub->first_failure) == EX_UNAVAILABLE)
         return EX_UNAVAILABLE;
-    if (pub->failed || run->skipped || stop_requested) return 1;
+    if (pub->failed || run->skipped || ofc_stop_signal) return 1;
     return EX_OK;
+}
+
+/* -t over the configuration. */
+static int configure(void *ctx, ofc_config *cfg, char *err, size_t errlen)
+{
+    const producer_options *opts = ctx;
+    return ofc_cli_override(&cfg->topic_order_created, opts->common.topic, err, errlen);
 }
 
 int main(int argc, char **argv)
 {
-    ofc_log_set_program(PROGRAM);
-    producer_options opts;
-    char err[1024];
-    if (parse_options(argc, argv, &opts, err, sizeof(err)) != 0) {
-        ofc_warn("%s\nTry '" PROGRAM " --help'.", err);
-        return EX_USAGE;
-    }
-    if (opts.common.help) {
-        usage(stdout);
-        return EX_OK;
-    }
-    if (opts.common.version) {
-        ofc_cli_print_version(PROGRAM);
-        return EX_OK;
-    }
+    static const struct option longopts[] = {
+        {"order", required_argument, NULL, OPT_ORDER},
+        {"generate", required_argument, NULL, 'g'},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"idempotency-key", required_argument, NULL, OPT_KEY},
+        {"traceparent", required_argument, NULL, OPT_TRACEPARENT},
+        {"tracestate", required_argument, NULL, OPT_TRACESTATE},
+        {"failed", required_argument, NULL, OPT_FAILED},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {NULL, 0, NULL, 0},
+    };
+    static const ofc_startup startup = {
+        .program = PROGRAM,
+        .executable = PROGRAM,
+        .usage = usage,
+        .flags = OFC_STARTUP_STOP_SIGNALS | OFC_STARTUP_METRICS | OFC_STARTUP_NAME_SHORT_OPTION |
+                 OFC_STARTUP_WARN_LIBRDKAFKA,
+        .short_options = "g:",
+        .long_options = longopts,
+        .option = take_option,
+        .operands = take_operands,
+        .configure = configure,
+        .metrics_unready = "starting: checking the topic",
+    };
+    producer_options opts = {.generate = -1, .seed = 1};
     ofc_config cfg;
-    int status = ofc_cli_build_config(&opts.common, &cfg, err, sizeof(err));
-    if (status) {
-        ofc_warn("%s", err);
-        return status;
-    }
-    ofc_cli_warn_librdkafka(&opts.common);
-    if (opts.common.topic) {
-        free(cfg.topic_order_created);
-        cfg.topic_order_created = strdup(opts.common.topic);
-    }
-    if (opts.metrics) {
-        free(cfg.metrics_listen);
-        if (!(cfg.metrics_listen = strdup(opts.metrics))) {
-            ofc_warn("out of memory");
-            ofc_config_free(&cfg);
-            return EX_OSERR;
-        }
-    }
-    if (opts.common.verbose) ofc_config_print(&cfg, stderr);
     ofc_cli_metrics endpoint;
+    int status = ofc_startup_run(&startup, &opts, argc, argv, &opts.common, &cfg, &endpoint);
+    if (status != OFC_STARTUP_CONTINUE) return status;
+    char err[1024];
     producer_metrics metrics;
-    status = ofc_cli_metrics_start(&endpoint, &cfg, opts.metrics ? "--metrics" : "metrics.listen",
-                                   "starting: checking the topic", err, sizeof(err));
-    if (!status && endpoint.registry &&
+    if (endpoint.registry &&
         producer_metrics_init(&metrics, endpoint.registry, &endpoint.health,
-                              cfg.topic_order_created, err, sizeof(err)) != 0)
-        status = EX_OSERR;
-    if (status) {
+                              cfg.topic_order_created, err, sizeof(err)) != 0) {
         ofc_warn("%s", err);
         ofc_cli_metrics_stop(&endpoint);
         ofc_config_free(&cfg);
-        return status;
+        return EX_OSERR;
     }
-
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     FILE *failed_file = NULL;
     if (opts.failed_path && !(failed_file = fopen(opts.failed_path, "w"))) {

@@ -34,6 +34,7 @@ typedef struct ofc_cli_common {
     int verbose;
     int help;
     int version;
+    const char *metrics; /* --metrics, where the program takes it (cli/startup.h) */
 } ofc_cli_common;
 
 /* Handles one getopt result if it is a common option: returns 1 when taken,
@@ -52,7 +53,8 @@ int ofc_cli_build_config(const ofc_cli_common *common, ofc_config *cfg, char *er
 int ofc_cli_parse_long(const char *option, const char *arg, long long min, long long max,
                        long long *out, char *err, size_t errlen);
 
-/* Prints "PROGRAM ORDERFLOW_VERSION (librdkafka X, yajl Y, libconfig Z)". */
+/* Prints "PROGRAM VERSION (librdkafka X, yajl Y, libconfig Z)", VERSION being
+ * of_version_str() (<orderflow/version.h>). */
 void ofc_cli_print_version(const char *program);
 
 /* At the start of a long-running command (the producer, the processor, the

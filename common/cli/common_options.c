@@ -9,6 +9,8 @@
 #include <librdkafka/rdkafka.h>
 #include <yajl/yajl_version.h>
 
+#include <orderflow/version.h>
+
 #include "cli/cli.h"
 #include "cli/log.h"
 #include "kafka/versions.h"
@@ -101,7 +103,7 @@ int ofc_cli_parse_long(const char *option, const char *arg, long long min, long 
 
 void ofc_cli_print_version(const char *program)
 {
-    printf("%s %s (librdkafka %s, yajl %d.%d.%d, libconfig %d.%d)\n", program, ORDERFLOW_VERSION,
+    printf("%s %s (librdkafka %s, yajl %d.%d.%d, libconfig %d.%d)\n", program, of_version_str(),
            rd_kafka_version_str(), YAJL_MAJOR, YAJL_MINOR, YAJL_MICRO, LIBCONFIG_VER_MAJOR,
            LIBCONFIG_VER_MINOR);
 }

@@ -5,6 +5,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <orderflow/version.h>
+
 #include "cli/log.h"
 #include "cli/metrics.h"
 
@@ -15,7 +17,7 @@ ofc_metrics *ofc_cli_metrics_registry(char *err, size_t errlen)
         snprintf(err, errlen, "out of memory for the metrics");
         return NULL;
     }
-    const char *labels[] = {"version", ORDERFLOW_VERSION, "librdkafka_version",
+    const char *labels[] = {"version", of_version_str(), "librdkafka_version",
                             rd_kafka_version_str(), NULL};
     ofc_metric *info = ofc_metrics_series(registry, "orderflow_build_info",
                                           "Versions this program was built with; always 1.",

@@ -65,6 +65,7 @@ static int create(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf,
                   int track_group, int hide_debug, char *err, size_t errlen)
 {
     memset(kafka, 0, sizeof(*kafka));
+    ofc_timer_start(&kafka->unreachable_report, 0); /* the period comes with each call */
     kafka->app_opaque = app_opaque;
     kafka->track_group = track_group;
     kafka->hide_debug = hide_debug;
@@ -143,9 +144,8 @@ void ofc_kafka_destroy(ofc_kafka *kafka)
 int ofc_kafka_unreachable_due(ofc_kafka *kafka, int64_t now_ms, int64_t interval_ms)
 {
     if (!kafka->all_brokers_down) return 0;
-    if (kafka->unreachable_reported_ms && now_ms - kafka->unreachable_reported_ms < interval_ms)
-        return 0;
-    kafka->unreachable_reported_ms = now_ms;
+    kafka->unreachable_report.period_ms = interval_ms;
+    if (!ofc_timer_due(&kafka->unreachable_report, now_ms)) return 0;
     kafka->all_brokers_down = 0;
     return 1;
 }

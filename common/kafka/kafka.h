@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "kafka/versions.h"
+#include "util/timer.h"
 
 typedef struct ofc_kafka_setting {
     const char *key;
@@ -48,8 +49,8 @@ size_t ofc_kafka_dead_letter_message_max(size_t max_record_bytes);
 typedef struct ofc_kafka {
     rd_kafka_t *rk;
     int all_brokers_down; /* __ALL_BROKERS_DOWN seen since ofc_kafka_unreachable_due said so */
-    int64_t unreachable_reported_ms; /* when ofc_kafka_unreachable_due last returned 1 */
-    rd_kafka_resp_err_t last_error;  /* last error event, RD_KAFKA_RESP_ERR_NO_ERROR if none */
+    ofc_timer unreachable_report;   /* ofc_kafka_unreachable_due's interval */
+    rd_kafka_resp_err_t last_error; /* last error event, RD_KAFKA_RESP_ERR_NO_ERROR if none */
     char last_error_text[512];
     uint64_t error_count;
     uint64_t connection_errors; /* refused, unresolvable or all brokers down */

@@ -7,6 +7,7 @@
 
 #include <orderflow/handler.h>
 #include <orderflow/processing.h>
+#include <orderflow/version.h>
 
 /* The reason buffer outlives handle (the output keeps a view of it until
  * the next event), so it lives in the state. */
@@ -43,7 +44,7 @@ static of_handler_verdict rules_handle(void *state, const of_handler_event *even
 static const of_handler rules = {
     .abi_version = OF_HANDLER_ABI_VERSION,
     .name = "rules",
-    .version = ORDERFLOW_VERSION,
+    .version = OF_VERSION_STR,
     .open = rules_open,
     .handle = rules_handle,
     .close = rules_close,

@@ -85,12 +85,18 @@ soname=$(objdump -p "$LIB/liborderflow.so.$version" | awk '$1 == "SONAME" {print
 [ "$soname" = liborderflow.so.0 ] || fail "SONAME is '$soname'"
 ok "liborderflow.so -> .so.0 -> .so.$version in $libdir, SONAME liborderflow.so.0"
 
-# Every public header of the source tree, and nothing else.
-want=$(find "$SRC/lib/orderflow" -maxdepth 1 -name '*.h' -printf '%f\n' | sort)
+# Every public header of the source tree (version.h as meson generated it
+# from version.h.in), and nothing else.
+want=$(find "$SRC/lib/orderflow" -maxdepth 1 \( -name '*.h' -o -name '*.h.in' \) -printf '%f\n' |
+  sed 's/\.in$//' | sort)
 have=$(find "$INC/orderflow" -maxdepth 1 -name '*.h' -printf '%f\n' 2>/dev/null | sort)
 [ "$want" = "$have" ] ||
   fail "headers in $includedir/orderflow: [$(tr '\n' ' ' <<<"$have")], expected [$(tr '\n' ' ' <<<"$want")]"
-for h in $want; do cmp -s "$SRC/lib/orderflow/$h" "$INC/orderflow/$h" || fail "$h differs from the source"; done
+for h in $want; do
+  source_header=$SRC/lib/orderflow/$h
+  [ -f "$source_header" ] || source_header=$BUILD/lib/orderflow/$h
+  cmp -s "$source_header" "$INC/orderflow/$h" || fail "$h differs from the source"
+done
 ok "all $(echo "$want" | wc -l) public headers in $includedir/orderflow"
 
 PC=$LIB/pkgconfig/orderflow.pc
@@ -138,9 +144,12 @@ cat >"$WORK/user.c" <<'C'
 #include <orderflow/ids.h>
 #include <orderflow/limits.h>
 #include <orderflow/processing.h>
+#include <orderflow/version.h>
 
 int main(void)
 {
+    printf("version %s %d.%d.%d %d\n", of_version_str(), OF_VERSION_MAJOR, OF_VERSION_MINOR,
+           OF_VERSION_PATCH, of_version() == OF_VERSION);
     of_limits limits;
     of_limits_init(&limits);
     printf("limits %zu %u %zu %zu\n", limits.max_record_bytes, limits.max_depth,
@@ -173,7 +182,8 @@ C
 ok "a C program builds with \$(pkg-config --cflags --libs orderflow) only"
 
 out=$(LD_LIBRARY_PATH=$LIB "$WORK/user") || fail "the program failed to run"
-expected='limits 1048576 32 65536 10000
+expected="version $version $version 1
+"'limits 1048576 32 65536 10000
 check 0 -1 idempotency key byte 0x09 at offset 3 is not printable ASCII
 derive 20 order_created:A-1001
 derive-long 256 0 ~
@@ -184,7 +194,7 @@ if [ "$out" != "$expected" ]; then
 fi
 LD_LIBRARY_PATH=$LIB ldd "$WORK/user" | grep "$LIB/liborderflow.so.0" >/dev/null ||
   fail "the program did not load the installed liborderflow"
-ok "it runs against the installed liborderflow.so.0 and gets the documented defaults and key rules"
+ok "it runs against the installed liborderflow.so.0 and gets its version, the documented defaults and key rules"
 
 # Handler plugins built out of tree as docs/handlers.md says, with the
 # installed <orderflow/handler.h> and pkg-config alone.

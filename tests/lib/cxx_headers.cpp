@@ -8,6 +8,7 @@
 #include <orderflow/trace.h>
 #include <orderflow/limits.h>
 #include <orderflow/processing.h>
+#include <orderflow/version.h>
 
 #include <cstdio>
 #include <cstring>
@@ -74,6 +75,8 @@ int main()
            "rules handler output");
     of_handler_output_free(out);
     rules->close(state);
+    expect(of_version() == OF_VERSION && std::strcmp(of_version_str(), OF_VERSION_STR) == 0,
+           "of_version, of_version_str");
     if (failures == 0) std::printf("ok: C++ program built against every public header\n");
     return failures ? 1 : 0;
 }
