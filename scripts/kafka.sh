@@ -4,6 +4,7 @@
 #
 #   scripts/kafka.sh up [--nodes 1|3] [--port P|auto] [--partitions N] [--dir DIR]
 #                       [--kafka-version V]   V: 4 (the newest 4.x), 4.1 or 4.1.1; default 3.9.1
+#                       [--security sasl_ssl|mtls]   (scripts/kafka/security.sh)
 #   scripts/kafka.sh down [--dir DIR] [--keep]
 #   scripts/kafka.sh status [--dir DIR]
 #   scripts/kafka.sh brokers [--dir DIR]          the bootstrap list, one line
@@ -30,6 +31,8 @@ ADMIN=$ROOT/scripts/kafka/admin.py
 PY=/usr/bin/python3
 CACHE=${ORDERFLOW_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/orderflow}
 HEAP=${ORDERFLOW_KAFKA_HEAP:-512m}
+# shellcheck source=kafka/security.sh
+. "$ROOT/scripts/kafka/security.sh"
 
 die() {
   echo "kafka.sh: $*" >&2
@@ -72,6 +75,7 @@ signal=TERM
 keep=0
 requested_version=""
 resolved_version=""
+security=""
 while [ $# -gt 0 ]; do
   case $1 in
     --nodes) nodes=${2:?--nodes needs a value}; shift 2 ;;
@@ -82,10 +86,12 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --kafka-version) requested_version=${2:?--kafka-version needs a value}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
+    --security) security=${2:?--security needs a value}; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
 [[ $nodes =~ ^[13]$ ]] || die "--nodes: 1 or 3, not $nodes"
+security_check_option
 
 # The Kafka version: --kafka-version's (resolve_kafka_version), else the tag
 # of the apache/kafka image in kafka-compose.yml.
@@ -219,6 +225,7 @@ load_state() {
   [ -f "$dir/cluster.env" ] || EXIT_STATUS=69 die "nothing started in $dir (run: scripts/kafka.sh up)"
   # shellcheck disable=SC1091
   . "$dir/cluster.env"
+  security_export_admin
 }
 
 # server.properties of node $1: kafka-compose.yml's KAFKA_* settings, named as
@@ -282,6 +289,7 @@ logger.request.level=WARN
 logger.clients.name=org.apache.kafka.clients
 logger.clients.level=WARN
 EOF
+  [ -z "$security" ] || security_properties "$node" >>"$node_dir/server.properties"
 }
 
 cluster_id() {
@@ -395,14 +403,18 @@ port=$port
 partitions=$partitions
 JARS='$JARS'
 resolved_version=$(kafka_version)
+security=$security
 EOF
+    [ -z "$security" ] || security_setup
     id=$(cluster_id)
     for ((i = 1; i <= nodes; i++)); do
       write_properties "$i"
       java -Xmx256m "$(log_options "$dir/node$i")" -cp "$JARS/*" \
-        kafka.tools.StorageTool format -t "$id" -c "$dir/node$i/server.properties" \
+        kafka.tools.StorageTool format -t "$id" -c "$dir/node$i/server.properties" $(security_format_args) \
         >"$dir/node$i/format.log" 2>&1 || die "formatting node $i's storage failed: $(tail -3 "$dir/node$i/format.log")"
     done
+    security_format_done
+    security_export_admin
     for ((i = 1; i <= nodes; i++)); do start_node "$i"; done
     wait_ready 120
     replication=1
@@ -418,6 +430,7 @@ EOF
     $PY "$ADMIN" set-config "$(bootstrap)" order-created.dlq "max.message.bytes=$dlq_max_bytes" ||
       die "configuring order-created.dlq failed"
     say "Kafka $(kafka_version), $nodes node(s), topics order-created, data-processed, order-created.dlq ($partitions partitions, replication $replication)"
+    [ -z "$security" ] || security_up
     say "logs: $dir/node*/server.log; stop with: scripts/kafka.sh down --dir $dir"
     echo "brokers $(bootstrap)"
     ;;
@@ -445,6 +458,7 @@ EOF
       echo "node $i: 127.0.0.1:$((port + i - 1)) $state, log $dir/node$i/server.log"
     done
     $PY "$ADMIN" describe "$(bootstrap)" order-created data-processed order-created.dlq
+    security_status
     ;;
 
   brokers)

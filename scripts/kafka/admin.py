@@ -14,16 +14,41 @@ confluent-kafka (librdkafka, the same client orderflow uses).
   admin.py set-config BROKERS TOPIC KEY=VALUE...
                                            set topic configuration (the rest
                                            goes back to the broker's defaults)
+  admin.py acls BROKERS < TABLE            create the ACLs of TABLE's lines
+                                           (PRINCIPAL TYPE PATTERN NAME OP,OP...)
+  admin.py delete-acls BROKERS < TABLE     delete the ACLs of TABLE's lines
+  admin.py list-acls BROKERS               every ACL, one line each
+
+ORDERFLOW_KAFKA_ADMIN_CONF names a file of librdkafka KEY=VALUE lines (a
+secured cluster's super user: scripts/kafka.sh writes and exports it).
 """
+import ctypes
+import os
+import subprocess
 import sys
+import tempfile
 import time
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
 
+def admin_conf():
+    """The secured cluster's super user properties, or none."""
+    path = os.environ.get("ORDERFLOW_KAFKA_ADMIN_CONF")
+    conf = {}
+    if path:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    key, value = line.split("=", 1)
+                    conf[key] = value
+    return conf
+
+
 def client(brokers):
-    return AdminClient({"bootstrap.servers": brokers, "log_level": 2})
+    return AdminClient({"bootstrap.servers": brokers, "log_level": 2, **admin_conf()})
 
 
 def wait(brokers, nodes, seconds):
@@ -137,6 +162,192 @@ def set_config(brokers, topic, settings):
     return settle(admin.alter_configs([resource]), "configure")
 
 
+# ACLs through librdkafka's C API (confluent-kafka 1.7, Debian 12's, has no
+# ACL calls). librdkafka 2.0.2 knows no transactional-id resource type, so
+# those lines go to Kafka's own AclCommand (one JVM) instead.
+RESOURCE_TYPES = {"topic": 2, "group": 3, "cluster": 4}
+PATTERNS = {"literal": 3, "prefixed": 4}
+OPERATIONS = {"All": 2, "Read": 3, "Write": 4, "Create": 5, "Delete": 6, "Alter": 7,
+              "Describe": 8, "ClusterAction": 9, "DescribeConfigs": 10,
+              "AlterConfigs": 11, "IdempotentWrite": 12}
+ALLOW = 3
+RESOURCE_NAMES = {2: "topic", 3: "group", 4: "cluster", 5: "transactional-id"}
+OP_CREATEACLS, OP_DESCRIBEACLS, OP_DELETEACLS = 9, 10, 11
+EVENT_TIMEOUT_MS = 30000
+
+
+def rdkafka(brokers):
+    lib = ctypes.CDLL("librdkafka.so.1")
+    lib.rd_kafka_conf_new.restype = ctypes.c_void_p
+    lib.rd_kafka_conf_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
+                                      ctypes.c_char_p, ctypes.c_size_t]
+    lib.rd_kafka_new.restype = ctypes.c_void_p
+    lib.rd_kafka_new.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.rd_kafka_queue_new.restype = ctypes.c_void_p
+    lib.rd_kafka_queue_new.argtypes = [ctypes.c_void_p]
+    lib.rd_kafka_queue_poll.restype = ctypes.c_void_p
+    lib.rd_kafka_queue_poll.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.rd_kafka_AdminOptions_new.restype = ctypes.c_void_p
+    lib.rd_kafka_AdminOptions_new.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.rd_kafka_AclBinding_new.restype = ctypes.c_void_p
+    lib.rd_kafka_AclBinding_new.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                            ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int,
+                                            ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
+    lib.rd_kafka_AclBindingFilter_new.restype = ctypes.c_void_p
+    lib.rd_kafka_AclBindingFilter_new.argtypes = lib.rd_kafka_AclBinding_new.argtypes
+    lib.rd_kafka_CreateAcls.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
+                                        ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p]
+    lib.rd_kafka_DeleteAcls.argtypes = lib.rd_kafka_CreateAcls.argtypes
+    lib.rd_kafka_DescribeAcls.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                          ctypes.c_void_p]
+    for name in ("rd_kafka_event_error_string", "rd_kafka_error_string",
+                 "rd_kafka_AclBinding_name", "rd_kafka_AclBinding_principal",
+                 "rd_kafka_ResourceType_name", "rd_kafka_AclOperation_name",
+                 "rd_kafka_ResourcePatternType_name"):
+        getattr(lib, name).restype = ctypes.c_char_p
+    for name in ("rd_kafka_event_error_string", "rd_kafka_event_error",
+                 "rd_kafka_event_CreateAcls_result", "rd_kafka_event_DescribeAcls_result"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p]
+    lib.rd_kafka_event_CreateAcls_result.restype = ctypes.c_void_p
+    lib.rd_kafka_event_DescribeAcls_result.restype = ctypes.c_void_p
+    lib.rd_kafka_CreateAcls_result_acls.restype = ctypes.POINTER(ctypes.c_void_p)
+    lib.rd_kafka_CreateAcls_result_acls.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t)]
+    lib.rd_kafka_DescribeAcls_result_acls.restype = ctypes.POINTER(ctypes.c_void_p)
+    lib.rd_kafka_DescribeAcls_result_acls.argtypes = lib.rd_kafka_CreateAcls_result_acls.argtypes
+    lib.rd_kafka_acl_result_error.restype = ctypes.c_void_p
+    lib.rd_kafka_acl_result_error.argtypes = [ctypes.c_void_p]
+    lib.rd_kafka_error_string.argtypes = [ctypes.c_void_p]
+    for name in ("rd_kafka_AclBinding_name", "rd_kafka_AclBinding_principal",
+                 "rd_kafka_AclBinding_restype", "rd_kafka_AclBinding_operation",
+                 "rd_kafka_AclBinding_resource_pattern_type"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p]
+    err = ctypes.create_string_buffer(512)
+    conf = lib.rd_kafka_conf_new()
+    for key, value in {"bootstrap.servers": brokers, "log_level": "2", **admin_conf()}.items():
+        if lib.rd_kafka_conf_set(conf, key.encode(), value.encode(), err, 512) != 0:
+            raise SystemExit(f"admin: {key}: {err.value.decode()}")
+    rk = lib.rd_kafka_new(0, conf, err, 512)
+    if not rk:
+        raise SystemExit(f"admin: {err.value.decode()}")
+    return lib, rk
+
+
+def admin_event(lib, rk, call, op, *args):
+    queue = lib.rd_kafka_queue_new(rk)
+    options = lib.rd_kafka_AdminOptions_new(rk, op)
+    call(rk, *args, options, queue)
+    event = lib.rd_kafka_queue_poll(queue, EVENT_TIMEOUT_MS)
+    if not event:
+        raise SystemExit("admin: no answer to the ACL request within 30 s")
+    if lib.rd_kafka_event_error(event):
+        raise SystemExit(f"admin: {lib.rd_kafka_event_error_string(event).decode()}")
+    return event
+
+
+def java_acls(brokers, lines):
+    """AclCommand for the lines librdkafka cannot express; the super user's
+    credentials go through a 0600 file, never a command line."""
+    conf = admin_conf()
+    jars = os.environ["JARS"]
+    props = [f"ssl.truststore.type=PEM", f"ssl.truststore.location={conf['ssl.ca.location']}"]
+    if conf["security.protocol"] == "SSL":
+        keystore = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False)
+        with open(conf["ssl.key.location"]) as k, open(conf["ssl.certificate.location"]) as c:
+            keystore.write(k.read() + c.read())
+        keystore.close()
+        props += ["security.protocol=SSL", "ssl.keystore.type=PEM",
+                  f"ssl.keystore.location={keystore.name}"]
+    else:
+        props += ["security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-512",
+                  "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
+                  f"required username=\"{conf['sasl.username']}\" password=\"{conf['sasl.password']}\";"]
+    fd, path = tempfile.mkstemp(suffix=".properties")
+    status = 0
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(props) + "\n")
+        for user, kind, pattern, name, ops in lines:
+            args = ["java", "-Xmx128m", "-cp", f"{jars}/*", "kafka.admin.AclCommand",
+                    "--bootstrap-server", brokers, "--command-config", path, "--add",
+                    "--allow-principal", user, f"--{kind}", name,
+                    "--resource-pattern-type", pattern]
+            for op in ops.split(","):
+                args += ["--operation", op]
+            run = subprocess.run(args, capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"admin: AclCommand {user} {kind} {name}: {run.stderr.strip()[-400:]}",
+                      file=sys.stderr)
+                status = 1
+    finally:
+        os.unlink(path)
+        if conf["security.protocol"] == "SSL":
+            os.unlink(keystore.name)
+    return status
+
+
+def acls(brokers, table, delete=False):
+    lib, rk = rdkafka(brokers)
+    bindings, names, by_java = [], [], []
+    err = ctypes.create_string_buffer(512)
+    for line in table:
+        if not line.strip():
+            continue
+        user, kind, pattern, name, ops = line.split()
+        if kind not in RESOURCE_TYPES:
+            by_java.append((user, kind, pattern, name, ops))
+            continue
+        for op in ops.split(","):
+            new = lib.rd_kafka_AclBindingFilter_new if delete else lib.rd_kafka_AclBinding_new
+            binding = new(
+                RESOURCE_TYPES[kind], name.encode(), PATTERNS[pattern], user.encode(),
+                b"*", OPERATIONS[op], ALLOW, err, 512)
+            if not binding:
+                raise SystemExit(f"admin: ACL {line.strip()}: {err.value.decode()}")
+            bindings.append(binding)
+            names.append(f"{user} {op} {kind} {name}")
+    array = (ctypes.c_void_p * len(bindings))(*bindings)
+    if delete:
+        if by_java:
+            raise SystemExit("admin: delete-acls: only topic, group and cluster ACLs")
+        event = admin_event(lib, rk, lib.rd_kafka_DeleteAcls, OP_DELETEACLS, array, len(bindings))
+        return 0
+    event = admin_event(lib, rk, lib.rd_kafka_CreateAcls, OP_CREATEACLS, array, len(bindings))
+    count = ctypes.c_size_t()
+    results = lib.rd_kafka_CreateAcls_result_acls(lib.rd_kafka_event_CreateAcls_result(event),
+                                                  ctypes.byref(count))
+    status = 0
+    for i in range(count.value):
+        error = lib.rd_kafka_acl_result_error(results[i])
+        if error:
+            print(f"admin: ACL {names[i]}: {lib.rd_kafka_error_string(error).decode()}",
+                  file=sys.stderr)
+            status = 1
+    if by_java:
+        status |= java_acls(brokers, by_java)
+    return status
+
+
+def list_acls(brokers):
+    lib, rk = rdkafka(brokers)
+    err = ctypes.create_string_buffer(512)
+    # ANY = 1 for the type, the pattern type, the operation and the permission.
+    any_filter = lib.rd_kafka_AclBindingFilter_new(1, None, 1, None, None, 1, 1, err, 512)
+    event = admin_event(lib, rk, lib.rd_kafka_DescribeAcls, OP_DESCRIBEACLS, any_filter)
+    count = ctypes.c_size_t()
+    found = lib.rd_kafka_DescribeAcls_result_acls(lib.rd_kafka_event_DescribeAcls_result(event),
+                                                  ctypes.byref(count))
+    rows = []
+    for i in range(count.value):
+        b = found[i]
+        rows.append(f"acl {lib.rd_kafka_AclBinding_principal(b).decode()} "
+                    f"{lib.rd_kafka_AclOperation_name(lib.rd_kafka_AclBinding_operation(b)).decode()} "
+                    f"{RESOURCE_NAMES.get(lib.rd_kafka_AclBinding_restype(b), 'unknown')} "
+                    f"{lib.rd_kafka_ResourcePatternType_name(lib.rd_kafka_AclBinding_resource_pattern_type(b)).decode().lower()} "
+                    f"{lib.rd_kafka_AclBinding_name(b).decode()}")
+    print("\n".join(sorted(rows)))
+    return 0
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "wait":
@@ -153,4 +364,10 @@ if __name__ == "__main__":
         sys.exit(wait_isr(*args))
     if cmd == "set-config":
         sys.exit(set_config(args[0], args[1], args[2:]))
+    if cmd == "acls":
+        sys.exit(acls(args[0], sys.stdin))
+    if cmd == "delete-acls":
+        sys.exit(acls(args[0], sys.stdin, delete=True))
+    if cmd == "list-acls":
+        sys.exit(list_acls(args[0]))
     sys.exit(__doc__)
