@@ -132,6 +132,13 @@ int ofc_config_set_brokers(ofc_config *cfg, const char *brokers, char *err, size
 
 int ofc_config_apply_env(ofc_config *cfg, char *err, size_t errlen)
 {
+    /* A password in the environment, not on a command line (which other
+     * users see in the process list); docs/operations.md, "Security". */
+    const char *password = getenv("ORDERFLOW_SASL_PASSWORD");
+    if (password && *password &&
+        ofc_config_set_property(cfg, "sasl.password", password, "ORDERFLOW_SASL_PASSWORD", err,
+                                errlen) != 0)
+        return -1;
     const char *brokers = getenv("ORDERFLOW_BROKERS");
     /* Set-but-empty is how shells unset a variable for one command. */
     if (!brokers || !*brokers) return 0;

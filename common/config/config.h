@@ -106,7 +106,8 @@ int ofc_config_load_file(ofc_config *cfg, const char *path, char *err, size_t er
 FILE *ofc_config_open_file(const char *path, char *err, size_t errlen);
 int ofc_config_load_stream(ofc_config *cfg, FILE *f, const char *path, char *err, size_t errlen);
 
-/* Applies ORDERFLOW_BROKERS if set and non-empty. Returns 0 or -1 with err. */
+/* Applies ORDERFLOW_SASL_PASSWORD (as sasl.password) and ORDERFLOW_BROKERS,
+ * each if set and non-empty. Returns 0 or -1 with err. */
 int ofc_config_apply_env(ofc_config *cfg, char *err, size_t errlen);
 
 /* Sets brokers from the command line (origin "-b"). Returns 0, or -1 with err

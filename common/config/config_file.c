@@ -28,6 +28,7 @@ typedef enum value_kind {
     KIND_PROPERTIES,
     KIND_TOKENS,
     KIND_STRING,
+    KIND_SECRET_FILE,
     KIND_TOPIC,
     KIND_GUARANTEE,
     KIND_INT,
@@ -58,6 +59,7 @@ static const char *const groups[] = {"kafka",  "topics",  "producer", "consumer"
 static const setting_def settings[] = {
     {"kafka", "brokers", KIND_BROKERS, 0, TARGET_INT, 0, 0},
     {"kafka", "properties", KIND_PROPERTIES, 0, TARGET_INT, 0, 0},
+    {"kafka", "sasl_password_file", KIND_SECRET_FILE, 0, TARGET_INT, 0, 0},
     {"topics", "order_created", KIND_TOPIC, offsetof(ofc_config, topic_order_created), TARGET_INT,
      0, 0},
     {"topics", "data_processed", KIND_TOPIC, offsetof(ofc_config, topic_data_processed), TARGET_INT,
@@ -276,6 +278,36 @@ static size_t topic_index(const setting_def *def)
     return 2;
 }
 
+/* kafka.sasl_password_file: sasl.password from the first line of a file,
+ * so that the configuration file itself holds no secret (docs/operations.md,
+ * "Security"). Messages name the file, never what it holds. */
+static int load_password_file(load_ctx *ctx, const config_setting_t *s, const char *path)
+{
+    if (!*path) return fail_at(ctx, s, "'kafka.sasl_password_file' must not be empty");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail_at(ctx, s, "'kafka.sasl_password_file' %s: cannot open: %s", path,
+                       strerror(errno));
+    char password[1024];
+    size_t len = fread(password, 1, sizeof(password) - 1, f);
+    int read_error = ferror(f);
+    fclose(f);
+    if (read_error) return fail_at(ctx, s, "'kafka.sasl_password_file' %s: cannot read", path);
+    password[len] = '\0';
+    password[strcspn(password, "\r\n")] = '\0';
+    if (!password[0]) {
+        explicit_bzero(password, sizeof(password));
+        return fail_at(ctx, s, "'kafka.sasl_password_file' %s: no password on its first line",
+                       path);
+    }
+    char origin[PATH_MAX + 64];
+    snprintf(origin, sizeof(origin), "%s:%u (kafka.sasl_password_file)", ctx->path, line_of(s));
+    int rc =
+        ofc_config_set_property(ctx->cfg, "sasl.password", password, origin, ctx->err, ctx->errlen);
+    explicit_bzero(password, sizeof(password));
+    return rc;
+}
+
 static int load_string(load_ctx *ctx, const setting_def *def, const config_setting_t *s)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING)
@@ -285,6 +317,8 @@ static int load_string(load_ctx *ctx, const setting_def *def, const config_setti
     char origin[PATH_MAX + 32];
 
     switch (def->kind) {
+    case KIND_SECRET_FILE:
+        return load_password_file(ctx, s, value);
     case KIND_BROKERS:
         if (!*value) return fail_at(ctx, s, "'kafka.brokers' must not be empty");
         snprintf(origin, sizeof(origin), "%s:%u", ctx->path, line_of(s));
