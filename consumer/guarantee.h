@@ -52,8 +52,9 @@ typedef struct guarantee_ops {
     void (*producer_defaults)(const ofc_config *cfg, ofc_kafka_setting *table, size_t *used,
                               char *scratch, size_t scratch_len);
     /* After the clients exist, before the group is joined. Returns the
-     * guarantee's state, or NULL with err. */
-    void *(*open)(const guarantee_env *env, char *err, size_t errlen);
+     * guarantee's state, or NULL with err and *status (a sysexits status:
+     * EX_NOPERM when Kafka refuses what it needs). */
+    void *(*open)(const guarantee_env *env, int *status, char *err, size_t errlen);
     /* Before an input is processed (and before each consume). */
     void (*begin)(void *self);
     /* An output (data_processed or dead letter) was produced for the input. */

@@ -146,11 +146,12 @@ static void alo_producer_defaults(const ofc_config *cfg, ofc_kafka_setting *tabl
     table[(*used)++] = (ofc_kafka_setting){"message.timeout.ms", "0"};
 }
 
-static void *alo_open(const guarantee_env *env, char *err, size_t errlen)
+static void *alo_open(const guarantee_env *env, int *status, char *err, size_t errlen)
 {
     at_least_once *g = calloc(1, sizeof(*g));
     if (!g) {
         snprintf(err, errlen, "out of memory setting up at_least_once");
+        *status = EX_OSERR;
         return NULL;
     }
     g->env = *env;

@@ -321,6 +321,13 @@ static int process_message(processor *p, rd_kafka_message_t *msg)
 {
     if (msg->err) {
         if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return 0;
+        char refused[1024]; /* retrying cannot help: exit 77 with the grant */
+        if (ofc_kafka_refusal(&p->consumer, msg->err,
+                              msg->rkt ? rd_kafka_topic_name(msg->rkt) : NULL, NULL, refused,
+                              sizeof(refused))) {
+            fail(p, EX_NOPERM, "%s", refused);
+            return 0;
+        }
         ofc_warn("consumer: %s", rd_kafka_message_errstr(msg));
         if (msg->err == RD_KAFKA_RESP_ERR__FATAL || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
             msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
@@ -747,8 +754,9 @@ static int setup(processor *p, char *err, size_t errlen)
         .rebuild_assigned = rebuild_assigned,
         .opaque = p,
     };
-    p->g = p->guarantee->open(&env, err, errlen);
-    if (!p->g) return EX_UNAVAILABLE;
+    int open_status = EX_UNAVAILABLE;
+    p->g = p->guarantee->open(&env, &open_status, err, errlen);
+    if (!p->g) return open_status;
 
     rd_kafka_poll_set_consumer(p->consumer.rk);
     p->queue = rd_kafka_queue_get_consumer(p->consumer.rk);
@@ -784,6 +792,11 @@ static void housekeeping(processor *p)
         atomic_store_explicit(&p->m->commit_failures->value, stats.commit_failures,
                               memory_order_relaxed);
     }
+    char refused[1024];
+    if (p->producer.fatal &&
+        ofc_kafka_refusal(&p->producer, p->producer.last_error, p->cfg->topic_data_processed, NULL,
+                          refused, sizeof(refused)))
+        fail(p, EX_NOPERM, "%s", refused);
     if (p->producer.fatal)
         fail(p, ofc_kafka_exit_code(p->producer.last_error), "producer: %s",
              p->producer.last_error_text);

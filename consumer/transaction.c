@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "cli/log.h"
@@ -41,9 +42,18 @@ int transaction_init(transaction *txn, ofc_kafka *producer, const ofc_config *cf
     txn->cfg = cfg;
     rd_kafka_error_t *error = rd_kafka_init_transactions(producer->rk, INIT_TIMEOUT_MS);
     if (error) {
-        snprintf(err, errlen, "cannot initialise transactions: %s", rd_kafka_error_string(error));
+        /* The transactional id is GROUP-HOST-PID: the grant is by prefix. */
+        char prefix[512];
+        snprintf(prefix, sizeof(prefix), "%s-", cfg->consumer_group);
+        int status =
+            ofc_kafka_refusal(producer, rd_kafka_error_code(error), NULL, prefix, err, errlen);
+        if (!status) {
+            snprintf(err, errlen, "cannot initialise transactions: %s",
+                     rd_kafka_error_string(error));
+            status = EX_UNAVAILABLE;
+        }
         rd_kafka_error_destroy(error);
-        return -1;
+        return status;
     }
     return 0;
 }
@@ -241,15 +251,17 @@ static rd_kafka_topic_partition_list_t *processed_offsets(void *opaque)
     return list;
 }
 
-static void *eos_open(const guarantee_env *env, char *err, size_t errlen)
+static void *eos_open(const guarantee_env *env, int *status, char *err, size_t errlen)
 {
     exactly_once *g = calloc(1, sizeof(*g));
     if (!g) {
         snprintf(err, errlen, "out of memory setting up exactly_once");
+        *status = EX_OSERR;
         return NULL;
     }
     g->env = *env;
-    if (transaction_init(&g->txn, env->producer, env->cfg, err, errlen) != 0) {
+    *status = transaction_init(&g->txn, env->producer, env->cfg, err, errlen);
+    if (*status) {
         free(g);
         return NULL;
     }

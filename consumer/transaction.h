@@ -37,7 +37,8 @@ typedef struct transaction {
  * consumer group metadata, and the coordinator refuses a stale generation).
  * docs/architecture.md, "Zombies: why the transactional id is per process",
  * says why that is enough.
- * Returns 0, or -1 with err. */
+ * Returns 0, or with err EX_NOPERM (Write on the transactional ids refused:
+ * err says how to grant it) or EX_UNAVAILABLE. */
 int transaction_init(transaction *txn, ofc_kafka *producer, const ofc_config *cfg, char *err,
                      size_t errlen);
 void transaction_close(transaction *txn);

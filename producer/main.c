@@ -213,7 +213,7 @@ static void bad_input(run_state *run, const char *input, uint64_t line, const ch
 static int publish(run_state *run, const of_order *order, of_str key, int generated,
                    event_origin origin)
 {
-    char err[512];
+    char err[1024];
     pacer_wait(&run->pace, &run->pub);
     int rc = publisher_send(&run->pub, order, key, generated, origin, err, sizeof(err));
     if (rc == EX_DATAERR) {
@@ -350,6 +350,15 @@ static int finish(run_state *run, const ofc_config *cfg, int status)
                  (unsigned long long)run->skipped, cfg->topic_order_created, secs,
                  secs > 0 ? pub->delivered / secs : 0.0, ofc_stop_signal ? ", interrupted" : "");
     if (status) return status;
+    if (pub->authorization_failed) return EX_NOPERM;
+    if (ofc_kafka_is_authorization_error(pub->first_failure)) {
+        /* Refused per record (Write on another topic got the producer its id). */
+        char why[1024];
+        int denied = ofc_kafka_denied(&pub->kafka, "Write", "topic", cfg->topic_order_created, 0,
+                                      why, sizeof(why));
+        ofc_warn("%s", why);
+        return denied;
+    }
     if (run->bad_input_stop) return EX_DATAERR;
     if (pub->failed && pub->delivered == 0 &&
         ofc_kafka_exit_code(pub->first_failure) == EX_UNAVAILABLE)

@@ -134,7 +134,7 @@ static int producer_failed_fatally(const publisher *pub)
 static int worth_resending(const publisher *pub, const rd_kafka_message_t *msg,
                            const inflight_slot *slot)
 {
-    if (slot->resends >= RESENDS_PER_EVENT) return 0;
+    if (slot->resends >= RESENDS_PER_EVENT || pub->authorization_failed) return 0;
     int fatal = producer_failed_fatally(pub);
     switch (msg->err) {
     case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
@@ -318,6 +318,20 @@ static int replace_producer(publisher *pub, char *err, size_t errlen)
         snprintf(pub->kafka.last_error_text, sizeof(pub->kafka.last_error_text), "fatal: %s: %s",
                  rd_kafka_err2name(cause), why);
     }
+    if (ofc_kafka_is_authorization_error(cause)) {
+        /* An idempotent producer without Write on any topic is refused its
+         * producer id. A new producer would be refused the same way: what
+         * this one holds fails now, reported and written to --failed for a
+         * rerun once Write is granted. */
+        pub->authorization_failed = 1;
+        rd_kafka_purge(pub->kafka.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        int64_t deadline = of_monotonic_ms() + DRAIN_AFTER_FATAL_MS;
+        while (rd_kafka_outq_len(pub->kafka.rk) > 0 && of_monotonic_ms() < deadline)
+            rd_kafka_poll(pub->kafka.rk, 100);
+        while (pub->held_first)
+            fail_held(pub, take_held(pub), cause);
+        return ofc_kafka_denied(&pub->kafka, "Write", "topic", pub->topic_name, 0, err, errlen);
+    }
     if (pub->recoveries >= REPLACEMENTS_MAX) {
         snprintf(err, errlen, "the Kafka producer failed %u times, the last: %s",
                  pub->recoveries + 1, pub->kafka.last_error_text);
@@ -387,14 +401,20 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
         return EX_DATAERR;
     }
 
-    while (!pub->free_slots) {
+    while (!pub->free_slots && !pub->authorization_failed) {
         publisher_poll(pub, 10);
         if (producer_failed_fatally(pub)) {
             int status = replace_producer(pub, err, errlen);
-            if (status) return status;
+            if (status == EX_NOPERM)
+                ofc_warn("%s", err);
+            else if (status)
+                return status;
         }
     }
-    inflight_slot *slot = pub->free_slots;
+    /* Once refused, every event fails without Kafka: reported and written
+     * to --failed like the ones before it (the exit status says 77). */
+    inflight_slot refused = {.origin = origin};
+    inflight_slot *slot = pub->authorization_failed ? &refused : pub->free_slots;
 
     /* Once one event has passed the encoder's checks, what every event shares
      * (source, trace state) has too; a generated order's other strings are
@@ -408,6 +428,7 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
         return 1;
     pub->shared_checked = 1;
     memcpy(slot->id, rec.id, sizeof(slot->id));
+    if (pub->authorization_failed) goto refuse;
 
     rd_kafka_headers_t *headers = ofc_record_headers(&rec.ev, 0);
     if (!headers) {
@@ -437,6 +458,12 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
         /* The headers are still ours when producing fails. */
         if (producer_failed_fatally(pub)) {
             int status = replace_producer(pub, err, errlen);
+            if (status == EX_NOPERM) {
+                rd_kafka_headers_destroy(headers);
+                ofc_warn("%s", err);
+                slot = &refused;
+                goto refuse;
+            }
             if (status) {
                 rd_kafka_headers_destroy(headers);
                 return status;
@@ -452,6 +479,11 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
     if (pub->metrics) slot->enqueued_ns = monotonic_ns();
     pub->free_slots = slot->next;
     pub->sent++;
+    return 0;
+refuse:
+    pub->sent++;
+    record_failure(pub, slot, order->order_id.ptr, order->order_id.len, rec.value, rec.value_len,
+                   pub->kafka.last_error);
     return 0;
 }
 
@@ -476,8 +508,9 @@ int publisher_flush(publisher *pub, int timeout_ms)
     int64_t deadline = of_monotonic_ms() + timeout_ms;
     rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR__TIMED_OUT;
     while (pub->kafka.rk) {
+        if (pub->authorization_failed) break; /* said when it happened */
         if (producer_failed_fatally(pub)) {
-            char err[512];
+            char err[1024];
             if (replace_producer(pub, err, sizeof(err)) != 0) {
                 ofc_warn("%s", err);
                 rc = RD_KAFKA_RESP_ERR__FATAL;
@@ -492,7 +525,7 @@ int publisher_flush(publisher *pub, int timeout_ms)
         if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && !pub->held_first && !producer_failed_fatally(pub))
             return 0;
     }
-    if (pub->kafka.rk) {
+    if (pub->kafka.rk && !pub->authorization_failed) {
         /* Purged events come back through the delivery callback as failures,
          * so they are reported and written to --failed like any other. */
         ofc_warn("%d events unconfirmed after %d ms: purging them",

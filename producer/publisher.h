@@ -60,6 +60,9 @@ typedef struct publisher {
     inflight_slot *held_first, *held_last;
     size_t held_count;
     unsigned recoveries; /* producers replaced after a fatal error */
+    /* The fatal error was an authorization failure: no producer is started
+     * again (it would be refused the same way) and nothing is re-sent. */
+    int authorization_failed;
     uint64_t resent;
 
     FILE *report; /* per-event JSON lines, NULL with -q */

@@ -19,6 +19,7 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
         code == RD_KAFKA_RESP_ERR__RESOLVE)
         kafka->connection_errors++;
     snprintf(kafka->last_error_text, sizeof(kafka->last_error_text), "%s", reason);
+    ofc_kafka_security_note(kafka, (rd_kafka_resp_err_t)code, reason);
     if (code == RD_KAFKA_RESP_ERR__FATAL) {
         char why[256];
         rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
@@ -71,6 +72,12 @@ static int create(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf,
     kafka->hide_debug = hide_debug;
     atomic_init(&kafka->group_rebalancing, 0);
     atomic_init(&kafka->group_protocol_refused, 0);
+    pthread_mutex_init(&kafka->tls_lock, NULL);
+    if (ofc_kafka_security_install(conf, err, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        pthread_mutex_destroy(&kafka->tls_lock);
+        return -1;
+    }
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, kafka);
@@ -79,6 +86,7 @@ static int create(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf,
     if (!kafka->rk) {
         /* rd_kafka_new only takes ownership of conf on success. */
         rd_kafka_conf_destroy(conf);
+        pthread_mutex_destroy(&kafka->tls_lock);
         snprintf(err, errlen, "cannot create the Kafka %s: %s",
                  type == RD_KAFKA_PRODUCER ? "producer" : "consumer", why);
         return -1;
@@ -137,7 +145,10 @@ int ofc_kafka_group_rebalancing(ofc_kafka *kafka)
 
 void ofc_kafka_destroy(ofc_kafka *kafka)
 {
-    if (kafka->rk) rd_kafka_destroy(kafka->rk);
+    if (kafka->rk) {
+        rd_kafka_destroy(kafka->rk);
+        pthread_mutex_destroy(&kafka->tls_lock);
+    }
     kafka->rk = NULL;
 }
 

@@ -4,6 +4,7 @@
 #ifndef OFC_KAFKA_H
 #define OFC_KAFKA_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,8 +45,16 @@ rd_kafka_conf_t *ofc_kafka_producer_conf_new(const ofc_config *cfg,
  * plus 64 KiB, and never below librdkafka's default of 1,000,000. */
 size_t ofc_kafka_dead_letter_message_max(size_t max_record_bytes);
 
+/* The first certificate check that failed on a connection to a broker. */
+typedef struct ofc_kafka_tls_failure {
+    int x509_error; /* OpenSSL's X509_V_ERR_*, 0: none */
+    int depth;      /* 0: the broker's own certificate */
+    char broker[256];
+} ofc_kafka_tls_failure;
+
 /* A client handle plus what its error callback saw. The callbacks run on the
- * thread that polls the handle, so the fields need no locking. */
+ * thread that polls the handle, so the fields need no locking, except the
+ * certificate check's (librdkafka's broker threads), under tls_lock. */
 typedef struct ofc_kafka {
     rd_kafka_t *rk;
     int all_brokers_down; /* __ALL_BROKERS_DOWN seen since ofc_kafka_unreachable_due said so */
@@ -62,6 +71,11 @@ typedef struct ofc_kafka {
     int hide_debug;                    /* debug lines: asked for by this glue, not the user */
     atomic_int group_rebalancing;      /* the join state is not steady */
     atomic_int group_protocol_refused; /* the broker has no KIP-848 groups */
+    /* Authentication or TLS failure (common/kafka/security.c). */
+    rd_kafka_resp_err_t security_error; /* the first seen, NO_ERROR if none */
+    char security_text[512];
+    pthread_mutex_t tls_lock;
+    ofc_kafka_tls_failure tls_failure;
 } ofc_kafka;
 
 /* Creates the client (producer or consumer per type) from conf, which it takes
@@ -133,6 +147,45 @@ int ofc_kafka_describe_topics(ofc_kafka *kafka, const char *brokers, ofc_topic_i
  * (EX_UNAVAILABLE), authentication/authorization/config -> 78 (EX_CONFIG),
  * anything else -> 70 (EX_SOFTWARE). */
 int ofc_kafka_exit_code(rd_kafka_resp_err_t err);
+
+/* Security (docs/operations.md, "Security"; common/kafka/security.c). */
+
+/* Called on a conf before the handle is created: with security.protocol SSL
+ * or SASL_SSL, follows the brokers' certificate checks so that a failure can
+ * say which check failed. Returns 0, or -1 with err. */
+int ofc_kafka_security_install(rd_kafka_conf_t *conf, char *err, size_t errlen);
+/* 1 when an error event is an authentication or TLS failure: retrying
+ * cannot help, the configuration must change. */
+int ofc_kafka_is_security_error(rd_kafka_resp_err_t code, const char *reason);
+/* Remembers the first such failure (the error callback calls it). */
+void ofc_kafka_security_note(ofc_kafka *kafka, rd_kafka_resp_err_t code, const char *reason);
+/* 1 once an authentication or TLS failure was seen on this handle. */
+int ofc_kafka_security_failed(const ofc_kafka *kafka);
+/* The failure as one line naming the broker, the setting at fault and the
+ * fix: the SASL mechanism and user; ssl.ca.location or the host name that
+ * does not match the certificate; the client certificate the broker refused.
+ * Returns EX_CONFIG. */
+int ofc_kafka_security_explain(ofc_kafka *kafka, char *err, size_t errlen);
+/* An authorization failure as one line: the principal (User:SASL-USER, or the
+ * client certificate's subject as Kafka's default principal builder names
+ * it), what it may not do to which resource, and the kafka-acls.sh line that
+ * grants it (with Describe, which every Read and Write needs too). operation:
+ * "Read", "Write", "Describe"; resource_type: "topic", "group",
+ * "transactional-id"; prefixed: the grant is for every name starting with
+ * resource. Returns EX_NOPERM. */
+int ofc_kafka_denied(ofc_kafka *kafka, const char *operation, const char *resource_type,
+                     const char *resource, int prefixed, char *err, size_t errlen);
+/* ofc_kafka_denied for an authorization error seen on a handle, for what the
+ * handle was doing: Read on its group (group.id); Write on transactional ids
+ * starting with transactional_prefix (NULL: its transactional.id); Read
+ * (consumer) or Write (producer) on topic, also for a producer refused its
+ * idempotent producer id (cluster authorization). Returns EX_NOPERM, or 0
+ * when code is no authorization error. */
+int ofc_kafka_refusal(ofc_kafka *kafka, rd_kafka_resp_err_t code, const char *topic,
+                      const char *transactional_prefix, char *err, size_t errlen);
+/* 1 for Kafka's authorization errors (topic, group, cluster, transactional
+ * id). */
+int ofc_kafka_is_authorization_error(rd_kafka_resp_err_t code);
 
 /* Adds a header, returning 0 or -1 (librdkafka only fails on a read-only set). */
 int ofc_kafka_header_add(rd_kafka_headers_t *headers, const char *name, const void *value,

@@ -24,6 +24,29 @@ static void fill_counts(const struct rd_kafka_metadata *md, ofc_topic_info *topi
     }
 }
 
+/* A topic missing from the cluster's metadata may exist but be hidden: Kafka
+ * leaves out of an all-topics answer the topics the client may not Describe.
+ * Asked for by name, such a topic says TOPIC_AUTHORIZATION_FAILED. Returns
+ * 0, or EX_NOPERM with err naming the topic and the grant. */
+static int check_hidden(ofc_kafka *kafka, const ofc_topic_info *topics, size_t count,
+                        int timeout_ms, char *err, size_t errlen)
+{
+    for (size_t t = 0; t < count; t++) {
+        if (topics[t].partition_count > 0) continue;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(kafka->rk, topics[t].name, NULL);
+        if (!rkt) continue;
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t rc = rd_kafka_metadata(kafka->rk, 0, rkt, &md, timeout_ms);
+        int denied = rc == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+                     md->topics[0].err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+        if (md) rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        if (denied)
+            return ofc_kafka_denied(kafka, "Describe", "topic", topics[t].name, 0, err, errlen);
+    }
+    return 0;
+}
+
 int ofc_kafka_describe_topics(ofc_kafka *kafka, const char *brokers, ofc_topic_info *topics,
                               size_t topic_count, int timeout_ms, char *err, size_t errlen)
 {
@@ -39,10 +62,17 @@ int ofc_kafka_describe_topics(ofc_kafka *kafka, const char *brokers, ofc_topic_i
         if (last == RD_KAFKA_RESP_ERR_NO_ERROR) {
             fill_counts(md, topics, topic_count);
             rd_kafka_metadata_destroy(md);
-            return 0;
+            remaining = timeout_ms - (of_monotonic_ms() - start);
+            return check_hidden(kafka, topics, topic_count,
+                                remaining > OF_METADATA_SLICE_MS ? (int)remaining
+                                                                 : OF_METADATA_SLICE_MS,
+                                err, errlen);
         }
         /* Serves the error callback, which is how "connection refused" shows. */
         rd_kafka_poll(kafka->rk, 0);
+        /* A wrong password or an untrusted certificate fails the same way
+         * on every try: say so now, not after the timeout. */
+        if (ofc_kafka_security_failed(kafka)) return ofc_kafka_security_explain(kafka, err, errlen);
         if (kafka->fatal) break;
         if (kafka->connection_errors && of_monotonic_ms() - start >= OF_UNREACHABLE_GRACE_MS) break;
         if (last != RD_KAFKA_RESP_ERR__TIMED_OUT && last != RD_KAFKA_RESP_ERR__TRANSPORT) break;
