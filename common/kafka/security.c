@@ -242,11 +242,11 @@ int ofc_kafka_denied(ofc_kafka *kafka, const char *operation, const char *resour
      * resource up before using it. */
     const char *describe = strcmp(operation, "Describe") == 0 ? "" : " --operation Describe";
     snprintf(err, errlen,
-             "not authorized: %s may not %s %s '%s'%s; an administrator grants it with: "
+             "not authorized: %s may not %s %s '%s%s'; an administrator grants it with: "
              "kafka-acls.sh --bootstrap-server %s --add --allow-principal %s --operation %s%s "
              "--%s %s%s",
-             principal, operation, resource_type, resource,
-             prefixed ? " (and more, by prefix)" : "", brokers, principal, operation, describe,
-             resource_type, resource, prefixed ? " --resource-pattern-type prefixed" : "");
+             principal, operation, resource_type, resource, prefixed ? "*" : "", brokers, principal,
+             operation, describe, resource_type, resource,
+             prefixed ? " --resource-pattern-type prefixed" : "");
     return EX_NOPERM;
 }

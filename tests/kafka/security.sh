@@ -168,7 +168,7 @@ acl add processor group orderflow-processor Read
 # exactly_once needs Write on its transactional ids (GROUP-HOST-PID): a group
 # the processor may read, outside the prefix it may write.
 acl add processor group eos-elsewhere Read,Describe
-expect 77 30 processor-no-transactional-id "not authorized: $(principal processor) may not Write transactionalId 'eos-elsewhere-" -- \
+expect 77 30 processor-no-transactional-id "not authorized: $(principal processor) may not Write transactional-id 'eos-elsewhere-*'" -- \
   "$C" process -c "$K/processor.conf" --guarantee exactly_once -G eos-elsewhere
 grep -qF -- "--transactional-id eos-elsewhere- --resource-pattern-type prefixed" "$WORK/processor-no-transactional-id.err" ||
   fail "processor-no-transactional-id: no prefixed grant: $(grep -v '^%' "$WORK/processor-no-transactional-id.err")"
