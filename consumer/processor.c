@@ -480,7 +480,7 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
                                     err, sizeof(err));
     p->restoring = 0;
     if (restored != 0) {
-        if (!*p->opts->stop) fail(p, EX_UNAVAILABLE, "%s", err);
+        if (!*p->opts->stop) fail(p, restored == EX_NOPERM ? EX_NOPERM : EX_UNAVAILABLE, "%s", err);
         free(fresh);
         return -1;
     }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 
 #include <orderflow/ids.h>
@@ -300,6 +301,10 @@ static int restore(restorer *r, partition_state **states, size_t count, volatile
                              rd_kafka_message_errstr(msg));
                     status = -1;
                 }
+                if (ofc_kafka_refusal(&r->kafka, msg->err,
+                                      msg->rkt ? rd_kafka_topic_name(msg->rkt) : NULL, NULL, err,
+                                      errlen))
+                    status = EX_NOPERM;
             } else if (status == 0 && !msg->err) {
                 partition_state *ps = state_for(states, count, msg->partition);
                 if (ps) absorb(r, msg, ps, from_output(msg, output, &output_rkt));

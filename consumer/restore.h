@@ -35,7 +35,8 @@ size_t dead_letter_key(int64_t offset, char *out, size_t outlen);
 /* Reads the last cfg->dedup_window records of each state's output and
  * dead-letter partitions into its emitted set. Gives up (returns -1 with
  * err) only when *stop becomes non-zero or the cluster stays unreachable
- * for timeout_ms; retries otherwise. */
+ * for timeout_ms, or returns EX_NOPERM with err when Kafka refuses it
+ * (err says how to grant it); retries otherwise. */
 int restorer_restore(restorer *r, partition_state **states, size_t count,
                      volatile sig_atomic_t *stop, int timeout_ms, char *err, size_t errlen);
 

@@ -203,9 +203,16 @@ int ofc_kafka_refusal(ofc_kafka *kafka, rd_kafka_resp_err_t code, const char *to
     int consumer = rd_kafka_type(kafka->rk) == RD_KAFKA_CONSUMER;
     char name[512];
     switch (code) {
-    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED: {
+        /* A member needs Read on its group; a consumer that only assigns
+         * partitions still looks up its group's coordinator (Describe). */
+        rd_kafka_topic_partition_list_t *subscription = NULL;
+        int member = consumer && rd_kafka_subscription(kafka->rk, &subscription) == 0 &&
+                     subscription && subscription->cnt > 0;
+        if (subscription) rd_kafka_topic_partition_list_destroy(subscription);
         conf_value(conf, "group.id", name, sizeof(name));
-        return ofc_kafka_denied(kafka, "Read", "group", name, 0, err, errlen);
+        return ofc_kafka_denied(kafka, member ? "Read" : "Describe", "group", name, 0, err, errlen);
+    }
     case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
         if (transactional_prefix)
             return ofc_kafka_denied(kafka, "Write", "transactional-id", transactional_prefix, 1,

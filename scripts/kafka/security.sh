@@ -29,7 +29,9 @@ SECURITY_USERS="admin $SECURITY_ROLES"
 # What each role needs and nothing more (docs/operations.md, "Security"):
 # ROLE RESOURCE-TYPE PATTERN NAME OPERATION,...
 # Kafka 3.x grants idempotent produce with Write on any topic (KIP-679), so
-# no role needs IdempotentWrite on the cluster.
+# no role needs IdempotentWrite on the cluster. A consumer that only assigns
+# partitions (restore, tail, the gateway's readers) still looks up its
+# group.id's coordinator: Describe on that group, nothing more.
 security_acl_table() {
   cat <<'EOF'
 producer topic literal order-created Write,Describe
@@ -37,9 +39,12 @@ processor topic literal order-created Read,Describe
 processor topic literal data-processed Read,Write,Describe
 processor topic literal order-created.dlq Read,Write,Describe
 processor group literal orderflow-processor Read,Describe
+processor group literal orderflow-restore Describe
 processor transactional-id prefixed orderflow-processor- Write,Describe
 gateway topic literal order-created Read,Write,Describe
 gateway topic literal data-processed Read,Describe
+gateway group literal orderflow-gateway-view Describe
+gateway group literal orderflow-gateway-restore Describe
 redrive topic literal order-created.dlq Read,Describe
 redrive topic literal order-created Write,Describe
 redrive group literal orderflow-redrive Read,Describe
@@ -47,6 +52,7 @@ tail topic literal order-created Read,Describe
 tail topic literal data-processed Read,Describe
 tail topic literal order-created.dlq Read,Describe
 tail group literal orderflow-processor Describe
+tail group literal orderflow-tail Describe
 EOF
 }
 
