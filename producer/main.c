@@ -351,8 +351,10 @@ static int finish(run_state *run, const ofc_config *cfg, int status)
                  secs > 0 ? pub->delivered / secs : 0.0, ofc_stop_signal ? ", interrupted" : "");
     if (status) return status;
     if (pub->authorization_failed) return EX_NOPERM;
-    if (ofc_kafka_is_authorization_error(pub->first_failure)) {
-        /* Refused per record (Write on another topic got the producer its id). */
+    if (ofc_kafka_is_authorization_error(pub->first_failure) && pub->delivered == 0) {
+        /* Refused per record (Write on another topic got the producer its id);
+         * with some delivered, the grant exists and the failures are counted
+         * like any other (exit 1). */
         char why[1024];
         int denied = ofc_kafka_denied(&pub->kafka, "Write", "topic", cfg->topic_order_created, 0,
                                       why, sizeof(why));

@@ -253,6 +253,41 @@ START_TEST(test_env_unset)
 }
 END_TEST
 
+/* The SASL password from kafka.sasl_password_file's first line, then from
+ * ORDERFLOW_SASL_PASSWORD over it; errors name the file, never the value. */
+START_TEST(test_sasl_password_sources)
+{
+    ofc_config cfg;
+    char err[PATH_MAX + 256] = "";
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
+    const char *secret = write_conf("kafka.password", "s3cret-from-file\nsecond line\n");
+    char text[PATH_MAX + 128];
+    snprintf(text, sizeof(text), "kafka: {\n  sasl_password_file = \"%s\";\n};\n", secret);
+    const char *path = write_conf("sasl.conf", text);
+    ck_assert_msg(ofc_config_load_file(&cfg, path, err, sizeof(err)) == 0, "%s", err);
+    const ofc_property *p = find_property(&cfg, "sasl.password");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(p->value, "s3cret-from-file");
+    char origin[PATH_MAX + 64];
+    snprintf(origin, sizeof(origin), "%s:2 (kafka.sasl_password_file)", path);
+    ck_assert_str_eq(p->origin, origin);
+
+    ck_assert_int_eq(setenv("ORDERFLOW_SASL_PASSWORD", "s3cret-from-env", 1), 0);
+    ck_assert_int_eq(ofc_config_apply_env(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(unsetenv("ORDERFLOW_SASL_PASSWORD"), 0);
+    p = find_property(&cfg, "sasl.password");
+    ck_assert_str_eq(p->value, "s3cret-from-env");
+    ck_assert_str_eq(p->origin, "ORDERFLOW_SASL_PASSWORD");
+    ofc_config_free(&cfg);
+
+    const char *empty = write_conf("empty.password", "\n");
+    snprintf(text, sizeof(text), "kafka: { sasl_password_file = \"%s\"; };\n", empty);
+    expect_error(text, 1, "no password on its first line");
+    snprintf(text, sizeof(text), "kafka: { sasl_password_file = \"%s/missing\"; };\n", tmpdir);
+    expect_error(text, 1, "cannot open: No such file or directory");
+}
+END_TEST
+
 typedef struct error_case {
     const char *text;
     unsigned line;
@@ -756,6 +791,7 @@ static Suite *config_suite(void)
     check_tcase_add_test(tc, test_partial_and_empty_file);
     check_tcase_add_test(tc, test_precedence);
     check_tcase_add_test(tc, test_env_unset);
+    check_tcase_add_test(tc, test_sasl_password_sources);
     check_tcase_add_loop_test(tc, test_errors, 0,
                               (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     check_tcase_add_test(tc, test_cannot_open);
