@@ -8,6 +8,7 @@
 
 #include "cli/log.h"
 
+#include "doctor.h"
 #include "lag.h"
 #include "process.h"
 #include "redrive.h"
@@ -22,6 +23,7 @@ static void usage(FILE *out)
                  "  tail [TOPIC]  follow data-processed (or TOPIC), once per idempotency key\n"
                  "  redrive       re-publish dead letters to their source topic\n"
                  "  lag           a consumer group's committed offsets, log end and lag\n"
+                 "  doctor        check what a command needs from the cluster (access, topics)\n"
                  "\n"
                  "'orderflow-consumer COMMAND --help' shows a command's options.\n"
                  "Example: orderflow-consumer tail --from-beginning -e\n");
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
     if (strcmp(command, "tail") == 0) return tail_main(argc - 1, argv + 1);
     if (strcmp(command, "redrive") == 0) return redrive_main(argc - 1, argv + 1);
     if (strcmp(command, "lag") == 0) return lag_main(argc - 1, argv + 1);
+    if (strcmp(command, "doctor") == 0) return doctor_main(argc - 1, argv + 1);
     if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0) {
         usage(stdout);
         return EX_OK;
@@ -62,7 +65,7 @@ int main(int argc, char **argv)
         ofc_cli_print_version("orderflow-consumer");
         return EX_OK;
     }
-    ofc_warn("unknown command '%s'; expected process, tail, redrive or lag", command);
+    ofc_warn("unknown command '%s'; expected process, tail, redrive, lag or doctor", command);
     usage(stderr);
     return EX_USAGE;
 }

@@ -24,6 +24,7 @@ check_help process "$ORDERFLOW_CONSUMER" process
 check_help tail "$ORDERFLOW_CONSUMER" tail
 check_help redrive "$ORDERFLOW_CONSUMER" redrive
 check_help lag "$ORDERFLOW_CONSUMER" lag
+check_help doctor "$ORDERFLOW_CONSUMER" doctor
 check_help broker "$ORDERFLOW_BROKER"
 check_help gateway "$ORDERFLOW_GATEWAY"
 for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER" "$ORDERFLOW_BROKER" "$ORDERFLOW_GATEWAY"; do

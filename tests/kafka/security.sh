@@ -86,10 +86,12 @@ echo "ok: at_least_once: 200 orders through producer, processor, tail and lag as
 # exactly_once, killed with -9 mid-stream and restarted: every order once
 # to a read_committed reader.
 start_processor p2 -c "$K/processor.conf" --guarantee exactly_once -v
-"$P" -c "$K/producer.conf" -q --generate 1000 --seed 2 --rate 250 2>"$WORK/producer2.err" &
+# 1000 orders over ~17 s: under load the processor is still mid-stream when
+# the first 100 of them are out.
+"$P" -c "$K/producer.conf" -q --generate 1000 --seed 2 --rate 60 2>"$WORK/producer2.err" &
 producer=$!
 PIDS+=("$producer")
-wait_outputs 400 90
+wait_outputs 300 90
 kill -0 "$producer" 2>/dev/null || fail "the producer ran out before the kill -9"
 kill -9 "$LAST_PID"
 wait "$LAST_PID" 2>/dev/null || true
@@ -192,6 +194,49 @@ timeout 30 "$C" lag -c "$K/tail.conf" >"$WORK/lag2.out" 2>"$WORK/lag2.err" || tr
 [ "$(committed "$WORK/lag2.out")" = "$committed_before" ] ||
   fail "the refused processors committed: $(cat "$WORK/lag2.out")"
 echo "ok: the refused processors committed nothing"
+
+# ---- doctor -----------------------------------------------------------------
+# A correct setup: every row ok, exit 0.
+for spec in "processor.conf --guarantee exactly_once" "producer.conf --for producer" \
+  "tail.conf --for tail" "gateway.conf --for gateway" "redrive.conf --for redrive"; do
+  set -- $spec
+  status=0
+  timeout 60 "$C" doctor -c "$K/$1" "${@:2}" >"$WORK/doctor.out" 2>"$WORK/doctor.err" || status=$?
+  [ $status = 0 ] || fail "doctor -c $spec: exit $status: $(cat "$WORK/doctor.out") $(grep -v '^%' "$WORK/doctor.err")"
+  ! grep -q " FAIL " "$WORK/doctor.out" || fail "doctor -c $spec: a failed row: $(cat "$WORK/doctor.out")"
+done
+echo "ok: doctor: every check passes for each role's own configuration"
+# A broken one: the tail user's configuration for the exactly_once processor.
+status=0
+timeout 90 "$C" doctor -c "$K/tail.conf" --for process --guarantee exactly_once --json \
+  >"$WORK/doctor.json" 2>"$WORK/doctor.err" || status=$?
+[ $status = 1 ] || fail "doctor for a broken setup: exit $status, expected 1: $(grep -v '^%' "$WORK/doctor.err")"
+"$PY" - "$WORK/doctor.json" "$(principal tail)" "$BROKERS" <<'PY' || fail "doctor's JSON report: $(cat "$WORK/doctor.json")"
+import json, sys
+rows = {r["check"]: r for r in json.load(open(sys.argv[1]))}
+who, brokers = sys.argv[2], sys.argv[3]
+want_fail = {
+    "group orderflow-restore": f"kafka-acls.sh --bootstrap-server {brokers} --add --allow-principal {who} --operation Describe --group orderflow-restore",
+    "idempotent producer id": f"--allow-principal {who} --operation Write --operation Describe --topic data-processed",
+    "transactions": "--transactional-id orderflow-processor- --resource-pattern-type prefixed",
+}
+for check, fix in want_fail.items():
+    assert rows[check]["status"] == "fail" and fix in rows[check]["detail"], (check, rows[check])
+for check in ("connect, TLS and authentication", "topic order-created", "co-partitioning",
+              "Read topic order-created", "group orderflow-processor", "librdkafka version"):
+    assert rows[check]["status"] == "ok", (check, rows[check])
+assert sum(r["status"] == "fail" for r in rows.values()) == len(want_fail), rows
+PY
+echo "ok: doctor: the tail user's configuration for exactly_once: 3 failed rows, each with its kafka-acls.sh fix"
+if [ "$MODE" = sasl_ssl ]; then
+  status=0
+  ORDERFLOW_SASL_PASSWORD=not-the-password timeout 60 "$C" doctor -c "$K/producer.conf" --for producer \
+    >"$WORK/doctor-auth.out" 2>"$WORK/doctor-auth.err" || status=$?
+  [ $status = 1 ] || fail "doctor with a wrong password: exit $status"
+  grep -q "^connect, TLS and authentication *FAIL *authentication failed: broker 127.0.0.1:$port rejected user 'producer'" \
+    "$WORK/doctor-auth.out" || fail "doctor with a wrong password: $(cat "$WORK/doctor-auth.out")"
+  echo "ok: doctor: a wrong password fails the authentication row"
+fi
 
 # ---- secrets ----------------------------------------------------------------
 if [ "$MODE" = sasl_ssl ]; then
