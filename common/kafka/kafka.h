@@ -160,7 +160,7 @@ int ofc_kafka_is_security_error(rd_kafka_resp_err_t code, const char *reason);
 /* Remembers the first such failure (the error callback calls it). */
 void ofc_kafka_security_note(ofc_kafka *kafka, rd_kafka_resp_err_t code, const char *reason);
 /* 1 once an authentication or TLS failure was seen on this handle. */
-int ofc_kafka_security_failed(const ofc_kafka *kafka);
+int ofc_kafka_security_failed(ofc_kafka *kafka);
 /* The failure as one line naming the broker, the setting at fault and the
  * fix: the SASL mechanism and user; ssl.ca.location or the host name that
  * does not match the certificate; the client certificate the broker refused.

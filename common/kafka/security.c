@@ -123,9 +123,16 @@ void ofc_kafka_security_note(ofc_kafka *kafka, rd_kafka_resp_err_t code, const c
     if (ofc_kafka_is_security_error(code, reason)) remember(kafka, code, reason);
 }
 
-int ofc_kafka_security_failed(const ofc_kafka *kafka)
+int ofc_kafka_security_failed(ofc_kafka *kafka)
 {
-    return kafka->security_error != RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (kafka->security_error != RD_KAFKA_RESP_ERR_NO_ERROR) return 1;
+    /* A failed certificate check reaches the error callback as __SSL or,
+     * depending on when the connection breaks, as __TRANSPORT with
+     * OpenSSL's text only: the check itself is the evidence. */
+    pthread_mutex_lock(&kafka->tls_lock);
+    int tls_failed = kafka->tls_failure.x509_error != 0;
+    pthread_mutex_unlock(&kafka->tls_lock);
+    return tls_failed;
 }
 
 int ofc_kafka_security_explain(ofc_kafka *kafka, char *err, size_t errlen)
