@@ -435,21 +435,35 @@ static void check_transactions(doctor *d)
     ofc_kafka_destroy(&kafka);
 }
 
+/* The loaded librdkafka against the table of bugs orderflow knows
+ * (common/kafka/versions.c): each present one is worked around; those that
+ * crash or lose work are named as the programs' start-up warning names them. */
 static void check_librdkafka(doctor *d)
 {
     int version = rd_kafka_version();
-    if (version < 0x020002ff)
+    char name[32], bugs[400] = "", warning[600] = "";
+    ofc_kafka_version_format(version, name, sizeof(name));
+    size_t used = 0;
+    for (int b = 0; b < OFC_KAFKA_BUG_COUNT; b++) {
+        if (!ofc_kafka_bug_in((ofc_kafka_bug)b, version)) continue;
+        int n = snprintf(bugs + used, sizeof(bugs) - used, "%s%s", used ? ", " : "",
+                         ofc_kafka_bug_describe((ofc_kafka_bug)b)->issue);
+        if (n > 0 && (size_t)n < sizeof(bugs) - used) used += (size_t)n;
+    }
+    if (version < 0x020002ff) {
         row(d, ROW_FAIL, "librdkafka version",
             "%s is older than 2.0.2, the oldest orderflow is tested with; upgrade librdkafka",
-            rd_kafka_version_str());
-    else if (version < 0x020a00ff)
+            name);
+        return;
+    }
+    int warned = ofc_kafka_version_warning(version, warning, sizeof(warning));
+    if (used)
         row(d, ROW_OK, "librdkafka version",
-            "%s: its known problems are worked around (before 2.10 a commit during a "
-            "rebalance revokes every partition, librdkafka #4059: commits wait for a steady "
-            "group)",
-            rd_kafka_version_str());
+            "%s: known bugs %s, each worked around (docs/operations.md, \"librdkafka "
+            "versions\")%s%s",
+            name, bugs, warned ? "; " : "", warned ? warning : "");
     else
-        row(d, ROW_OK, "librdkafka version", "%s", rd_kafka_version_str());
+        row(d, ROW_OK, "librdkafka version", "%s: no known bug", name);
 }
 
 static const char *status_name(row_status s)
