@@ -51,7 +51,8 @@ wait_outputs() { # N SECONDS
   while [ $SECONDS -lt $deadline ]; do
     n=$(outputs | wc -l)
     [ "$n" -ge "$1" ] && return 0
-    kill -0 "$LAST_PID" 2>/dev/null || fail "the processor exited (data-processed holds $n, expected $1): $(grep -v '^%' "$WORK"/p*.err | tail -3)"
+    kill -0 "$LAST_PID" 2>/dev/null ||
+      fail "the processor exited (data-processed holds $n, expected $1): $(grep -hv '^%\|^ \|^#\|^[{}]\|^[a-z_]*:$\|: consumed [0-9]' "$WORK"/p*.err | tail -8)"
     sleep 1
   done
   fail "data-processed holds $n outputs, expected $1 within $2 s: $(grep -v '^%' "$WORK"/p*.err 2>/dev/null | tail -5)"
