@@ -35,6 +35,7 @@ typedef struct partition_state {
     int64_t retry_due_ms;
     unsigned retry_attempt;
     int gave_up;
+    int reached_end;     /* consumed to the partition's end at least once since assigned */
 } partition_state;
 
 /* NULL when out of memory. Sequences start at first_sequence: give each new

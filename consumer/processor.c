@@ -82,6 +82,11 @@ typedef struct processor {
     int fatal_status;
     ofc_timer stats_line;         /* -v: the counters line */
     ofc_timer unavailable_report; /* "brokers unreachable" */
+    /* -v's counter line: printed only when one of these moved, so an idle
+     * processor is silent. */
+    uint64_t stats_consumed, stats_delivered;
+    int stats_in_flight;
+    int caught_up_said; /* "caught up" printed for the current assignment */
 } processor;
 
 /* Records the first fatal error (later ones are consequences) and says it. */
@@ -268,6 +273,23 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
 }
 
+/* Says once per assignment when every assigned partition has been consumed
+ * to its end (librdkafka's partition EOF, enable.partition.eof): the backlog
+ * is processed, outputs may still be in flight. */
+static void note_partition_end(processor *p, const rd_kafka_message_t *msg)
+{
+    if (msg->partition < 0 || msg->partition >= p->partition_count || !p->states[msg->partition])
+        return;
+    p->states[msg->partition]->reached_end = 1;
+    if (p->caught_up_said || p->opts->output == PROCESSOR_OUTPUT_NONE) return;
+    for (int32_t i = 0; i < p->partition_count; i++)
+        if (p->states[i] && !p->states[i]->reached_end) return;
+    p->caught_up_said = 1;
+    ofc_warn("caught up: all %" PRId32 " assigned partitions read to their end (%" PRIu64
+             " events consumed so far); waiting for more",
+             p->assigned_count, p->c.consumed);
+}
+
 /* Forgets ps's retry (retry.h); /readyz changes when it was given up. */
 static void release_retry(processor *p, partition_state *ps)
 {
@@ -320,7 +342,10 @@ static int retry_later(processor *p, partition_state *ps, const rd_kafka_message
 static int process_message(processor *p, rd_kafka_message_t *msg)
 {
     if (msg->err) {
-        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return 0;
+        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            note_partition_end(p, msg);
+            return 0;
+        }
         char refused[1024]; /* retrying cannot help: exit 77 with the grant */
         if (ofc_kafka_refusal(&p->consumer, msg->err,
                               msg->rkt ? rd_kafka_topic_name(msg->rkt) : NULL, NULL, refused,
@@ -530,6 +555,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             return;
         }
         p->assigned_once = 1;
+        p->caught_up_said = 0;
         publish_readiness(p);
         p->guarantee->assigned(p->g, parts);
         rd_kafka_error_t *error = NULL;
@@ -664,7 +690,7 @@ static int open_clients(processor *p, char *err, size_t errlen)
 
     char commit_interval[24];
     snprintf(commit_interval, sizeof(commit_interval), "%d", cfg->commit_interval_ms);
-    ofc_kafka_setting consumer_defaults[10] = {
+    ofc_kafka_setting consumer_defaults[11] = {
         {"group.id", cfg->consumer_group},
         {"auto.offset.reset", "earliest"},
         {"session.timeout.ms", "10000"},
@@ -679,8 +705,9 @@ static int open_clients(processor *p, char *err, size_t errlen)
          * owner; the others keep being processed (docs/operations.md,
          * "Rebalances"). */
         {"partition.assignment.strategy", "cooperative-sticky"},
+        {"enable.partition.eof", "true"}, /* for "caught up" (note_partition_end) */
     };
-    size_t consumer_defaults_used = 8;
+    size_t consumer_defaults_used = 9;
     if (cfg->consumer_instance_id)
         consumer_defaults[consumer_defaults_used++] =
             (ofc_kafka_setting){"group.instance.id", cfg->consumer_instance_id};
@@ -830,7 +857,16 @@ static void housekeeping(processor *p)
                  producer_away ? p->producer.last_error_text : p->consumer.last_error_text,
                  rd_kafka_outq_len(p->producer.rk));
     }
-    if (p->opts->verbose && ofc_timer_due(&p->stats_line, now)) print_stats(p, stderr);
+    if (p->opts->verbose && ofc_timer_due(&p->stats_line, now)) {
+        int in_flight = rd_kafka_outq_len(p->producer.rk);
+        if (p->c.consumed != p->stats_consumed || p->c.delivered != p->stats_delivered ||
+            in_flight != p->stats_in_flight) {
+            p->stats_consumed = p->c.consumed;
+            p->stats_delivered = p->c.delivered;
+            p->stats_in_flight = in_flight;
+            print_stats(p, stderr);
+        }
+    }
 }
 
 static int loop(processor *p)
