@@ -63,6 +63,10 @@ int ofc_cli_common_option(ofc_cli_common *common, int opt, const char *arg, char
 
 int ofc_cli_build_config(const ofc_cli_common *common, ofc_config *cfg, char *err, size_t errlen)
 {
+    /* Before any Kafka client exists: librdkafka's log follows -q and -v. */
+    ofc_log_set_verbosity(common->quiet     ? OFC_LOG_QUIET
+                          : common->verbose ? OFC_LOG_VERBOSE
+                                            : OFC_LOG_NORMAL);
     if (ofc_config_init(cfg, err, errlen) != 0) return EX_OSERR;
     if (common->config_path) {
         FILE *file = ofc_config_open_file(common->config_path, err, errlen);

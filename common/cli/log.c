@@ -1,6 +1,8 @@
 #include "log.h"
 
 static const char *program = "orderflow";
+/* Set once at start-up, before any librdkafka thread that reads it exists. */
+static ofc_log_verbosity verbosity = OFC_LOG_NORMAL;
 
 void ofc_log_set_program(const char *name)
 {
@@ -10,6 +12,16 @@ void ofc_log_set_program(const char *name)
 const char *ofc_log_program(void)
 {
     return program;
+}
+
+void ofc_log_set_verbosity(ofc_log_verbosity level)
+{
+    verbosity = level;
+}
+
+ofc_log_verbosity ofc_log_get_verbosity(void)
+{
+    return verbosity;
 }
 
 void ofc_vlog(FILE *out, const char *fmt, va_list args)

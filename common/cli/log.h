@@ -19,6 +19,17 @@ const char *ofc_log_program(void);
 __attribute__((format(printf, 2, 3))) void ofc_log(FILE *out, const char *fmt, ...);
 __attribute__((format(printf, 2, 0))) void ofc_vlog(FILE *out, const char *fmt, va_list args);
 
+/* How much a program says besides its results and errors: -q, default, -v.
+ * Process-wide, like the program name; librdkafka's own log lines follow it
+ * (common/kafka/client.c). */
+typedef enum ofc_log_verbosity {
+    OFC_LOG_QUIET = -1, /* -q: errors only */
+    OFC_LOG_NORMAL = 0,
+    OFC_LOG_VERBOSE = 1, /* -v */
+} ofc_log_verbosity;
+void ofc_log_set_verbosity(ofc_log_verbosity verbosity);
+ofc_log_verbosity ofc_log_get_verbosity(void);
+
 /* ofc_log to stderr: errors and warnings. */
 __attribute__((format(printf, 1, 2))) void ofc_warn(const char *fmt, ...);
 

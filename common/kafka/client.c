@@ -1,8 +1,8 @@
 /* Client handle lifetime and error tracking. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "cli/log.h"
 #include "kafka/kafka.h"
 
 /* What ofc_kafka_new_member follows in librdkafka's cgrp debug lines. */
@@ -30,14 +30,21 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     }
 }
 
-/* librdkafka's own format, minus two kinds of line: the executables apply the
- * same user properties to their producer and consumer handles on purpose, so
- * "a consumer property ignored by this producer" is expected, not news; and a
- * failed connection attempt (FAIL) also reaches the error callback, from which
- * the executables say once per interval that the brokers are unreachable,
- * rather than once per attempt and handle. */
+/* librdkafka's log, as the program's other messages ("PROGRAM: librdkafka
+ * warning GETPID (rdkafka#producer-1): ...") and as loud as -q, the default
+ * or -v ask (ofc_log_get_verbosity): -q keeps errors (syslog levels 0-3), the
+ * default adds warnings and notices (4-5), -v info (6); debug lines (7) show
+ * when the user asked for them with the debug property. Two kinds of line
+ * are left out: the executables apply the same user properties to their
+ * producer and consumer handles on purpose, so "a consumer property ignored
+ * by this producer" is expected, not news; and a failed connection attempt
+ * (FAIL) also reaches the error callback, from which the executables say
+ * once per interval that the brokers are unreachable, rather than once per
+ * attempt and handle. */
 static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *message)
 {
+    static const char *const level_names[] = {"emergency", "alert",  "critical", "error",
+                                              "warning",   "notice", "info",     "debug"};
     ofc_kafka *kafka = rd_kafka_opaque(rk);
     if (kafka && (kafka->track_group & FOLLOW_PROTOCOL) &&
         strstr(message, "ConsumerGroupHeartbeatRequest not supported by broker"))
@@ -53,13 +60,14 @@ static void on_log(const rd_kafka_t *rk, int level, const char *facility, const 
             atomic_store(&kafka->group_rebalancing, !steady);
         }
     }
-    if (kafka && kafka->hide_debug && level >= 7) return;
+    ofc_log_verbosity verbosity = ofc_log_get_verbosity();
+    if (level > 3 && verbosity == OFC_LOG_QUIET) return;
+    if (level == 6 && verbosity != OFC_LOG_VERBOSE) return;
+    if (level >= 7 && kafka && kafka->hide_debug) return;
     if (strcmp(facility, "CONFWARN") == 0 && strstr(message, "will be ignored by this")) return;
     if (strcmp(facility, "FAIL") == 0) return;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    fprintf(stderr, "%%%d|%lld.%03ld|%s|%s| %s\n", level, (long long)now.tv_sec,
-            now.tv_nsec / 1000000, facility, rd_kafka_name(rk), message);
+    ofc_warn("librdkafka %s %s (%s): %s", level >= 0 && level <= 7 ? level_names[level] : "log",
+             facility, rd_kafka_name(rk), message);
 }
 
 static int create(ofc_kafka *kafka, rd_kafka_type_t type, rd_kafka_conf_t *conf, void *app_opaque,

@@ -36,7 +36,7 @@ while getopts n:r:i:p:I:T:h opt; do
   esac
 done
 for exe in "$ORDERFLOW_BROKER" "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER"; do
-  [ -x "$exe" ] || { echo "chaos.sh: $exe not built (run scripts/setup.sh)" >&2; exit 69; }
+  [ -x "$exe" ] || { echo "chaos.sh: $exe not built (run scripts/setup.sh --for tests)" >&2; exit 69; }
 done
 source "$top/tests/e2e/lib.sh"
 source "$top/tests/chaos/outputs.sh"
@@ -95,7 +95,7 @@ ensure_members() {
       log "processor $m CRASHED (SIGSEGV inside librdkafka); started again, as its supervisor would"
       start_member "$m"
     else
-      fail "processor $m exited on its own (status $status): $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+      fail "processor $m exited on its own (status $status): $(grep -v ': librdkafka ' "$WORK/$m.err" | tail -3)"
     fi
   done
 }
@@ -165,11 +165,11 @@ stop_member() {
       crashes=$((crashes + 1))
       log "processor $m CRASHED (SIGSEGV inside librdkafka); started again, as its supervisor would"
     else
-      fail "processor $m exit $status after SIGTERM: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+      fail "processor $m exit $status after SIGTERM: $(grep -v ': librdkafka ' "$WORK/$m.err" | tail -3)"
     fi
     start_member "$m"
   done
-  fail "processor $m not stopped cleanly in 5 attempts: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+  fail "processor $m not stopped cleanly in 5 attempts: $(grep -v ': librdkafka ' "$WORK/$m.err" | tail -3)"
 }
 # Let the group settle, then stop both members gracefully.
 sleep 3

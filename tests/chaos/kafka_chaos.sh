@@ -42,7 +42,7 @@ while getopts n:r:g:I:T:h opt; do
   esac
 done
 for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER"; do
-  [ -x "$exe" ] || { echo "kafka_chaos.sh: $exe not built (run scripts/setup.sh)" >&2; exit 69; }
+  [ -x "$exe" ] || { echo "kafka_chaos.sh: $exe not built (run scripts/setup.sh --for tests)" >&2; exit 69; }
 done
 source "$top/tests/e2e/lib.sh"
 source "$top/tests/chaos/outputs.sh"
@@ -53,7 +53,7 @@ log() { echo "chaos: [$((SECONDS - started))s] $*" >&2; }
 within_time() {
   [ $SECONDS -lt $deadline ] && return 0
   for m in a b; do
-    echo "processor $m: $(grep -v '^%' "$WORK/$m.err" | tail -4 | tr '\n' '|')" >&2
+    echo "processor $m: $(grep -v ': librdkafka ' "$WORK/$m.err" | tail -4 | tr '\n' '|')" >&2
   done
   "$ORDERFLOW_CONSUMER" lag -b "$BROKERS" >&2 || true
   fail "over the ${TIMEOUT}s time bound ($(committed_count) of $N outputs)"
@@ -75,13 +75,13 @@ supervise() {
     kill -0 "${proc[$m]}" 2>/dev/null && continue
     status=0
     wait "${proc[$m]}" || status=$?
-    why=$(grep -v '^%' "$WORK/$m.err" | tail -8 | grep -m1 -E 'output not delivered|producer: fatal|no Kafka broker reachable' || true)
+    why=$(grep -v ': librdkafka ' "$WORK/$m.err" | tail -8 | grep -m1 -E 'output not delivered|producer: fatal|no Kafka broker reachable' || true)
     if { [ $status = 69 ] || [ $status = 70 ]; } && [ -n "$why" ]; then
       supervised_restarts=$((supervised_restarts + 1))
       log "processor $m stopped (exit $status: ${why#orderflow-consumer process: }); started again"
       start_member "$m"
     else
-      fail "processor $m exited on its own (status $status): $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+      fail "processor $m exited on its own (status $status): $(grep -v ': librdkafka ' "$WORK/$m.err" | tail -3)"
     fi
   done
 }
@@ -161,7 +161,7 @@ while kill -0 "$producer" 2>/dev/null || [ $turn -lt 4 ]; do
 done
 status=0
 wait "$producer" || status=$?
-log "producer: $(grep -v '^%' "$WORK/producer.err" | tail -1)"
+log "producer: $(grep -v ': librdkafka ' "$WORK/producer.err" | tail -1)"
 republished=0
 if [ $status = 1 ]; then
   # A leader's kill -9 can fail in-flight events, reported and written to
@@ -182,7 +182,7 @@ if [ $status = 1 ]; then
     fail "re-publishing did not deliver all $failed failed orders: $(tail -1 "$WORK/republish.err")"
   republished=$failed
 elif [ $status != 0 ]; then
-  fail "producer exit $status: $(grep -v '^%' "$WORK/producer.err" | tail -3)"
+  fail "producer exit $status: $(grep -v ': librdkafka ' "$WORK/producer.err" | tail -3)"
 else
   grep -E ": $N delivered, 0 failed" "$WORK/producer.err" >/dev/null ||
     fail "the producer did not deliver all $N orders"
@@ -197,7 +197,7 @@ done
 sleep 3
 for m in a b; do
   kill -TERM "${proc[$m]}"
-  wait "${proc[$m]}" || fail "processor $m exit $? after SIGTERM: $(grep -v '^%' "$WORK/$m.err" | tail -3)"
+  wait "${proc[$m]}" || fail "processor $m exit $? after SIGTERM: $(grep -v ': librdkafka ' "$WORK/$m.err" | tail -3)"
 done
 echo "chaos: $GUARANTEE, orders $N at $RATE/s in $((SECONDS - started)) s on 3 brokers;" \
   "processor kill -9s $processor_kills, processor stops past session $processor_stops," \
