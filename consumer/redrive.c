@@ -773,6 +773,9 @@ static void print_summary(const redrive *r, int status)
 {
     const redrive_options *opts = r->opts;
     if (opts->common.quiet) return;
+    /* Failed before a record was read (no broker, no topic): the error says
+     * all there is; an empty table after it would only look like a result. */
+    if (status && !r->sent && !r->skipped && !r->refused && !r->failed) return;
     if (opts->dry_run || opts->common.verbose) {
         ofc_warn("%s, by reason:", opts->dry_run ? "would send" : "sent");
         for (size_t i = 0; i < r->reason_kinds; i++)

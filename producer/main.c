@@ -49,7 +49,8 @@ static void usage(FILE *out)
                  "      --tracestate TS        and its vendor state (with --traceparent);\n"
                  "                             producer.tracing = true starts a trace per event\n"
                  "      --failed FILE          write undelivered orders here (re-publishable)\n"
-                 "      --strict               stop at the first bad input line (status 65)\n"
+                 "      --strict               stop at the first bad input line (status 65;\n"
+                 "                             always so for a single --order)\n"
                  "      --metrics ADDR:PORT    serve /metrics, /healthz, /readyz over HTTP\n"
                  "                             (:PORT alone: loopback; default: off)\n"
                  "  -q, --quiet                no per-event lines, no summary\n"
@@ -58,7 +59,7 @@ static void usage(FILE *out)
                  "\n"
                  "stdout: one JSON line per delivered event; stderr: summary.\n"
                  "Exit: 0 all delivered, 1 some skipped or failed, 64 usage, 65 bad input\n"
-                 "(--strict), 66 no input file, 69 broker unavailable, 78 configuration.\n"
+                 "(--strict, --order), 66 no input file, 69 broker unavailable, 78 configuration.\n"
                  "\n"
                  "Examples:\n"
                  "  " PROGRAM " --generate 1000 --seed 7 -q\n"
@@ -161,6 +162,9 @@ static int take_operands(void *ctx, int count, char **args, char *err, size_t er
         snprintf(err, errlen, "--order, -g/--generate and FILE arguments exclude each other");
         return -1;
     }
+    /* A single --order is the whole input: a bad one is bad input data
+     * (65), as under --strict, not a line skipped among others (1). */
+    if (opts->order_json) opts->strict = 1;
     if (opts->idempotency_key && !opts->order_json) {
         snprintf(err, errlen, "--idempotency-key applies to a single --order only");
         return -1;

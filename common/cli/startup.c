@@ -6,6 +6,7 @@
 
 #include "cli/log.h"
 #include "cli/startup.h"
+#include "cli/suggest.h"
 #include "util/signals.h"
 
 /* getopt's value for --metrics: above any letter and any program's own. */
@@ -15,8 +16,8 @@ static const struct option common_long_options[] = {OFC_CLI_COMMON_LONG};
 #define COMMON_LONG_COUNT (sizeof(common_long_options) / sizeof(common_long_options[0]))
 
 /* What getopt could not take, in words. */
-static void bad_option(const ofc_startup *s, const char *short_options, char **argv, char *err,
-                       size_t errlen)
+static void bad_option(const ofc_startup *s, const char *short_options,
+                       const struct option *long_options, char **argv, char *err, size_t errlen)
 {
     /* optopt: the letter of a bad short option (or of a long one missing its
      * value, as --topic's 't'), a long-only option's value, or 0 for an
@@ -26,8 +27,8 @@ static void bad_option(const ofc_startup *s, const char *short_options, char **a
                  strchr(short_options, optopt) ? "needs a value" : "is unknown");
     else if ((s->flags & OFC_STARTUP_NAME_SHORT_OPTION) && optopt >= 256)
         snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-    else
-        snprintf(err, errlen, "option '%s' is unknown or needs a value", argv[optind - 1]);
+    else /* "did you mean '--X'?" for a mistyped long option (suggest.h) */
+        ofc_cli_bad_option(long_options, argv[optind - 1], err, errlen);
 }
 
 /* Returns 0, or -1 with err (a usage error), or EX_SOFTWARE with err. */
@@ -70,7 +71,7 @@ static int parse(const ofc_startup *s, void *ctx, int argc, char **argv, ofc_cli
             if (ofc_listen_parse("--metrics", optarg, NULL, NULL, err, errlen) != 0) return -1;
             common->metrics = optarg;
         } else if (opt == '?' || !s->option) {
-            bad_option(s, short_options, argv, err, errlen);
+            bad_option(s, short_options, long_options, argv, err, errlen);
             return -1;
         } else if (s->option(ctx, opt, optarg, err, errlen) != 0) {
             return -1;

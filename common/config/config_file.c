@@ -13,6 +13,7 @@
 
 #include <libconfig.h>
 
+#include "config/edit_distance.h"
 #include "config_internal.h"
 #include "metrics/server.h"
 
@@ -163,35 +164,6 @@ static const char *type_name(const config_setting_t *s)
     }
 }
 
-/* Optimal string alignment distance: a swapped pair of letters is one typo. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > OF_SUGGEST_MAX_NAME || m > OF_SUGGEST_MAX_NAME) return SIZE_MAX;
-    size_t rows[3][OF_SUGGEST_MAX_NAME + 1];
-    size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-    for (size_t j = 0; j <= m; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= n; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= m; j++) {
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = prev[j] + 1;
-            if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
-            if (prev[j - 1] + cost < best) best = prev[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                prev2[j - 2] + 1 < best)
-                best = prev2[j - 2] + 1;
-            cur[j] = best;
-        }
-        size_t *t = prev2;
-        prev2 = prev;
-        prev = cur;
-        cur = t;
-    }
-    return prev[m];
-}
-
 /* The known name closest to what the user wrote: a typo of the whole dotted
  * name, or the right name in the wrong group (consumer.timeout_ms, a
  * top-level brokers). group is NULL at the top level. */
@@ -205,7 +177,7 @@ static int suggest(const char *group, const char *name, char *out, size_t outlen
         snprintf(full, sizeof(full), "%s", name);
     size_t best = 3;
     for (size_t g = 0; g < GROUP_COUNT && !group; g++) {
-        size_t d = edit_distance(name, groups[g]);
+        size_t d = ofc_edit_distance(name, groups[g]);
         if (d < best) {
             best = d;
             snprintf(out, outlen, "%s", groups[g]);
@@ -213,8 +185,8 @@ static int suggest(const char *group, const char *name, char *out, size_t outlen
     }
     for (size_t i = 0; i < SETTING_COUNT; i++) {
         snprintf(candidate, sizeof(candidate), "%s.%s", settings[i].group, settings[i].name);
-        size_t d = edit_distance(full, candidate);
-        size_t leaf = edit_distance(name, settings[i].name);
+        size_t d = ofc_edit_distance(full, candidate);
+        size_t leaf = ofc_edit_distance(name, settings[i].name);
         if (leaf != SIZE_MAX && leaf + 1 < d) d = leaf + 1;
         /* commit_interval for commit_interval_ms: the unit left off */
         size_t n = strlen(name);

@@ -84,7 +84,8 @@ int ofc_kafka_describe_topics(ofc_kafka *kafka, const char *brokers, ofc_topic_i
         return ofc_kafka_exit_code(last);
     }
     snprintf(err, errlen,
-             "no Kafka broker reachable at %s after %.1f s (%s); start one (orderflow-broker, or "
+             "no Kafka broker reachable at %s after %.1f s (%s); start one (orderflow-broker "
+             "for development; Apache Kafka with scripts/kafka.sh up, no Docker needed, or "
              "docker compose -f kafka-compose.yml up) or pass -b HOST:PORT",
              brokers, (double)(of_monotonic_ms() - start) / 1000.0,
              kafka->error_count ? kafka->last_error_text : rd_kafka_err2str(last));

@@ -49,6 +49,17 @@ set -e
 keys=$(kcat -b "$BROKERS" -C -t order-created.dlq -e -o beginning -q -f '%k\n' | tr '\n' ' ')
 [ "$keys" = "OK-1 " ] || fail "--strict sent '$keys'"
 
+# A single bad --order is the whole input: bad input data, 65, nothing sent.
+set +e
+"$ORDERFLOW_PRODUCER" -b "$BROKERS" -q -t order-created.dlq --order '{"order_id":"BAD-1","customer_id":"C-1"}' 2>"$WORK/err5"
+status=$?
+set -e
+[ "$status" -eq 65 ] || fail "bad --order exit $status, expected 65: $(cat "$WORK/err5")"
+grep -q "^orderflow-producer: --order:1: .*currency" "$WORK/err5" || fail "bad --order message: $(cat "$WORK/err5")"
+grep -q "line skipped" "$WORK/err5" && fail "bad --order said 'line skipped': $(cat "$WORK/err5")"
+keys=$(kcat -b "$BROKERS" -C -t order-created.dlq -e -o beginning -q -f '%k\n' | tr '\n' ' ')
+[ "$keys" = "OK-1 " ] || fail "a bad --order sent something: '$keys'"
+
 # Usage and missing input files.
 set +e
 "$ORDERFLOW_PRODUCER" --rate nope 2>"$WORK/err3"; [ $? -eq 64 ] || fail "bad --rate not 64"

@@ -32,4 +32,24 @@ for exe in "$ORDERFLOW_PRODUCER" "$ORDERFLOW_CONSUMER" "$ORDERFLOW_BROKER" "$ORD
 done
 grep -q "default localhost:9092" <("$ORDERFLOW_PRODUCER" --help) || fail "producer help lacks the broker default"
 grep -q "default orderflow-processor" <("$ORDERFLOW_CONSUMER" process --help) || fail "process help lacks the group default"
+# A mistyped long option gets the closest one, as a mistyped config key does.
+did_you_mean() {
+  local typed=$1 expected=$2
+  shift 2
+  set +e
+  "$@" "$typed" >/dev/null 2>"$WORK/usage"
+  local status=$?
+  set -e
+  [ "$status" -eq 64 ] || fail "$* $typed exits $status, expected 64"
+  grep -qF "option '$typed' is unknown; did you mean '$expected'?" "$WORK/usage" ||
+    fail "$* $typed: no 'did you mean $expected': $(cat "$WORK/usage")"
+}
+did_you_mean --brokrs=x --brokers "$ORDERFLOW_PRODUCER"
+did_you_mean --gurantee --guarantee "$ORDERFLOW_CONSUMER" process
+did_you_mean --from-begining --from-beginning "$ORDERFLOW_CONSUMER" tail
+did_you_mean --dryrun --dry-run "$ORDERFLOW_CONSUMER" redrive
+did_you_mean --grop --group "$ORDERFLOW_CONSUMER" lag
+did_you_mean --listn --listen "$ORDERFLOW_GATEWAY"
+"$ORDERFLOW_CONSUMER" process --xyzzy 2>"$WORK/usage" >/dev/null && fail "--xyzzy accepted"
+grep -qF "option '--xyzzy' is unknown or needs a value" "$WORK/usage" || fail "--xyzzy: $(cat "$WORK/usage")"
 echo "ok: help texts fit 80 columns, show defaults and examples; usage errors exit 64"

@@ -143,4 +143,13 @@ counts=$(jq -r 'select(.key | startswith("P-")) | .headers["orderflow-redrive-co
 [ "$counts" = "0 0 1 1 2 2 3 3 " ] || fail "poison redrive counts in the DLQ: $counts"
 kill -TERM "$LAST_PID"
 wait "$LAST_PID" || fail "processor exit $?"
+
+# No broker: the error, status 69, and no empty "would send" table after it.
+set +e
+"$ORDERFLOW_CONSUMER" redrive -b "127.0.0.1:$(free_port)" --dry-run >"$WORK/dead.out" 2>"$WORK/dead.err"
+status=$?
+set -e
+[ "$status" -eq 69 ] || fail "redrive --dry-run without a broker exit $status, expected 69"
+grep -q "no Kafka broker reachable" "$WORK/dead.err" || fail "no unreachable message: $(cat "$WORK/dead.err")"
+[ "$(wc -l <"$WORK/dead.err")" -eq 1 ] || fail "more than the error after a dead broker: $(cat "$WORK/dead.err")"
 echo "ok: dry run sent 0; $LIMITED redriven once across an interrupted run ($first + $second), processed once; poison refused after 3 redrives"
