@@ -14,7 +14,7 @@ if [ "${1:-}" = --kafka ]; then
   kafka=1
   shift
 fi
-bash scripts/setup.sh "$@"
+bash scripts/setup.sh --for tests "$@"
 if [ $kafka = 0 ]; then
   exec meson test -C "${BUILD_DIR:-build}" --print-errorlogs --num-processes 2
 fi

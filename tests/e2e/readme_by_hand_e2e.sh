@@ -35,14 +35,14 @@ dead=$(grep -c '^dead-lettered ' "$WORK/p.out" || true)
 
 # Catching up again after more input (same assignment) says nothing new.
 "$ORDERFLOW_PRODUCER" -b "$BROKERS" -q --order \
-  '{"order_id":"A-2001","customer_id":"C-1","currency":"EUR","items":[{"sku":"S-1","quantity":1,"unit_price_cents":100}]}' ||
+  '{"order_id":"A-9001","customer_id":"C-1","currency":"EUR","items":[{"sku":"S-1","quantity":1,"unit_price_cents":100}]}' ||
   fail "producer --order exit $?"
 wait_for_count data-processed $((orders + 1)) 30
 for _ in $(seq 50); do
-  grep -q '^accepted .*A-2001' "$WORK/p.out" && break
+  grep -q '^accepted .*A-9001' "$WORK/p.out" && break
   sleep 0.1
 done
-grep -q '^accepted .*A-2001' "$WORK/p.out" || fail "A-2001 not reported"
+grep -q '^accepted .*A-9001' "$WORK/p.out" || fail "A-9001 not reported"
 
 # Idle: after the last change the counter line comes at most once more
 # (the next 5 s tick), then not again.
