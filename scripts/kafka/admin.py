@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Small admin client for scripts/kafka.sh and the real-Kafka tests, on
-confluent-kafka (librdkafka, the same client orderflow uses).
+"""Small admin client for scripts/kafka.sh and the tests, on ofkafka.py
+(confluent-kafka: librdkafka, the same client orderflow uses).
 
   admin.py wait BROKERS NODES SECONDS      until metadata lists NODES brokers
   admin.py create BROKERS PARTITIONS RF TOPIC...
@@ -14,6 +14,10 @@ confluent-kafka (librdkafka, the same client orderflow uses).
   admin.py set-config BROKERS TOPIC KEY=VALUE...
                                            set topic configuration (the rest
                                            goes back to the broker's defaults)
+  admin.py count BROKERS TOPIC [high|low]  records in TOPIC (sum of high
+                                           watermarks), or with "low" how many
+                                           the broker has dropped; retries for
+                                           up to 30 s while the brokers are away
   admin.py acls BROKERS < TABLE            create the ACLs of TABLE's lines
                                            (PRINCIPAL TYPE PATTERN NAME OP,OP...)
   admin.py delete-acls BROKERS < TABLE     delete the ACLs of TABLE's lines
@@ -27,139 +31,25 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
-from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
-
-
-def admin_conf():
-    """The secured cluster's super user properties, or none."""
-    path = os.environ.get("ORDERFLOW_KAFKA_ADMIN_CONF")
-    conf = {}
-    if path:
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line and not line.startswith("#"):
-                    key, value = line.split("=", 1)
-                    conf[key] = value
-    return conf
-
-
-def client(brokers):
-    return AdminClient({"bootstrap.servers": brokers, "log_level": 2, **admin_conf()})
-
-
-def wait(brokers, nodes, seconds):
-    deadline = time.monotonic() + float(seconds)
-    seen = 0
-    while time.monotonic() < deadline:
-        try:
-            md = client(brokers).list_topics(timeout=5)
-            seen = len(md.brokers)
-            if seen >= int(nodes) and md.controller_id >= 0:
-                return 0
-        except KafkaException:
-            pass
-        time.sleep(0.5)
-    print(f"admin: {brokers}: {seen} of {nodes} brokers answered metadata within {seconds} s",
-          file=sys.stderr)
-    return 1
-
-
-def create(brokers, partitions, rf, topics):
-    admin = client(brokers)
-    futures = admin.create_topics(
-        [NewTopic(t, int(partitions), int(rf)) for t in topics], operation_timeout=30)
-    status = 0
-    for topic, future in futures.items():
-        try:
-            future.result()
-        except KafkaException as e:
-            if e.args[0].name() != "TOPIC_ALREADY_EXISTS":
-                print(f"admin: create {topic}: {e.args[0].str()}", file=sys.stderr)
-                status = 1
-                continue
-            have = len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
-            if have != int(partitions):
-                print(f"admin: {topic} exists with {have} partitions, not {partitions}",
-                      file=sys.stderr)
-                status = 1
-    # Metadata is eventually consistent: wait until every partition has a leader.
-    deadline = time.monotonic() + 30
-    while status == 0 and time.monotonic() < deadline:
-        md = admin.list_topics(timeout=10)
-        if all(t in md.topics and md.topics[t].partitions and
-               all(p.leader >= 0 for p in md.topics[t].partitions.values()) for t in topics):
-            return 0
-        time.sleep(0.2)
-    if status == 0:
-        print(f"admin: topics without a leader after 30 s: {topics}", file=sys.stderr)
-    return 1
-
-
-def describe(brokers, topics):
-    md = client(brokers).list_topics(timeout=10)
-    for t in topics:
-        if t not in md.topics or md.topics[t].error is not None:
-            print(f"admin: no topic {t}", file=sys.stderr)
-            return 1
-        for pid, p in sorted(md.topics[t].partitions.items()):
-            print(f"{t}\t{pid}\tleader={p.leader}\treplicas={p.replicas}\tisr={p.isrs}")
-    return 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ofkafka  # noqa: E402
 
 
 def leaders(brokers, topic):
-    md = client(brokers).list_topics(topic, timeout=10)
-    count = {}
-    for p in md.topics[topic].partitions.values():
-        count[p.leader] = count.get(p.leader, 0) + 1
-    for broker_id, n in sorted(count.items(), key=lambda kv: -kv[1]):
+    for broker_id, n in sorted(ofkafka.leaders(brokers, topic).items(), key=lambda kv: -kv[1]):
         print(f"{broker_id}\t{n}")
-    return 0
 
 
-def settle(futures, what):
-    """0 when every future of an admin call succeeded; else says why, 1."""
-    status = 0
-    for name, future in futures.items():
-        try:
-            future.result()
-        except KafkaException as e:
-            print(f"admin: {what} {name}: {e.args[0].str()}", file=sys.stderr)
-            status = 1
-    return status
+def describe(brokers, topics):
+    for line in ofkafka.describe(brokers, topics):
+        print(line)
 
 
-def add_partitions(brokers, topic, count):
-    admin = client(brokers)  # referenced until the futures are done
-    return settle(admin.create_partitions([NewPartitions(topic, int(count))]), "add partitions to")
-
-
-def wait_isr(brokers, seconds):
-    admin = client(brokers)
-    deadline = time.monotonic() + float(seconds)
-    behind = []
-    while time.monotonic() < deadline:
-        try:
-            md = admin.list_topics(timeout=5)
-            behind = [f"{t}[{pid}]" for t, tm in md.topics.items()
-                      for pid, p in tm.partitions.items()
-                      if p.leader < 0 or len(p.isrs) < len(p.replicas)]
-            if not behind:
-                return 0
-        except KafkaException:
-            pass
-        time.sleep(0.5)
-    print(f"admin: replicas still out of sync after {seconds} s: {behind[:10]}", file=sys.stderr)
-    return 1
-
-
-def set_config(brokers, topic, settings):
-    resource = ConfigResource("topic", topic, set_config=dict(s.split("=", 1) for s in settings))
-    admin = client(brokers)  # referenced until the futures are done
-    return settle(admin.alter_configs([resource]), "configure")
+def count(brokers, topic, which="high"):
+    # log_level 4: librdkafka's warnings while the brokers are away stay quiet.
+    print(ofkafka.count_records(brokers, topic, low=which == "low", retry_seconds=30,
+                                log_level=4))
 
 
 # ACLs through librdkafka's C API (confluent-kafka 1.7, Debian 12's, has no
@@ -223,7 +113,7 @@ def rdkafka(brokers):
         getattr(lib, name).argtypes = [ctypes.c_void_p]
     err = ctypes.create_string_buffer(512)
     conf = lib.rd_kafka_conf_new()
-    for key, value in {"bootstrap.servers": brokers, "log_level": "2", **admin_conf()}.items():
+    for key, value in {"bootstrap.servers": brokers, "log_level": "2", **ofkafka.admin_conf()}.items():
         if lib.rd_kafka_conf_set(conf, key.encode(), value.encode(), err, 512) != 0:
             raise SystemExit(f"admin: {key}: {err.value.decode()}")
     rk = lib.rd_kafka_new(0, conf, err, 512)
@@ -247,7 +137,7 @@ def admin_event(lib, rk, call, op, *args):
 def java_acls(brokers, lines):
     """AclCommand for the lines librdkafka cannot express; the super user's
     credentials go through a 0600 file, never a command line."""
-    conf = admin_conf()
+    conf = ofkafka.admin_conf()
     jars = os.environ["JARS"]
     props = [f"ssl.truststore.type=PEM", f"ssl.truststore.location={conf['ssl.ca.location']}"]
     if conf["security.protocol"] == "SSL":
@@ -348,26 +238,38 @@ def list_acls(brokers):
     return 0
 
 
-if __name__ == "__main__":
-    cmd, args = sys.argv[1], sys.argv[2:]
+def main(cmd, args):
     if cmd == "wait":
-        sys.exit(wait(*args))
-    if cmd == "create":
-        sys.exit(create(args[0], args[1], args[2], args[3:]))
-    if cmd == "describe":
-        sys.exit(describe(args[0], args[1:]))
-    if cmd == "leaders":
-        sys.exit(leaders(*args))
-    if cmd == "add-partitions":
-        sys.exit(add_partitions(*args))
-    if cmd == "wait-isr":
-        sys.exit(wait_isr(*args))
-    if cmd == "set-config":
-        sys.exit(set_config(args[0], args[1], args[2:]))
-    if cmd == "acls":
+        ofkafka.wait_for_brokers(*args)
+    elif cmd == "create":
+        ofkafka.create_topics(args[0], args[3:], args[1], args[2])
+    elif cmd == "describe":
+        describe(args[0], args[1:])
+    elif cmd == "leaders":
+        leaders(*args)
+    elif cmd == "add-partitions":
+        ofkafka.add_partitions(*args)
+    elif cmd == "wait-isr":
+        ofkafka.wait_for_isr(*args)
+    elif cmd == "set-config":
+        ofkafka.set_config(args[0], args[1], dict(s.split("=", 1) for s in args[2:]))
+    elif cmd == "count":
+        count(*args)
+    elif cmd == "acls":
         sys.exit(acls(args[0], sys.stdin))
-    if cmd == "delete-acls":
+    elif cmd == "delete-acls":
         sys.exit(acls(args[0], sys.stdin, delete=True))
-    if cmd == "list-acls":
+    elif cmd == "list-acls":
         sys.exit(list_acls(args[0]))
-    sys.exit(__doc__)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    try:
+        main(sys.argv[1], sys.argv[2:])
+    except ofkafka.KafkaToolError as e:
+        print(f"admin: {e}", file=sys.stderr)
+        sys.exit(1)

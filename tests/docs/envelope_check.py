@@ -13,9 +13,14 @@
 Prints "ok N - ..." lines; exits 1 at the first failure."""
 import copy
 import json
+import os
 import sys
 
 from jsonschema import Draft202012Validator
+
+# ofkafka (scripts/kafka/ofkafka.py): the Kafka reads and counts the tests share.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "scripts", "kafka"))
 
 checks = 0
 
@@ -29,42 +34,21 @@ def ok(cond, what):
     print(f"ok {checks} - {what}")
 
 
-def consumer(brokers):
-    from confluent_kafka import Consumer
-    return Consumer({"bootstrap.servers": brokers, "group.id": "orderflow-docs-test",
-                     "enable.auto.commit": False, "enable.partition.eof": True})
-
-
 def count(brokers, topic):
-    from confluent_kafka import TopicPartition
-    c = consumer(brokers)
-    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
-    total = sum(c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts)
-    c.close()
-    return total
+    import ofkafka
+    return ofkafka.count_records(brokers, topic)
 
 
 def read_topic(brokers, topic):
     """Every record of topic: partition, offset, key, value (bytes), headers."""
-    from confluent_kafka import KafkaError, TopicPartition
-    c = consumer(brokers)
-    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
-    c.assign([TopicPartition(topic, p, 0) for p in parts])
-    left, records = set(parts), []
-    while left:
-        m = c.poll(10)
-        if m is None:
-            sys.exit(f"FAIL: timed out reading {topic}")
-        if m.error():
-            if m.error().code() == KafkaError._PARTITION_EOF:
-                left.discard(m.partition())
-                continue
-            sys.exit(f"FAIL: reading {topic}: {m.error()}")
-        records.append({"partition": m.partition(), "offset": m.offset(),
-                        "key": (m.key() or b"").decode(), "value": m.value() or b"",
-                        "headers": {k: (v or b"").decode() for k, v in (m.headers() or [])}})
-    c.close()
-    return records
+    import ofkafka
+    try:
+        return [{"partition": m.partition(), "offset": m.offset(),
+                 "key": (m.key() or b"").decode(), "value": m.value() or b"",
+                 "headers": {k: (v or b"").decode() for k, v in (m.headers() or [])}}
+                for m in ofkafka.read_messages(brokers, topic, group="orderflow-docs-test")]
+    except ofkafka.KafkaToolError as e:
+        sys.exit(f"FAIL: {e}")
 
 
 def load_validator(path):

@@ -51,6 +51,9 @@ free_port() {
 # Apache Kafka (scripts/kafka.sh) instead of orderflow-broker.
 KAFKA_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/kafka.sh
 KAFKA_ADMIN=$(dirname "$KAFKA_SH")/kafka/admin.py
+# Inline Python in the tests imports ofkafka (scripts/kafka/ofkafka.py): the
+# Kafka counts and reads the tests, bench/ and scripts share.
+export PYTHONPATH=$(dirname "$KAFKA_SH")/kafka${PYTHONPATH:+:$PYTHONPATH}
 
 # start_broker [--partitions N] [--topic NAME]...: sets BROKER_PID and
 # BROKERS. orderflow-broker: --port 0 lets it pick a free port (no race),
@@ -123,27 +126,7 @@ wait_for_output() {
 # "low" how many the broker has dropped (sum of low watermarks). Retries for
 # up to 30 s while the broker is away (the chaos run takes it down).
 topic_count() {
-  "$PY" - "$BROKERS" "$1" "${2:-high}" <<'PY'
-import sys, time
-from confluent_kafka import Consumer, KafkaException, TopicPartition
-deadline = time.monotonic() + 30
-while True:
-    c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "e2e-count", "log_level": 4})
-    try:
-        md = c.list_topics(sys.argv[2], timeout=10)
-        total = 0
-        for p in md.topics[sys.argv[2]].partitions:
-            lo, hi = c.get_watermark_offsets(TopicPartition(sys.argv[2], p), timeout=10)
-            total += lo if sys.argv[3] == "low" else hi
-        print(total)
-        break
-    except KafkaException:
-        if time.monotonic() > deadline:
-            raise
-        time.sleep(0.5)
-    finally:
-        c.close()
-PY
+  "$PY" "$KAFKA_ADMIN" count "$BROKERS" "$1" "${2:-high}"
 }
 
 # wait_for_count TOPIC N SECONDS
