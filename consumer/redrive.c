@@ -25,6 +25,7 @@
 #include "record/record.h"
 
 #include "redrive.h"
+#include "redrive_filters.h"
 #include "restore.h"
 #include "cli/startup.h"
 #include "util/signals.h"
@@ -35,8 +36,6 @@
  * leave delivered but uncommitted. */
 #define BATCH_MAX 100
 #define BATCH_MS 1000
-#define MAX_REASONS 32
-#define REASON_TEXT 120
 
 typedef struct redrive_options {
     ofc_cli_common common;
@@ -69,11 +68,6 @@ typedef struct batch_entry {
     int failed;
 } batch_entry;
 
-typedef struct reason_count {
-    char text[REASON_TEXT];
-    uint64_t count;
-} reason_count;
-
 typedef struct redrive {
     const redrive_options *opts;
     const ofc_config *cfg;
@@ -90,9 +84,7 @@ typedef struct redrive {
     uint64_t refused; /* by the loop guard */
     uint64_t failed;  /* not a dead letter, or not delivered */
     int delivery_failed;
-    reason_count reasons[MAX_REASONS];
-    size_t reason_kinds;
-    uint64_t other_reasons;
+    redrive_reasons reasons;
     double next_send_ms; /* --rate pacing */
 } redrive;
 
@@ -131,85 +123,6 @@ static void usage(FILE *out)
 }
 
 /* ---- options -------------------------------------------------------------- */
-
-/* RFC 3339 (2026-11-30T02:00:00Z, fractions and +hh:mm offsets too) or a
- * relative time back from now (-90s, -30m, -2h, -7d). Returns 0 and the
- * Unix time in ms, or -1. */
-static int parse_time(const char *text, int64_t now_ms, int64_t *out_ms)
-{
-    if (text[0] == '-') {
-        char *end = NULL;
-        errno = 0;
-        long long n = strtoll(text + 1, &end, 10);
-        if (errno || end == text + 1 || n < 0 || end[0] == '\0' || end[1] != '\0') return -1;
-        int64_t unit = end[0] == 's'   ? 1000
-                       : end[0] == 'm' ? 60000
-                       : end[0] == 'h' ? 3600000
-                       : end[0] == 'd' ? 86400000
-                                       : 0;
-        if (!unit || n > INT64_MAX / unit / 2) return -1;
-        *out_ms = now_ms - n * unit;
-        return 0;
-    }
-    int year, month, day, hour, minute, second, used = 0;
-    if (sscanf(text, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-               &second, &used) != 6 ||
-        used != 19)
-        return -1;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-        return -1;
-    const char *rest = text + used;
-    int64_t fraction_ms = 0;
-    if (*rest == '.') {
-        int digits = 0, scale = 100;
-        for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++) {
-            fraction_ms += (*rest - '0') * scale;
-            scale /= 10;
-        }
-        if (!digits) return -1;
-    }
-    int64_t offset_s = 0;
-    if ((rest[0] == 'Z' || rest[0] == 'z') && rest[1] == '\0') {
-        offset_s = 0;
-    } else if ((rest[0] == '+' || rest[0] == '-') && strlen(rest) == 6 && rest[3] == ':') {
-        int oh, om;
-        if (sscanf(rest + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59) return -1;
-        offset_s = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
-    } else {
-        return -1;
-    }
-    struct tm tm = {.tm_year = year - 1900,
-                    .tm_mon = month - 1,
-                    .tm_mday = day,
-                    .tm_hour = hour,
-                    .tm_min = minute,
-                    .tm_sec = second};
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1) return -1;
-    *out_ms = ((int64_t)t - offset_s) * 1000 + fraction_ms;
-    return 0;
-}
-
-static int parse_offset_range(const char *text, redrive_options *opts, char *err, size_t errlen)
-{
-    char *end = NULL;
-    errno = 0;
-    long long from = strtoll(text, &end, 10), to = -1;
-    int ok = !errno && end != text && from >= 0;
-    if (ok && strncmp(end, "..", 2) == 0) {
-        const char *second = end + 2;
-        to = strtoll(second, &end, 10);
-        ok = !errno && end != second && to >= from;
-    }
-    if (!ok || *end) {
-        snprintf(err, errlen, "--offset: expected FROM or FROM..TO (0 <= FROM <= TO), got '%s'",
-                 text);
-        return -1;
-    }
-    opts->offset_from = from;
-    opts->offset_to = to;
-    return 0;
-}
 
 enum {
     OPT_DRY_RUN = 1000,
@@ -253,20 +166,17 @@ static int take_option(void *ctx, int opt, const char *arg, char *err, size_t er
     }
     case OPT_SINCE:
     case OPT_UNTIL:
-        if (parse_time(arg, now, opt == OPT_SINCE ? &opts->since_ms : &opts->until_ms)) {
-            snprintf(err, errlen,
-                     "%s: expected RFC 3339 (2026-11-30T02:00:00Z) or a relative time (-90s, "
-                     "-30m, -2h, -7d), got '%s'",
-                     opt == OPT_SINCE ? "--since" : "--until", arg);
+        if (redrive_parse_time(opt == OPT_SINCE ? "--since" : "--until", arg, now,
+                               opt == OPT_SINCE ? &opts->since_ms : &opts->until_ms, err, errlen))
             return -1;
-        }
         break;
     case OPT_PARTITION:
         if (ofc_cli_parse_long("--partition", arg, 0, INT32_MAX, &opts->partition, err, errlen))
             return -1;
         break;
     case OPT_OFFSET:
-        if (parse_offset_range(arg, opts, err, errlen)) return -1;
+        if (redrive_parse_offset_range(arg, &opts->offset_from, &opts->offset_to, err, errlen))
+            return -1;
         break;
     case OPT_MAX_REDRIVES:
         if (ofc_cli_parse_long("--max-redrives", arg, 0, 1000000, &opts->max_redrives, err, errlen))
@@ -418,34 +328,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
                msg->key ? (const char *)msg->key : "", e->redrive_count);
 }
 
-/* Counts a reason for the summary, with digit runs folded into "N" so that
- * "more than 2 items" and "byte offset 17" group with their kin. */
-static void count_reason(redrive *r, const char *reason, size_t len)
-{
-    char text[REASON_TEXT];
-    size_t n = 0;
-    for (size_t i = 0; i < len && n + 1 < sizeof(text); i++) {
-        if (reason[i] >= '0' && reason[i] <= '9') {
-            if (n == 0 || text[n - 1] != 'N') text[n++] = 'N';
-            continue;
-        }
-        text[n++] = reason[i] == '\n' ? ' ' : reason[i];
-    }
-    text[n] = '\0';
-    for (size_t i = 0; i < r->reason_kinds; i++) {
-        if (strcmp(r->reasons[i].text, text) == 0) {
-            r->reasons[i].count++;
-            return;
-        }
-    }
-    if (r->reason_kinds == MAX_REASONS) {
-        r->other_reasons++;
-        return;
-    }
-    memcpy(r->reasons[r->reason_kinds].text, text, n + 1);
-    r->reasons[r->reason_kinds++].count = 1;
-}
-
 /* Copies a header value into a C string; 0, or -1 when absent or too long. */
 static int header_text(rd_kafka_headers_t *headers, const char *name, char *out, size_t outlen)
 {
@@ -551,7 +433,7 @@ static int examine(redrive *r, int32_t part_index, rd_kafka_message_t *msg)
         long n = strtol(partition_text, &end, 10);
         if (end != partition_text && !*end && n >= 0 && n <= INT32_MAX) target = (int32_t)n;
     }
-    count_reason(r, reason_c, strlen(reason_c));
+    redrive_reasons_add(&r->reasons, reason_c, strlen(reason_c));
     r->queued++;
     if (opts->dry_run) {
         char detail[1400];
@@ -778,9 +660,11 @@ static void print_summary(const redrive *r, int status)
     if (status && !r->sent && !r->skipped && !r->refused && !r->failed) return;
     if (opts->dry_run || opts->common.verbose) {
         ofc_warn("%s, by reason:", opts->dry_run ? "would send" : "sent");
-        for (size_t i = 0; i < r->reason_kinds; i++)
-            fprintf(stderr, "%8" PRIu64 "  %s\n", r->reasons[i].count, r->reasons[i].text);
-        if (r->other_reasons) fprintf(stderr, "%8" PRIu64 "  (other reasons)\n", r->other_reasons);
+        for (size_t i = 0; i < r->reasons.kind_count; i++)
+            fprintf(stderr, "%8" PRIu64 "  %s\n", r->reasons.kinds[i].count,
+                    r->reasons.kinds[i].text);
+        if (r->reasons.others)
+            fprintf(stderr, "%8" PRIu64 "  (other reasons)\n", r->reasons.others);
     }
     ofc_warn("%s%" PRIu64 " %s, %" PRIu64 " skipped by filter, %" PRIu64
              " refused by the loop guard, %" PRIu64 " failed%s",
