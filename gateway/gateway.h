@@ -28,6 +28,7 @@
 #include "order_view.h"
 #include "response.h"
 #include "slow_clients.h"
+#include "util/list.h"
 
 /* Seconds a client is told to wait after a 503. */
 #define GW_RETRY_AFTER_S 1
@@ -54,9 +55,8 @@ typedef struct gateway {
     atomic_int requests;  /* requests begun and not completed */
     atomic_int accepting; /* keys restored: POST /orders is served */
     pthread_mutex_t pub_lock;
-    struct gw_request *publishing; /* POST /orders waiting for Kafka */
-    struct gw_request *spare;      /* completed requests for reuse, HTTP thread only */
-    size_t spare_count;
+    ofc_list publishing; /* gw_request.pub: POST /orders waiting for Kafka, latest first */
+    ofc_list spare;      /* gw_request.pub: completed requests for reuse, HTTP thread only */
     struct MHD_Daemon *daemon;
     char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
     slow_clients slow;
@@ -94,14 +94,11 @@ typedef struct gw_request {
     char *order_id;
     size_t order_id_len;
     char id[OF_UUID_LEN + 1];
-    /* GET ?wait parked in the order view (order_view.c, under its lock). */
-    struct gw_request *next_waiter;               /* of the same order */
-    struct gw_request *parked_prev, *parked_next; /* every parked request */
-    struct view_entry *waiting_on;
-    int64_t deadline_ms; /* monotonic */
-    /* POST /orders waiting for Kafka (gateway.publishing, under pub_lock). */
-    struct gw_request *pub_prev, *pub_next;
-    int pub_listed;
+    /* GET ?wait parked in the order view (order_view.h, under its lock). */
+    view_waiter waiter;
+    /* POST /orders waiting for Kafka (gateway.publishing, under pub_lock),
+     * or a completed request kept for reuse (gateway.spare). */
+    ofc_list_node pub;
     int64_t pub_deadline_ms; /* monotonic: answered 503 past it */
     atomic_int refs;         /* libmicrohttpd's, plus the delivery report's while it is due */
 } gw_request;

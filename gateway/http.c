@@ -143,10 +143,9 @@ static void append(gw_request *req, const char *data, size_t size)
  * thread only: the spares are its own, so no lock. */
 static gw_request *request_new(gateway *gw)
 {
-    gw_request *req = gw->spare;
-    if (!req) return calloc(1, sizeof(*req));
-    gw->spare = req->pub_next;
-    gw->spare_count--;
+    ofc_list_node *spare = ofc_list_pop_front(&gw->spare);
+    if (!spare) return calloc(1, sizeof(gw_request));
+    gw_request *req = OFC_CONTAINER_OF(spare, gw_request, pub);
     char *body = req->body;
     size_t cap = req->cap;
     memset(req, 0, sizeof(*req));
@@ -216,7 +215,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **st
     /* Last reference, on the HTTP thread: kept for the next request, which
      * then costs no allocation (the delivery report thread frees what the
      * HTTP thread allocates, which keeps malloc's per-thread caches empty). */
-    if (gw->spare_count >= SPARE_REQUESTS) {
+    if (gw->spare.count >= SPARE_REQUESTS) {
         request_free(req);
         return;
     }
@@ -228,9 +227,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **st
         req->body = NULL;
         req->cap = 0;
     }
-    req->pub_next = gw->spare;
-    gw->spare = req;
-    gw->spare_count++;
+    ofc_list_push_front(&gw->spare, &req->pub);
 }
 
 void gw_request_release(gw_request *req)
@@ -316,12 +313,9 @@ void gw_http_stop(gateway *gw)
 {
     if (gw->daemon) MHD_stop_daemon(gw->daemon);
     gw->daemon = NULL;
-    while (gw->spare) {
-        gw_request *next = gw->spare->pub_next;
-        request_free(gw->spare);
-        gw->spare = next;
-    }
-    gw->spare_count = 0;
+    ofc_list_node *spare;
+    while ((spare = ofc_list_pop_front(&gw->spare)) != NULL)
+        request_free(OFC_CONTAINER_OF(spare, gw_request, pub));
     free(gw->tls_cert);
     free(gw->tls_key);
     gw->tls_cert = gw->tls_key = NULL;

@@ -3,26 +3,22 @@
 
 #include "idem_store.h"
 
-static uint64_t hash_key(const char *key, size_t len)
+static idem_entry *entry_of_age(ofc_list_node *node)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a: keys are short, the table is ours */
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return node ? OFC_CONTAINER_OF(node, idem_entry, by_age) : NULL;
+}
+
+static const char *key_of(const ofc_hash_node *node, size_t *len)
+{
+    const idem_entry *e = OFC_CONTAINER_OF(node, const idem_entry, by_key);
+    *len = e->key_len;
+    return e->text;
 }
 
 int idem_store_init(idem_store *store, size_t max_keys, uint64_t retention_ms)
 {
     memset(store, 0, sizeof(*store));
-    /* About two keys a bucket when full. */
-    size_t buckets = 1024;
-    while (buckets < max_keys / 2 && buckets < ((size_t)1 << 26))
-        buckets <<= 1;
-    store->buckets = calloc(buckets, sizeof(*store->buckets));
-    if (!store->buckets) return -1;
-    store->bucket_mask = buckets - 1;
+    if (ofc_hash_init(&store->by_key, max_keys, key_of) != 0) return -1;
     store->max_keys = max_keys;
     store->retention_ms = retention_ms;
     pthread_mutex_init(&store->lock, NULL);
@@ -31,40 +27,26 @@ int idem_store_init(idem_store *store, size_t max_keys, uint64_t retention_ms)
 
 void idem_store_free(idem_store *store)
 {
-    if (!store->buckets) return;
-    idem_entry *e = store->oldest;
-    while (e) {
-        idem_entry *next = e->newer;
+    if (!store->by_key.buckets) return;
+    idem_entry *e;
+    while ((e = entry_of_age(ofc_list_pop_front(&store->by_age))) != NULL)
         free(e);
-        e = next;
-    }
-    free(store->buckets);
+    ofc_hash_free(&store->by_key);
     pthread_mutex_destroy(&store->lock);
     memset(store, 0, sizeof(*store));
 }
 
-static idem_entry **slot_of(idem_store *store, const char *key, size_t len)
+static idem_entry *find(idem_store *store, const char *key, size_t len)
 {
-    idem_entry **p = &store->buckets[hash_key(key, len) & store->bucket_mask];
-    while (*p && !((*p)->key_len == len && memcmp((*p)->text, key, len) == 0))
-        p = &(*p)->chain;
-    return p;
+    ofc_hash_node *node = ofc_hash_find(&store->by_key, key, len);
+    return node ? OFC_CONTAINER_OF(node, idem_entry, by_key) : NULL;
 }
 
-/* Unlinks e from its bucket and the age list and frees it. Lock held. */
+/* Unlinks e from the table and the age list and frees it. Lock held. */
 static void drop(idem_store *store, idem_entry *e)
 {
-    idem_entry **p = slot_of(store, e->text, e->key_len);
-    if (*p == e) *p = e->chain;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        store->oldest = e->newer;
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        store->newest = e->older;
-    store->count--;
+    ofc_hash_remove(&store->by_key, &e->by_key);
+    ofc_list_remove(&store->by_age, &e->by_age);
     free(e);
 }
 
@@ -73,11 +55,11 @@ static void drop(idem_store *store, idem_entry *e)
  * come (message.timeout.ms bounds it) and gateway.max_in_flight bounds them. */
 static void make_room(idem_store *store, uint64_t now_ms)
 {
-    idem_entry *e = store->oldest;
+    idem_entry *e = entry_of_age(store->by_age.first);
     while (e) {
-        idem_entry *newer = e->newer;
+        idem_entry *newer = entry_of_age(e->by_age.next);
         int expired = now_ms >= e->created_ms && now_ms - e->created_ms > store->retention_ms;
-        int full = store->count >= store->max_keys;
+        int full = store->by_age.count >= store->max_keys;
         if (!expired && !full) break;
         if (e->state == IDEM_DONE) {
             if (!expired) store->dropped++;
@@ -87,7 +69,7 @@ static void make_room(idem_store *store, uint64_t now_ms)
     }
 }
 
-static idem_entry *add(idem_store *store, idem_entry **slot, const char *key, size_t key_len,
+static idem_entry *add(idem_store *store, const char *key, size_t key_len,
                        const uint8_t *fingerprint, const char *order_id, size_t order_id_len,
                        uint64_t created_ms)
 {
@@ -102,14 +84,8 @@ static idem_entry *add(idem_store *store, idem_entry **slot, const char *key, si
     e->text[key_len] = '\0';
     memcpy(e->text + key_len + 1, order_id, order_id_len);
     e->text[key_len + 1 + order_id_len] = '\0';
-    e->older = store->newest;
-    if (store->newest)
-        store->newest->newer = e;
-    else
-        store->oldest = e;
-    store->newest = e;
-    *slot = e;
-    store->count++;
+    ofc_list_push_back(&store->by_age, &e->by_age);
+    ofc_hash_insert(&store->by_key, &e->by_key);
     return e;
 }
 
@@ -120,10 +96,9 @@ idem_result idem_store_begin(idem_store *store, const char *key, size_t key_len,
     idem_result result;
     pthread_mutex_lock(&store->lock);
     make_room(store, now_ms);
-    idem_entry **slot = slot_of(store, key, key_len);
-    idem_entry *e = *slot;
+    idem_entry *e = find(store, key, key_len);
     if (!e) {
-        *entry = add(store, slot, key, key_len, fingerprint, order_id, order_id_len, now_ms);
+        *entry = add(store, key, key_len, fingerprint, order_id, order_id_len, now_ms);
         result = *entry ? IDEM_ADDED : IDEM_NO_ROOM;
     } else if (e->state == IDEM_IN_FLIGHT) {
         result = IDEM_BUSY;
@@ -165,10 +140,8 @@ int idem_store_restore(idem_store *store, const char *key, size_t key_len,
     int rc = 0;
     pthread_mutex_lock(&store->lock);
     make_room(store, of_now_ms());
-    idem_entry **slot = slot_of(store, key, key_len);
-    if (!*slot) {
-        idem_entry *e =
-            add(store, slot, key, key_len, fingerprint, order_id, order_id_len, created_ms);
+    if (!find(store, key, key_len)) {
+        idem_entry *e = add(store, key, key_len, fingerprint, order_id, order_id_len, created_ms);
         if (e) {
             e->partition = partition;
             e->offset = offset;
@@ -186,7 +159,7 @@ int idem_store_restore(idem_store *store, const char *key, size_t key_len,
 size_t idem_store_count(idem_store *store)
 {
     pthread_mutex_lock(&store->lock);
-    size_t n = store->count;
+    size_t n = store->by_age.count;
     pthread_mutex_unlock(&store->lock);
     return n;
 }

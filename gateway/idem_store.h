@@ -13,6 +13,9 @@
 
 #include <orderflow/ids.h>
 
+#include "util/hash.h"
+#include "util/list.h"
+
 #define IDEM_FINGERPRINT_LEN 32 /* SHA-256 */
 
 typedef enum idem_state {
@@ -21,9 +24,9 @@ typedef enum idem_state {
 } idem_state;
 
 typedef struct idem_entry {
-    struct idem_entry *chain;         /* hash bucket */
-    struct idem_entry *older, *newer; /* age list */
-    uint64_t created_ms;              /* wall clock, for the retention window */
+    ofc_hash_node by_key;
+    ofc_list_node by_age;
+    uint64_t created_ms; /* wall clock, for the retention window */
     uint8_t fingerprint[IDEM_FINGERPRINT_LEN];
     idem_state state;
     int32_t partition;
@@ -50,10 +53,8 @@ typedef enum idem_result {
 
 typedef struct idem_store {
     pthread_mutex_t lock;
-    idem_entry **buckets;
-    size_t bucket_mask;
-    idem_entry *oldest, *newest;
-    size_t count;
+    ofc_hash by_key;
+    ofc_list by_age; /* oldest first */
     size_t max_keys;
     uint64_t retention_ms;
     uint64_t dropped; /* settled keys dropped for room before their retention ended */

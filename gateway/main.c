@@ -146,9 +146,9 @@ static void close_gateway(gateway *gw)
     gw_http_stop(gw);
     gw_view_close(gw);
     gw_kafka_close(gw);
-    if (gw->view.buckets) order_view_free(&gw->view);
+    if (gw->view.by_id.buckets) order_view_free(&gw->view);
     slow_clients_free(&gw->slow);
-    if (gw->keys.buckets) idem_store_free(&gw->keys);
+    if (gw->keys.by_key.buckets) idem_store_free(&gw->keys);
     of_encoder_free(gw->encoder);
     of_decoder_free(gw->decoder);
     ofc_metrics_free(gw->registry);

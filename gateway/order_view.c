@@ -1,28 +1,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway.h"
-#include "order_view.h"
+#include <orderflow/ids.h>
 
-static uint64_t hash_id(const char *id, size_t len)
+#include "order_view.h"
+#include "response.h"
+
+static view_entry *entry_of_age(ofc_list_node *node)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)id[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return node ? OFC_CONTAINER_OF(node, view_entry, by_age) : NULL;
+}
+
+static const char *id_of(const ofc_hash_node *node, size_t *len)
+{
+    const view_entry *e = OFC_CONTAINER_OF(node, const view_entry, by_id);
+    *len = e->order_id_len;
+    return e->order_id;
 }
 
 int order_view_init(order_view *view, size_t max_orders)
 {
     memset(view, 0, sizeof(*view));
-    size_t buckets = 1024;
-    while (buckets < max_orders / 2 && buckets < ((size_t)1 << 26))
-        buckets <<= 1;
-    view->buckets = calloc(buckets, sizeof(*view->buckets));
-    if (!view->buckets) return -1;
-    view->bucket_mask = buckets - 1;
+    if (ofc_hash_init(&view->by_id, max_orders, id_of) != 0) return -1;
     view->max_orders = max_orders;
     pthread_mutex_init(&view->lock, NULL);
     return 0;
@@ -30,45 +29,32 @@ int order_view_init(order_view *view, size_t max_orders)
 
 void order_view_free(order_view *view)
 {
-    if (!view->buckets) return;
-    view_entry *e = view->oldest;
-    while (e) {
-        view_entry *next = e->newer;
+    if (!view->by_id.buckets) return;
+    view_entry *e;
+    while ((e = entry_of_age(ofc_list_pop_front(&view->by_age))) != NULL) {
         free(e->body);
         free(e);
-        e = next;
     }
-    free(view->buckets);
+    ofc_hash_free(&view->by_id);
     pthread_mutex_destroy(&view->lock);
     memset(view, 0, sizeof(*view));
 }
 
-static view_entry **slot_of(order_view *view, const char *id, size_t len)
+static view_entry *find(order_view *view, const char *id, size_t len)
 {
-    view_entry **p = &view->buckets[hash_id(id, len) & view->bucket_mask];
-    while (*p && !((*p)->order_id_len == len && memcmp((*p)->order_id, id, len) == 0))
-        p = &(*p)->chain;
-    return p;
+    ofc_hash_node *node = ofc_hash_find(&view->by_id, id, len);
+    return node ? OFC_CONTAINER_OF(node, view_entry, by_id) : NULL;
 }
 
 /* Drops the oldest orders nobody waits for while full. Lock held. */
 static void make_room(order_view *view)
 {
-    view_entry *e = view->oldest;
-    while (e && view->count >= view->max_orders) {
-        view_entry *newer = e->newer;
-        if (!e->waiters) {
-            view_entry **p = slot_of(view, e->order_id, e->order_id_len);
-            if (*p == e) *p = e->chain;
-            if (e->older)
-                e->older->newer = e->newer;
-            else
-                view->oldest = e->newer;
-            if (e->newer)
-                e->newer->older = e->older;
-            else
-                view->newest = e->older;
-            view->count--;
+    view_entry *e = entry_of_age(view->by_age.first);
+    while (e && view->by_age.count >= view->max_orders) {
+        view_entry *newer = entry_of_age(e->by_age.next);
+        if (!e->waiters.first) {
+            ofc_hash_remove(&view->by_id, &e->by_id);
+            ofc_list_remove(&view->by_age, &e->by_age);
             free(e->body);
             free(e);
         }
@@ -79,22 +65,15 @@ static void make_room(order_view *view)
 /* The order's entry, made when absent. Lock held; NULL out of memory. */
 static view_entry *entry_for(order_view *view, const char *id, size_t len)
 {
-    view_entry **slot = slot_of(view, id, len);
-    if (*slot) return *slot;
+    view_entry *e = find(view, id, len);
+    if (e) return e;
     make_room(view);
-    slot = slot_of(view, id, len);
-    view_entry *e = calloc(1, sizeof(*e) + len + 1);
+    e = calloc(1, sizeof(*e) + len + 1);
     if (!e) return NULL;
     memcpy(e->order_id, id, len);
     e->order_id_len = len;
-    e->older = view->newest;
-    if (view->newest)
-        view->newest->newer = e;
-    else
-        view->oldest = e;
-    view->newest = e;
-    *slot = e;
-    view->count++;
+    ofc_list_push_back(&view->by_age, &e->by_age);
+    ofc_hash_insert(&view->by_id, &e->by_id);
     return e;
 }
 
@@ -109,34 +88,15 @@ static void set_body(view_entry *e, const char *body, size_t len)
     e->body_len = len;
 }
 
-/* Unlinks req from the parked list. Lock held. */
-static void unpark(order_view *view, gw_request *req)
+/* Unlinks waiter from its order and the parked list and answers it with the
+ * order's current body. Lock held. */
+static void resume(order_view *view, view_waiter *waiter)
 {
-    if (req->parked_prev)
-        req->parked_prev->parked_next = req->parked_next;
-    else
-        view->parked = req->parked_next;
-    if (req->parked_next) req->parked_next->parked_prev = req->parked_prev;
-    req->parked_prev = req->parked_next = NULL;
-    req->waiting_on = NULL;
-    view->parked_count--;
-}
-
-/* Answers req with e's current body and resumes it. Lock held. */
-static void resume(gw_request *req, const view_entry *e)
-{
-    gw_response_clear(&req->resp);
-    req->resp.status = MHD_HTTP_OK;
-    req->resp.content_type = CONTENT_TYPE_JSON;
-    req->resp.body = malloc(e->body_len + 1);
-    if (req->resp.body) {
-        memcpy(req->resp.body, e->body, e->body_len);
-        req->resp.len = e->body_len;
-    } else {
-        gw_problem(&req->resp, 500, "internal", "Internal Server Error", "out of memory", NULL);
-    }
-    req->answered = 1;
-    MHD_resume_connection(req->connection);
+    view_entry *e = waiter->order;
+    ofc_list_remove(&e->waiters, &waiter->of_order);
+    ofc_list_remove(&view->parked, &waiter->parked);
+    waiter->order = NULL;
+    waiter->answer(waiter, e->body, e->body_len);
 }
 
 /* The pending answer: {"order_id":"...","status":"pending"}. */
@@ -166,35 +126,25 @@ void order_view_result(order_view *view, const char *order_id, size_t len, const
     if (e) {
         set_body(e, body, body_len);
         e->final = 1;
-        while (e->waiters) {
-            gw_request *req = e->waiters;
-            e->waiters = req->next_waiter;
-            req->next_waiter = NULL;
-            unpark(view, req);
-            resume(req, e);
-        }
+        while (e->waiters.first)
+            resume(view, OFC_CONTAINER_OF(e->waiters.first, view_waiter, of_order));
     }
     pthread_mutex_unlock(&view->lock);
 }
 
-view_lookup order_view_get(order_view *view, const char *order_id, size_t len, gw_request *req,
+view_lookup order_view_get(order_view *view, const char *order_id, size_t len, view_waiter *waiter,
                            int64_t deadline_ms, size_t max_parked, char **body, size_t *body_len)
 {
     view_lookup result;
     pthread_mutex_lock(&view->lock);
-    view_entry *e = *slot_of(view, order_id, len);
+    view_entry *e = find(view, order_id, len);
     if (!e || !e->body) {
         result = VIEW_UNKNOWN;
-    } else if (!e->final && deadline_ms > of_monotonic_ms() && view->parked_count < max_parked) {
-        req->deadline_ms = deadline_ms;
-        req->waiting_on = e;
-        req->next_waiter = e->waiters;
-        e->waiters = req;
-        req->parked_prev = NULL;
-        req->parked_next = view->parked;
-        if (view->parked) view->parked->parked_prev = req;
-        view->parked = req;
-        view->parked_count++;
+    } else if (!e->final && deadline_ms > of_monotonic_ms() && view->parked.count < max_parked) {
+        waiter->deadline_ms = deadline_ms;
+        waiter->order = e;
+        ofc_list_push_front(&e->waiters, &waiter->of_order);
+        ofc_list_push_front(&view->parked, &waiter->parked);
         result = VIEW_PARKED;
     } else {
         *body = malloc(e->body_len + 1);
@@ -211,20 +161,12 @@ view_lookup order_view_get(order_view *view, const char *order_id, size_t len, g
 void order_view_expire(order_view *view, int64_t now_ms, int all)
 {
     pthread_mutex_lock(&view->lock);
-    gw_request *req = view->parked;
-    while (req) {
-        gw_request *next = req->parked_next;
-        if (all || req->deadline_ms <= now_ms) {
-            view_entry *e = req->waiting_on;
-            gw_request **p = &e->waiters;
-            while (*p && *p != req)
-                p = &(*p)->next_waiter;
-            if (*p) *p = req->next_waiter;
-            req->next_waiter = NULL;
-            unpark(view, req);
-            resume(req, e);
-        }
-        req = next;
+    ofc_list_node *node = view->parked.first;
+    while (node) {
+        ofc_list_node *next = node->next;
+        view_waiter *waiter = OFC_CONTAINER_OF(node, view_waiter, parked);
+        if (all || waiter->deadline_ms <= now_ms) resume(view, waiter);
+        node = next;
     }
     pthread_mutex_unlock(&view->lock);
 }

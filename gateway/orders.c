@@ -58,18 +58,6 @@ static int accepted(gw_request *req, int32_t partition, int64_t offset, const ch
     return accepted_into(&req->resp, req, partition, offset, id);
 }
 
-/* Unlinks req from the requests waiting for Kafka. pub_lock held. */
-static void unlist(gateway *gw, gw_request *req)
-{
-    if (req->pub_prev)
-        req->pub_prev->pub_next = req->pub_next;
-    else
-        gw->publishing = req->pub_next;
-    if (req->pub_next) req->pub_next->pub_prev = req->pub_prev;
-    req->pub_prev = req->pub_next = NULL;
-    req->pub_listed = 0;
-}
-
 void gw_orders_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
@@ -110,8 +98,8 @@ void gw_orders_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
     pthread_mutex_lock(&gw->pub_lock);
     /* Not listed: its deadline passed and it was answered 503; the key's
      * outcome, settled above, is what a retry gets. */
-    if (req->pub_listed) {
-        unlist(gw, req);
+    if (ofc_list_contains(&gw->publishing, &req->pub)) {
+        ofc_list_remove(&gw->publishing, &req->pub);
         gw_response_clear(&req->resp);
         req->resp = answer;
         memset(&answer, 0, sizeof(answer));
@@ -126,11 +114,12 @@ void gw_orders_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
 void gw_orders_expire(gateway *gw, int64_t now_ms)
 {
     pthread_mutex_lock(&gw->pub_lock);
-    gw_request *req = gw->publishing;
-    while (req) {
-        gw_request *next = req->pub_next;
+    ofc_list_node *node = gw->publishing.first;
+    while (node) {
+        ofc_list_node *next = node->next;
+        gw_request *req = OFC_CONTAINER_OF(node, gw_request, pub);
         if (req->pub_deadline_ms <= now_ms) {
-            unlist(gw, req);
+            ofc_list_remove(&gw->publishing, &req->pub);
             req->resp.retry_after_s = GW_RETRY_AFTER_S;
             gw_problem(&req->resp, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                        "Service Unavailable",
@@ -141,7 +130,7 @@ void gw_orders_expire(gateway *gw, int64_t now_ms)
             req->answered = 1;
             MHD_resume_connection(req->connection);
         }
-        req = next;
+        node = next;
     }
     pthread_mutex_unlock(&gw->pub_lock);
 }
@@ -233,11 +222,7 @@ static int publish(gw_request *req, const of_order *order, const uint8_t *finger
     atomic_fetch_add(&req->refs, 1);
     pthread_mutex_lock(&gw->pub_lock);
     req->pub_deadline_ms = req->started_ms + gw->cfg->gateway_request_timeout_ms;
-    req->pub_prev = NULL;
-    req->pub_next = gw->publishing;
-    if (gw->publishing) gw->publishing->pub_prev = req;
-    gw->publishing = req;
-    req->pub_listed = 1;
+    ofc_list_push_front(&gw->publishing, &req->pub);
     pthread_mutex_unlock(&gw->pub_lock);
     const ofc_kafka_record record = {
         .topic = gw->topic,
@@ -259,7 +244,7 @@ static int publish(gw_request *req, const of_order *order, const uint8_t *finger
     rd_kafka_resp_err_t rc = ofc_kafka_produce(gw->kafka.rk, &record, &once);
     if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
     pthread_mutex_lock(&gw->pub_lock);
-    unlist(gw, req);
+    ofc_list_remove(&gw->publishing, &req->pub);
     pthread_mutex_unlock(&gw->pub_lock);
     atomic_fetch_sub(&req->refs, 1);
     atomic_fetch_sub(&gw->in_flight, 1);

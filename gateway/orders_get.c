@@ -15,6 +15,25 @@ static enum MHD_Result answer(gw_request *req)
     return gw_response_queue(req->connection, &req->resp);
 }
 
+/* The order view's answer to a parked request (order_view.h: under the
+ * view's lock): the order's current body, and the connection resumes. */
+static void answer_parked(view_waiter *waiter, const char *body, size_t body_len)
+{
+    gw_request *req = OFC_CONTAINER_OF(waiter, gw_request, waiter);
+    gw_response_clear(&req->resp);
+    req->resp.status = MHD_HTTP_OK;
+    req->resp.content_type = CONTENT_TYPE_JSON;
+    req->resp.body = malloc(body_len + 1);
+    if (req->resp.body) {
+        memcpy(req->resp.body, body, body_len);
+        req->resp.len = body_len;
+    } else {
+        gw_problem(&req->resp, 500, "internal", "Internal Server Error", "out of memory", NULL);
+    }
+    req->answered = 1;
+    MHD_resume_connection(req->connection);
+}
+
 enum MHD_Result gw_orders_get(gw_request *req, const char *url)
 {
     gateway *gw = req->gw;
@@ -37,7 +56,8 @@ enum MHD_Result gw_orders_get(gw_request *req, const char *url)
     char *body = NULL;
     size_t body_len = 0;
     int64_t deadline = wait_s ? of_monotonic_ms() + wait_s * 1000 : 0;
-    view_lookup found = order_view_get(&gw->view, order_id, len, req, deadline,
+    req->waiter.answer = answer_parked;
+    view_lookup found = order_view_get(&gw->view, order_id, len, &req->waiter, deadline,
                                        (size_t)gw->cfg->gateway_max_in_flight, &body, &body_len);
     if (found == VIEW_PARKED) return MHD_YES;
     if (found == VIEW_UNKNOWN) {

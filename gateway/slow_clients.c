@@ -32,9 +32,7 @@ void slow_clients_notify(void *cls, struct MHD_Connection *connection, void **so
         c->receiving = 1;
         c->since_ms = of_monotonic_ms();
         pthread_mutex_lock(&sc->lock);
-        c->next = sc->conns;
-        if (sc->conns) sc->conns->prev = c;
-        sc->conns = c;
+        ofc_list_push_front(&sc->conns, &c->in_list);
         pthread_mutex_unlock(&sc->lock);
         *socket_context = c;
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
@@ -42,11 +40,7 @@ void slow_clients_notify(void *cls, struct MHD_Connection *connection, void **so
          * libmicrohttpd has closed (and the kernel may have reused). */
         slow_conn *c = *socket_context;
         pthread_mutex_lock(&sc->lock);
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            sc->conns = c->next;
-        if (c->next) c->next->prev = c->prev;
+        ofc_list_remove(&sc->conns, &c->in_list);
         pthread_mutex_unlock(&sc->lock);
         free(c);
         *socket_context = NULL;
@@ -82,7 +76,8 @@ void slow_clients_answered(slow_clients *sc, struct MHD_Connection *connection)
 void slow_clients_sweep(slow_clients *sc, int64_t now_ms)
 {
     pthread_mutex_lock(&sc->lock);
-    for (slow_conn *c = sc->conns; c; c = c->next) {
+    for (ofc_list_node *node = sc->conns.first; node; node = node->next) {
+        slow_conn *c = OFC_CONTAINER_OF(node, slow_conn, in_list);
         if (c->receiving && !c->shut && c->fd >= 0 && now_ms - c->since_ms > sc->timeout_ms) {
             shutdown(c->fd, SHUT_RDWR);
             c->shut = 1;

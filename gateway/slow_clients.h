@@ -13,8 +13,10 @@
 
 #include <microhttpd.h>
 
+#include "util/list.h"
+
 typedef struct slow_conn {
-    struct slow_conn *prev, *next;
+    ofc_list_node in_list;
     int fd;
     int receiving;    /* a request is (or may be) on its way in */
     int64_t since_ms; /* monotonic: when it began to be awaited */
@@ -23,7 +25,7 @@ typedef struct slow_conn {
 
 typedef struct slow_clients {
     pthread_mutex_t lock;
-    slow_conn *conns;
+    ofc_list conns; /* slow_conn.in_list, latest first */
     int64_t timeout_ms;
     uint64_t swept;
 } slow_clients;

@@ -137,7 +137,7 @@ void gw_view_stop(gateway *gw)
         pthread_join(gw->view_thread, NULL);
         gw->view_running = 0;
     }
-    if (gw->view.buckets) order_view_expire(&gw->view, 0, 1);
+    if (gw->view.by_id.buckets) order_view_expire(&gw->view, 0, 1);
 }
 
 void gw_view_close(gateway *gw)
