@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <yajl/yajl_gen.h>
@@ -73,6 +74,61 @@ static int take_option(void *ctx, int opt, const char *arg, char *err, size_t er
     return 0;
 }
 
+/* The group coordinator is not ready yet: right after a broker starts,
+ * __consumer_offsets is created on the first FindCoordinator and its
+ * partitions get a leader and are loaded, which takes seconds on a loaded
+ * machine. librdkafka (2.0.2) retries COORDINATOR_LOAD_IN_PROGRESS itself,
+ * but hands NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE back from
+ * rd_kafka_committed at once (after asking for the coordinator again). */
+static int coordinator_busy(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+           err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+           err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR__WAIT_COORD;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The group's committed offsets into list, asking again while the
+ * coordinator is busy (as kafka-consumer-groups does) until timeout_ms has
+ * passed. Returns rd_kafka_committed's error, or a partition's while the
+ * coordinator is busy for it; other partition errors are left in list.
+ * *tries is how many requests were made. */
+static rd_kafka_resp_err_t committed_offsets(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list,
+                                             int timeout_ms, int *tries)
+{
+    const int64_t deadline = monotonic_ms() + timeout_ms;
+    int backoff_ms = 100;
+    rd_kafka_resp_err_t last_busy = RD_KAFKA_RESP_ERR_NO_ERROR;
+    *tries = 0;
+    for (;;) {
+        int64_t left = deadline - monotonic_ms();
+        if (left < 1) left = 1;
+        rd_kafka_resp_err_t rc = rd_kafka_committed(rk, list, (int)left);
+        (*tries)++;
+        for (int i = 0; !rc && i < list->cnt; i++)
+            if (coordinator_busy(list->elems[i].err)) rc = list->elems[i].err;
+        /* Out of time while the coordinator was busy: the busy answer is the
+         * reason, not librdkafka's timeout of the last try. */
+        if (rc == RD_KAFKA_RESP_ERR__TIMED_OUT && last_busy) return last_busy;
+        if (!coordinator_busy(rc)) return rc;
+        last_busy = rc;
+        left = deadline - monotonic_ms();
+        if (left <= 0) return rc;
+        usleep((useconds_t)(backoff_ms < left ? backoff_ms : left) * 1000);
+        if (backoff_ms < 1000) backoff_ms *= 2;
+        for (int i = 0; i < list->cnt; i++) {
+            list->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            list->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+        }
+    }
+}
+
 /* Fills rows[] for every partition of topic. Returns 0 or a sysexits status
  * with err. */
 static int measure(ofc_kafka *kafka, const ofc_config *cfg, const char *group, const char *topic,
@@ -82,12 +138,24 @@ static int measure(ofc_kafka *kafka, const ofc_config *cfg, const char *group, c
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(count);
     for (int32_t i = 0; i < count; i++)
         rd_kafka_topic_partition_list_add(list, topic, i);
-    rd_kafka_resp_err_t rc = rd_kafka_committed(kafka->rk, list, timeout);
+    int tries;
+    rd_kafka_resp_err_t rc = committed_offsets(kafka->rk, list, timeout, &tries);
     if (rc) {
-        snprintf(err, errlen, "cannot read the committed offsets of group '%s' on %s: %s", group,
-                 cfg->brokers, rd_kafka_err2str(rc));
+        if (coordinator_busy(rc))
+            snprintf(err, errlen,
+                     "cannot read the committed offsets of group '%s' on %s: the group "
+                     "coordinator was not ready within %d ms (producer.timeout_ms, %d tries): %s",
+                     group, cfg->brokers, timeout, tries, rd_kafka_err2str(rc));
+        else if (rc == RD_KAFKA_RESP_ERR__TIMED_OUT)
+            snprintf(err, errlen,
+                     "cannot read the committed offsets of group '%s' on %s within %d ms "
+                     "(producer.timeout_ms): %s",
+                     group, cfg->brokers, timeout, rd_kafka_err2str(rc));
+        else
+            snprintf(err, errlen, "cannot read the committed offsets of group '%s' on %s: %s",
+                     group, cfg->brokers, rd_kafka_err2str(rc));
         rd_kafka_topic_partition_list_destroy(list);
-        return ofc_kafka_exit_code(rc);
+        return coordinator_busy(rc) ? EX_UNAVAILABLE : ofc_kafka_exit_code(rc);
     }
     int status = 0;
     for (int32_t i = 0; i < count && !status; i++) {
