@@ -514,11 +514,8 @@ int doctor_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const ofc_startup startup = {
-        .program = "orderflow-consumer doctor",
-        .executable = "orderflow-consumer",
-        .usage = usage,
-        .long_options = longopts,
-        .option = take_option,
+        OFC_STARTUP_PROGRAM("orderflow-consumer doctor", "orderflow-consumer", usage, longopts,
+                            take_option),
     };
     doctor_options opts = {.command = "process"};
     ofc_config cfg;

@@ -260,12 +260,9 @@ int lag_main(int argc, char **argv)
     };
     /* No stop signals: SIGINT ends a lag query at once. */
     static const ofc_startup startup = {
-        .program = "orderflow-consumer lag",
-        .executable = "orderflow-consumer",
-        .usage = usage,
+        OFC_STARTUP_PROGRAM("orderflow-consumer lag", "orderflow-consumer", usage, longopts,
+                            take_option),
         .short_options = "G:",
-        .long_options = longopts,
-        .option = take_option,
     };
     lag_options opts = {.max_lag = -1};
     ofc_config cfg;

@@ -161,13 +161,10 @@ int process_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const ofc_startup startup = {
-        .program = "orderflow-consumer process",
-        .executable = "orderflow-consumer",
-        .usage = usage,
+        OFC_STARTUP_PROGRAM("orderflow-consumer process", "orderflow-consumer", usage, longopts,
+                            take_option),
         .flags = OFC_STARTUP_STOP_SIGNALS | OFC_STARTUP_METRICS | OFC_STARTUP_WARN_LIBRDKAFKA,
         .short_options = "G:",
-        .long_options = longopts,
-        .option = take_option,
         .configure = configure,
         .prepare = load_handler,
         .unprepare = unload_handler,

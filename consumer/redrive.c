@@ -689,13 +689,10 @@ int redrive_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const ofc_startup startup = {
-        .program = "orderflow-consumer redrive",
-        .executable = "orderflow-consumer",
-        .usage = usage,
+        OFC_STARTUP_PROGRAM("orderflow-consumer redrive", "orderflow-consumer", usage, longopts,
+                            take_option),
         .flags = OFC_STARTUP_STOP_SIGNALS,
         .short_options = "G:n:",
-        .long_options = longopts,
-        .option = take_option,
         .operands = take_operands,
     };
     redrive_options opts = {

@@ -281,13 +281,10 @@ int tail_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const ofc_startup startup = {
-        .program = "orderflow-consumer tail",
-        .executable = "orderflow-consumer",
-        .usage = usage,
+        OFC_STARTUP_PROGRAM("orderflow-consumer tail", "orderflow-consumer", usage, longopts,
+                            take_option),
         .flags = OFC_STARTUP_STOP_SIGNALS,
         .short_options = "en:",
-        .long_options = longopts,
-        .option = take_option,
         .operands = take_operands,
     };
     tail_options opts = {.count = -1, .window = DEFAULT_WINDOW};

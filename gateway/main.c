@@ -204,13 +204,9 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const ofc_startup startup = {
-        .program = PROGRAM,
-        .executable = PROGRAM,
-        .usage = usage,
+        OFC_STARTUP_PROGRAM(PROGRAM, PROGRAM, usage, longopts, take_option),
         .flags = OFC_STARTUP_STOP_SIGNALS | OFC_STARTUP_IGNORE_SIGPIPE |
                  OFC_STARTUP_NAME_SHORT_OPTION | OFC_STARTUP_WARN_LIBRDKAFKA,
-        .long_options = longopts,
-        .option = take_option,
         .configure = configure,
     };
     gateway_options opts = {0};

@@ -395,14 +395,10 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const ofc_startup startup = {
-        .program = PROGRAM,
-        .executable = PROGRAM,
-        .usage = usage,
+        OFC_STARTUP_PROGRAM(PROGRAM, PROGRAM, usage, longopts, take_option),
         .flags = OFC_STARTUP_STOP_SIGNALS | OFC_STARTUP_METRICS | OFC_STARTUP_NAME_SHORT_OPTION |
                  OFC_STARTUP_WARN_LIBRDKAFKA,
         .short_options = "g:",
-        .long_options = longopts,
-        .option = take_option,
         .operands = take_operands,
         .configure = configure,
         .metrics_unready = "starting: checking the topic",

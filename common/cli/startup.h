@@ -76,6 +76,19 @@ typedef struct ofc_startup {
     const char *metrics_unready;
 } ofc_startup;
 
+/* The fields every program's start-up names, at the head of its ofc_startup
+ * initialiser: the messages' prefix, what --version names, the usage, the
+ * option table and the function that takes those options. The program's
+ * flags, short options and steps follow:
+ *   static const ofc_startup startup = {
+ *       OFC_STARTUP_PROGRAM("orderflow-consumer tail", "orderflow-consumer", usage, longopts,
+ *                           take_option),
+ *       .flags = OFC_STARTUP_STOP_SIGNALS,
+ *   }; */
+#define OFC_STARTUP_PROGRAM(program_name, executable_name, usage_function, options, take)          \
+    .program = (program_name), .executable = (executable_name), .usage = (usage_function),         \
+    .long_options = (options), .option = (take)
+
 /* Runs the start-up of s on argv (argv[0] is the program or the command
  * name), the common options going into *common and the program's own into
  * ctx through s->option. Returns OFC_STARTUP_CONTINUE with *cfg built (and,
