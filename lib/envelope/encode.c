@@ -171,7 +171,7 @@ static void order_data(of_json_out *o, const of_order *d)
     OF_JSON_OUT_LIT(o, "]}");
 }
 
-static void processed_data(of_json_out *o, const of_processed *d)
+void of_json_out_processed_members(of_json_out *o, const of_processed *d)
 {
     order_identity(o, d->order_id, d->customer_id, d->currency);
     KEY(o, "item_count");
@@ -186,6 +186,11 @@ static void processed_data(of_json_out *o, const of_processed *d)
     } else {
         OF_JSON_OUT_LIT(o, ",\"status\":\"accepted\"");
     }
+}
+
+static void processed_data(of_json_out *o, const of_processed *d)
+{
+    of_json_out_processed_members(o, d);
     OF_JSON_OUT_LIT(o, "}");
 }
 

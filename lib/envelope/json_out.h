@@ -44,4 +44,12 @@ OF_HIDDEN void of_json_out_string(of_json_out *o, const char *s, size_t n);
 /* v as a JSON integer. */
 OF_HIDDEN void of_json_out_int(of_json_out *o, int64_t v);
 
+struct of_processed;
+
+/* A data_processed event's data object without its closing brace: the
+ * members in the envelope's order (docs/envelope.md), "reason" only when
+ * rejected. The encoder closes it; a handler's output (lib/handler/output.c)
+ * keeps it open for the members the handler adds. In encode.c. */
+OF_HIDDEN void of_json_out_processed_members(of_json_out *o, const struct of_processed *d);
+
 #endif

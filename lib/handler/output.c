@@ -181,26 +181,8 @@ int of_handler_write_processed(of_handler_output *out, const of_processed *p)
     } else if (p->status != OF_STATUS_ACCEPTED) {
         return fault(out, "data.status %d is neither accepted nor rejected", (int)p->status);
     }
-    /* The bytes of_encode_event writes for the same of_processed. */
-    of_json_out *o = &out->data;
-    OF_JSON_OUT_LIT(o, "{\"order_id\":");
-    of_json_out_string(o, p->order_id.ptr, p->order_id.len);
-    OF_JSON_OUT_LIT(o, ",\"customer_id\":");
-    of_json_out_string(o, p->customer_id.ptr, p->customer_id.len);
-    OF_JSON_OUT_LIT(o, ",\"currency\":");
-    of_json_out_string(o, p->currency.ptr, p->currency.len);
-    OF_JSON_OUT_LIT(o, ",\"item_count\":");
-    of_json_out_int(o, p->item_count);
-    OF_JSON_OUT_LIT(o, ",\"quantity_total\":");
-    of_json_out_int(o, p->quantity_total);
-    OF_JSON_OUT_LIT(o, ",\"total_cents\":");
-    of_json_out_int(o, p->total_cents);
-    if (p->status == OF_STATUS_REJECTED) {
-        OF_JSON_OUT_LIT(o, ",\"status\":\"rejected\",\"reason\":");
-        of_json_out_string(o, p->reason.ptr, p->reason.len);
-    } else {
-        OF_JSON_OUT_LIT(o, ",\"status\":\"accepted\"");
-    }
+    /* The bytes of_encode_event writes for the same of_processed, left open. */
+    of_json_out_processed_members(&out->data, p);
     out->processed = *p;
     if (p->status == OF_STATUS_ACCEPTED) out->processed.reason = (of_str){NULL, 0};
     out->processed_written = 1;
