@@ -373,6 +373,32 @@ static int load_int(load_ctx *ctx, const setting_def *def, const config_setting_
     return 0;
 }
 
+/* A scalar setting as text, for the settings kept as text (librdkafka
+ * properties, handler settings): a string as it is, an integer (and, with
+ * floats, a float) in decimal, a boolean as "true" or "false". Returns the
+ * text (the setting's own string or buf), or NULL when s is of another type. */
+static const char *scalar_text(const config_setting_t *s, int floats, char *buf, size_t size)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_STRING:
+        return config_setting_get_string(s);
+    case CONFIG_TYPE_INT:
+        snprintf(buf, size, "%d", config_setting_get_int(s));
+        return buf;
+    case CONFIG_TYPE_INT64:
+        snprintf(buf, size, "%lld", config_setting_get_int64(s));
+        return buf;
+    case CONFIG_TYPE_FLOAT:
+        if (!floats) return NULL;
+        snprintf(buf, size, "%.17g", config_setting_get_float(s));
+        return buf;
+    case CONFIG_TYPE_BOOL:
+        return config_setting_get_bool(s) ? "true" : "false";
+    default:
+        return NULL;
+    }
+}
+
 /* Any librdkafka property passes through as text: librdkafka parses and
  * checks it later, and reports the origin kept here. */
 static int load_properties(load_ctx *ctx, const config_setting_t *group)
@@ -387,21 +413,8 @@ static int load_properties(load_ctx *ctx, const config_setting_t *group)
         char *key = ofc_config_text_name(config_setting_name(s));
         if (!key) return fail_at(ctx, s, "out of memory");
         char value[32];
-        const char *text = value;
-        switch (config_setting_type(s)) {
-        case CONFIG_TYPE_STRING:
-            text = config_setting_get_string(s);
-            break;
-        case CONFIG_TYPE_INT:
-            snprintf(value, sizeof(value), "%d", config_setting_get_int(s));
-            break;
-        case CONFIG_TYPE_INT64:
-            snprintf(value, sizeof(value), "%lld", config_setting_get_int64(s));
-            break;
-        case CONFIG_TYPE_BOOL:
-            text = config_setting_get_bool(s) ? "true" : "false";
-            break;
-        default:
+        const char *text = scalar_text(s, 0, value, sizeof(value));
+        if (!text) {
             fail_at(ctx, s, "property '%s' must be a string, an integer or a boolean, got %s", key,
                     type_name(s));
             free(key);
@@ -461,24 +474,8 @@ static int load_handler_setting(load_ctx *ctx, const config_setting_t *s)
     char *key = ofc_config_text_name(config_setting_name(s));
     if (!key) return fail_at(ctx, s, "out of memory");
     char value[64];
-    const char *text = value;
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_STRING:
-        text = config_setting_get_string(s);
-        break;
-    case CONFIG_TYPE_INT:
-        snprintf(value, sizeof(value), "%d", config_setting_get_int(s));
-        break;
-    case CONFIG_TYPE_INT64:
-        snprintf(value, sizeof(value), "%lld", config_setting_get_int64(s));
-        break;
-    case CONFIG_TYPE_FLOAT:
-        snprintf(value, sizeof(value), "%.17g", config_setting_get_float(s));
-        break;
-    case CONFIG_TYPE_BOOL:
-        text = config_setting_get_bool(s) ? "true" : "false";
-        break;
-    default:
+    const char *text = scalar_text(s, 1, value, sizeof(value));
+    if (!text) {
         fail_at(ctx, s, "'handler.%s' must be a string, a number or a boolean, got %s", key,
                 type_name(s));
         free(key);
