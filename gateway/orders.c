@@ -224,16 +224,7 @@ static int publish(gw_request *req, const of_order *order, const uint8_t *finger
     req->pub_deadline_ms = req->started_ms + gw->cfg->gateway_request_timeout_ms;
     ofc_list_push_front(&gw->publishing, &req->pub);
     pthread_mutex_unlock(&gw->pub_lock);
-    const ofc_kafka_record record = {
-        .topic = gw->topic,
-        .partition = RD_KAFKA_PARTITION_UA,
-        .key = order->order_id.ptr,
-        .key_len = order->order_id.len,
-        .value = rec.value,
-        .value_len = rec.value_len,
-        .headers = headers,
-        .opaque = req,
-    };
+    const ofc_kafka_record record = ofc_order_record_kafka(&rec, gw->topic, headers, req);
     /* One try: a full queue is answered 503 with Retry-After at once, like
      * any refusal. Waiting for room would hold libmicrohttpd's thread (every
      * other connection with it), and serving delivery reports here would

@@ -443,16 +443,8 @@ int publisher_send(publisher *pub, const of_order *order, of_str key_override, i
          * event. The copy goes into librdkafka's one allocation for the
          * message; values kept in a pool of our own instead (no copy)
          * measured no faster. */
-        const ofc_kafka_record record = {
-            .topic = pub->topic, /* a replaced producer has a new handle */
-            .partition = RD_KAFKA_PARTITION_UA,
-            .key = order->order_id.ptr,
-            .key_len = order->order_id.len,
-            .value = rec.value,
-            .value_len = rec.value_len,
-            .headers = headers,
-            .opaque = slot,
-        };
+        const ofc_kafka_record record = /* a replaced producer has a new handle */
+            ofc_order_record_kafka(&rec, pub->topic, headers, slot);
         rd_kafka_resp_err_t rc = ofc_kafka_produce(pub->kafka.rk, &record, &retry);
         if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) break;
         /* The headers are still ours when producing fails. */

@@ -42,6 +42,21 @@ int ofc_order_record_encode(ofc_order_record *rec, of_encoder *enc, of_idgen *id
     return 0;
 }
 
+ofc_kafka_record ofc_order_record_kafka(const ofc_order_record *rec, rd_kafka_topic_t *topic,
+                                        rd_kafka_headers_t *headers, void *opaque)
+{
+    return (ofc_kafka_record){
+        .topic = topic,
+        .partition = RD_KAFKA_PARTITION_UA,
+        .key = rec->ev.subject.ptr,
+        .key_len = rec->ev.subject.len,
+        .value = rec->value,
+        .value_len = rec->value_len,
+        .headers = headers,
+        .opaque = opaque,
+    };
+}
+
 int ofc_order_topic_open(ofc_kafka *kafka, const ofc_config *cfg, const char *name, int timeout_ms,
                          rd_kafka_topic_t **topic, char *err, size_t errlen)
 {

@@ -38,6 +38,13 @@ int ofc_order_record_encode(ofc_order_record *rec, of_encoder *enc, of_idgen *id
                             of_str traceparent, of_str tracestate, int tracing, int checked,
                             char *err, size_t errlen);
 
+/* rec as the record to produce to topic: keyed by the order id (so an order's
+ * events stay in one partition, in order), the partitioner choosing the
+ * partition, with headers (ofc_record_headers) and the delivery report's
+ * opaque. Its views point into rec and its order, which must outlive it. */
+ofc_kafka_record ofc_order_record_kafka(const ofc_order_record *rec, rd_kafka_topic_t *topic,
+                                        rd_kafka_headers_t *headers, void *opaque);
+
 /* Checks that the order_created topic `name` exists on cfg->brokers (a
  * metadata request through kafka, at most timeout_ms) and returns a handle
  * to it in *topic (the caller destroys it). Returns 0, or a sysexits status
