@@ -24,7 +24,7 @@ demo_packages=(kcat python3 iproute2)
 tests_packages=(jq python3-jsonschema python3-confluent-kafka python3-yaml procps time
                 prometheus curl)
 # bench/run: the HTTP load generator and the Flask peer behind gunicorn.
-bench_packages=(wrk gunicorn python3-flask)
+bench_packages=(wrk gunicorn python3-flask python3-requests)
 
 packages_for() {
   case $1 in

@@ -20,7 +20,8 @@ change it live):
                                   "date:N": an HTTP-date N seconds ahead)
   hang_ms                         how long a hang lasts if the client stays
 
-It records every request (arrival and finish on CLOCK_MONOTONIC, shared by
+One thread (asyncio), no thread per connection, so that it is not the
+slowest part of a benchmark. It records every request (arrival and finish on CLOCK_MONOTONIC, shared by
 every process of the machine, so logs of a killed and restarted service
 combine) and serves GET /stats; --log FILE appends each record as a JSON line,
 and `fault_service.py stats FILE...` computes the same figures from logs.
@@ -28,20 +29,18 @@ Hung requests end when the client gives up (its timeout closes the
 connection); they are left out of the concurrency figures, which are about
 requests the client still waits for.
 
-Usage: fault_service.py [--port N] [--config JSON] [--log FILE]
+Usage: fault_service.py [--port N] [--config JSON] [--log FILE] [--no-stats]
        fault_service.py stats [--orders] FILE...
 Prints "listening 127.0.0.1:PORT" once it accepts connections."""
 import argparse
+import asyncio
 import email.utils
 import json
 import random
-import select
 import socket
 import struct
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEFAULTS = {"latency_ms": 0, "latency_jitter_ms": 0, "rates": {}, "rules": [],
             "retry_after": None, "hang_ms": 30000, "seed": 1}
@@ -123,82 +122,120 @@ def stats(records, with_orders=False):
 
 
 class Service:
-    def __init__(self, config, log_path):
-        self.lock = threading.Lock()
+    def __init__(self, config, log_path, keep=True):
+        self.keep = keep
         self.config = dict(DEFAULTS)
         self.configure(config)
         self.records = []
         self.log = open(log_path, "a", buffering=1) if log_path else None
 
     def configure(self, changes):
-        with self.lock:
-            self.config.update(changes)
-            self.rng = random.Random(self.config["seed"])
-            return dict(self.config)
+        self.config.update(changes)
+        self.rng = random.Random(self.config["seed"])
+        return dict(self.config)
 
     def decide(self, order_id, attempt):
         """The fault for this request: an HTTP status, "hang", "reset" or
         None (answer), its Retry-After and body, and the latency."""
-        with self.lock:
-            c = self.config
-            latency = c["latency_ms"] + self.rng.uniform(0, c["latency_jitter_ms"])
-            for rule in c["rules"]:
-                if order_id.startswith(rule["prefix"]) and (
-                        not rule.get("attempts") or attempt <= rule["attempts"]):
-                    return (rule["action"], rule.get("retry_after", c["retry_after"]),
-                            rule.get("body"), latency)
-            draw = self.rng.random()
-            for action, rate in sorted(c["rates"].items()):
-                if draw < rate:
-                    action = int(action) if action.isdigit() else action
-                    return action, c["retry_after"], None, latency
-                draw -= rate
-            return None, None, None, latency
+        c = self.config
+        latency = c["latency_ms"] + self.rng.uniform(0, c["latency_jitter_ms"])
+        for rule in c["rules"]:
+            if order_id.startswith(rule["prefix"]) and (
+                    not rule.get("attempts") or attempt <= rule["attempts"]):
+                return (rule["action"], rule.get("retry_after", c["retry_after"]),
+                        rule.get("body"), latency)
+        draw = self.rng.random()
+        for action, rate in sorted(c["rates"].items()):
+            if draw < rate:
+                action = int(action) if action.isdigit() else action
+                return action, c["retry_after"], None, latency
+            draw -= rate
+        return None, None, None, latency
 
     def record(self, r):
-        with self.lock:
+        if self.keep:
             self.records.append(r)
-            if self.log:
-                self.log.write(json.dumps(r) + "\n")
+        if self.log:
+            self.log.write(json.dumps(r) + "\n")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the handler's client expects
+class Connection(asyncio.Protocol):
+    """One client connection: HTTP/1.1 keep-alive, requests answered one at
+    a time in arrival order (the handler's client does not pipeline)."""
 
-    def log_message(self, *args):
-        pass
+    def __init__(self, service):
+        self.service = service
+        self.buffer = b""
+        self.queue = asyncio.Queue()
+        self.closed = asyncio.get_running_loop().create_future()
+        self.worker = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.worker = asyncio.ensure_future(self.serve())
+
+    def connection_lost(self, exc):
+        if not self.closed.done():
+            self.closed.set_result(None)
+        self.queue.put_nowait(None)
+
+    def data_received(self, data):
+        self.buffer += data
+        while True:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            lines = self.buffer[:head_end].decode("latin-1").split("\r\n")
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            length = int(headers.get("content-length") or 0)
+            if len(self.buffer) < head_end + 4 + length:
+                return
+            body = self.buffer[head_end + 4:head_end + 4 + length]
+            self.buffer = self.buffer[head_end + 4 + length:]
+            method, path = (lines[0].split(" ") + ["", ""])[:2]
+            self.queue.put_nowait((method, path, headers, body))
 
     def reply(self, status, body, headers=()):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status, REASONS.get(status))
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        head = ["HTTP/1.1 %d %s" % (status, REASONS.get(status, "OK")),
+                "Content-Type: application/json", "Content-Length: %d" % len(data)]
+        head += ["%s: %s" % h for h in headers]
+        self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
 
-    def do_GET(self):
-        svc = self.server.service
-        if self.path.startswith("/stats"):
-            with svc.lock:
-                records = list(svc.records)
-            self.reply(200, stats(records, with_orders="orders=1" in self.path))
-        elif self.path == "/config":
+    async def serve(self):
+        while True:
+            request = await self.queue.get()
+            if request is None or self.transport.is_closing():
+                return
+            try:
+                if not await self.handle(*request):
+                    return
+            except Exception as e:  # a bug here must show, not hang the client
+                print(f"fault_service.py: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+                self.transport.abort()
+                return
+
+    async def handle(self, method, path, h, body):
+        """Answers one request; False when the connection is done."""
+        svc = self.service
+        if method == "GET" and path.startswith("/stats"):
+            self.reply(200, stats(list(svc.records), with_orders="orders=1" in path))
+            return True
+        if method == "GET" and path == "/config":
             self.reply(200, svc.configure({}))
-        else:
-            self.reply(404, {"error": "GET /stats or /config"})
-
-    def do_POST(self):
-        svc = self.server.service
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path == "/control":
+            return True
+        if method == "POST" and path == "/control":
             self.reply(200, svc.configure(json.loads(body)))
-            return
+            return True
+        if method != "POST":
+            self.reply(404, {"error": "POST an order, GET /stats or /config, POST /control"})
+            return True
         arrival = time.monotonic()
-        h = self.headers
         try:
-            if (h.get("Content-Type") or "").startswith("application/cloudevents+json"):
+            if h.get("content-type", "").startswith("application/cloudevents+json"):
                 envelope = json.loads(body)
                 order, ce_id, subject = envelope["data"], envelope["id"], envelope["subject"]
             else:
@@ -206,31 +243,31 @@ class Handler(BaseHTTPRequestHandler):
             attempt = int(h.get("orderflow-attempt") or 0)
         except (ValueError, KeyError, TypeError) as e:
             self.reply(400, {"error": f"not a CloudEvents order: {e}"})
-            return
+            return True
         rec = {"arrival": arrival, "key": subject, "order_id": order.get("order_id"),
-               "idempotency_key": h.get("Idempotency-Key"), "ce_id": ce_id,
+               "idempotency_key": h.get("idempotency-key"), "ce_id": ce_id,
                "attempt": attempt, "traceparent": h.get("traceparent"),
-               "ce_type": h.get("ce-type"), "path": self.path}
+               "ce_type": h.get("ce-type"), "path": path}
         action, retry_after, fault_body, latency = svc.decide(str(order.get("order_id")), attempt)
         if action == "hang":
             # Until the client gives up (closes) or hang_ms passes.
-            end = arrival + svc.config["hang_ms"] / 1000
-            while time.monotonic() < end:
-                ready, _, _ = select.select([self.connection], [], [], 0.002)
-                if ready and not self.connection.recv(1, socket.MSG_PEEK):
-                    break
+            try:
+                await asyncio.wait_for(asyncio.shield(self.closed), svc.config["hang_ms"] / 1000)
+            except asyncio.TimeoutError:
+                pass
             rec.update(finish=time.monotonic(), outcome="hang")
             svc.record(rec)
-            self.close_connection = True
-            return
-        time.sleep(latency / 1000)
+            self.transport.close()
+            return False
+        if latency > 0:
+            await asyncio.sleep(latency / 1000)
         if action == "reset":
             rec.update(finish=time.monotonic(), outcome="reset")
             svc.record(rec)
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            self.close_connection = True
-            return
+            sock = self.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+            return False
         headers = []
         if retry_after:
             if str(retry_after).startswith("date:"):
@@ -250,18 +287,15 @@ class Handler(BaseHTTPRequestHandler):
         rec.update(finish=time.monotonic(), outcome=status)
         svc.record(rec)
         self.reply(status, answer, headers)
-
-    def handle_one_request(self):
-        try:
-            super().handle_one_request()
-        except OSError:  # the reset above, or a client gone mid-answer
-            self.close_connection = True
+        return True
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True  # restartable on the same port
-    request_queue_size = 1024
+async def serve(port, service):
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: Connection(service), "127.0.0.1", port,
+                                      reuse_address=True, backlog=1024)
+    print("listening 127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
 
 
 def main():
@@ -280,16 +314,15 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--config", default="{}", help="JSON object: the faults (see the docstring)")
     p.add_argument("--log", help="append one JSON line per request")
+    p.add_argument("--no-stats", action="store_true",
+                   help="keep no records in memory (benchmarks, long runs): /stats is empty")
     a = p.parse_args()
     try:
         config = json.loads(a.config)
     except ValueError as e:
         sys.exit(f"fault_service.py: --config: {e}")
-    server = Server(("127.0.0.1", a.port), Handler)
-    server.service = Service(config, a.log)
-    print("listening 127.0.0.1:%d" % server.server_address[1], flush=True)
     try:
-        server.serve_forever()
+        asyncio.run(serve(a.port, Service(config, a.log, not a.no_stats)))
     except KeyboardInterrupt:
         pass
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The HTTP handler's circuit breaker (docs/handlers.md, "The HTTP handler"):
+# orders stream in while the fault service is killed and restarted on the
+# same port, twice; the breaker opens (one log line, /metrics, /readyz 503
+# saying why) and closes when the service answers again (one log line,
+# /readyz 200); in between the processor is killed with kill -9 and
+# restarted. Nothing is lost: tests/http/check_run.py checks one output per
+# input with the service's bytes, per-key order and one call per key at once.
+# GUARANTEE=exactly_once (tests/kafka/http_eos.sh): read_committed, no raw
+# duplicate either.
+source "$(dirname "$0")/lib.sh"
+GUARANTEE=${GUARANTEE:-at_least_once}
+eos=()
+[ "$GUARANTEE" = exactly_once ] && eos=(--exactly-once)
+N=800
+
+start_broker --partitions 4
+start_service svc '{"latency_ms": 5, "latency_jitter_ms": 10}'
+port=${SERVICE##*:}
+handler=(--guarantee "$GUARANTEE" --handler "http://$SERVICE/orders"
+  --handler-arg max_in_flight=16 --handler-arg timeout_ms=1000 --handler-arg backoff_ms=20
+  --handler-arg backoff_max_ms=100 --handler-arg max_attempts=1000
+  --handler-arg breaker_failures=3 --handler-arg breaker_open_ms=300)
+"$PY" "$HTTP_DIR/produce_orders.py" "$BROKERS" $N 80 "$WORK/in.jsonl" --rate 100 \
+  2>"$WORK/produce.err" &
+producer=$!
+PIDS+=("$producer")
+metrics=$(free_port)
+start_processor p1 "${handler[@]}" --metrics "127.0.0.1:$metrics"
+wait_outputs 100 60
+
+# flap 1|2: kill -9 the service, see the breaker open, restart it on the
+# same port, see it close.
+flap() {
+  local opened closed
+  opened=$(grep -c 'circuit breaker open' "$WORK/p1.err" || true)
+  closed=$(grep -c 'circuit breaker closed' "$WORK/p1.err" || true)
+  kill -9 "$SERVICE_PID"
+  wait "$SERVICE_PID" 2>/dev/null || true
+  for _ in $(seq 100); do
+    [ "$(grep -c 'circuit breaker open' "$WORK/p1.err" || true)" -gt "$opened" ] && break
+    sleep 0.1
+  done
+  [ "$(grep -c 'circuit breaker open' "$WORK/p1.err" || true)" = $((opened + 1)) ] ||
+    fail "flap $1: want one 'circuit breaker open' line more: $(tail -3 "$WORK/p1.err")"
+  code=$(http_get "127.0.0.1:$metrics" /readyz "$WORK/ready.txt")
+  [ "$code" = 503 ] && grep -q 'circuit breaker open' "$WORK/ready.txt" ||
+    fail "flap $1: /readyz with the breaker open: $code $(cat "$WORK/ready.txt")"
+  http_get "127.0.0.1:$metrics" /metrics "$WORK/metrics.txt" >/dev/null
+  [ "$(metric "$WORK/metrics.txt" 'orderflow_handler_breaker_open')" = 1 ] ||
+    fail "flap $1: /metrics: $(grep breaker "$WORK/metrics.txt")"
+  sleep 1
+  start_service svc '{"latency_ms": 5, "latency_jitter_ms": 10}' "$port"
+  for _ in $(seq 100); do
+    [ "$(grep -c 'circuit breaker closed' "$WORK/p1.err" || true)" -gt "$closed" ] && break
+    sleep 0.1
+  done
+  [ "$(grep -c 'circuit breaker closed' "$WORK/p1.err" || true)" = $((closed + 1)) ] ||
+    fail "flap $1: want one 'circuit breaker closed' line more: $(tail -3 "$WORK/p1.err")"
+  code=$(http_get "127.0.0.1:$metrics" /readyz "$WORK/ready.txt")
+  [ "$code" = 200 ] || fail "flap $1: /readyz after the breaker closed: $code $(cat "$WORK/ready.txt")"
+  http_get "127.0.0.1:$metrics" /metrics "$WORK/metrics.txt" >/dev/null
+  [ "$(metric "$WORK/metrics.txt" 'orderflow_handler_breaker_open')" = 0 ] ||
+    fail "flap $1: /metrics: $(grep breaker "$WORK/metrics.txt")"
+}
+flap 1
+wait_outputs 300 60
+flap 2
+wait_until_handles_sigterm "$LAST_PID"
+kill -TERM "$LAST_PID"
+wait "$LAST_PID" || fail "processor exit $?: $(tail -3 "$WORK/p1.err")"
+
+# kill -9 of the processor mid-calls, then a restart.
+start_processor p2 "${handler[@]}"
+wait_outputs 450 60
+kill -9 "$LAST_PID"
+wait "$LAST_PID" 2>/dev/null || true
+start_processor p3 "${handler[@]}"
+wait "$producer" || fail "produce_orders.py: $(cat "$WORK/produce.err")"
+wait_outputs $N 90
+wait_until_handles_sigterm "$LAST_PID"
+kill -TERM "$LAST_PID"
+wait "$LAST_PID" || fail "processor exit $?: $(tail -3 "$WORK/p3.err")"
+"$PY" "$HTTP_DIR/check_run.py" "$BROKERS" "$WORK/in.jsonl" "$WORK/svc.log" --max-in-flight 16 \
+  "${eos[@]}" >"$WORK/check.txt" || fail "$(cat "$WORK/check.txt")"
+echo "ok: breaker opened and closed twice, kill -9 ($GUARANTEE): $(cat "$WORK/check.txt")"
