@@ -29,39 +29,49 @@ metrics=$(free_port)
 start_processor p1 "${handler[@]}" --metrics "127.0.0.1:$metrics"
 wait_outputs 100 60
 
+# lines PATTERN: how many lines of p1's log say PATTERN.
+lines() { grep -c "$1" "$WORK/p1.err" || true; }
+
 # flap 1|2: kill -9 the service, see the breaker open, restart it on the
-# same port, see it close.
+# same port, see it close. While the service is away each probe fails and
+# the breaker opens again: every transition is logged once, so the log
+# reads open, half-open, open, half-open, ..., closed.
 flap() {
-  local opened closed
-  opened=$(grep -c 'circuit breaker open' "$WORK/p1.err" || true)
-  closed=$(grep -c 'circuit breaker closed' "$WORK/p1.err" || true)
+  local opened half closed state
+  opened=$(lines 'circuit breaker open after') half=$(lines 'circuit breaker half-open')
+  closed=$(lines 'circuit breaker closed')
   kill -9 "$SERVICE_PID"
   wait "$SERVICE_PID" 2>/dev/null || true
   for _ in $(seq 100); do
-    [ "$(grep -c 'circuit breaker open' "$WORK/p1.err" || true)" -gt "$opened" ] && break
+    [ "$(lines 'circuit breaker open after')" -gt "$opened" ] && break
     sleep 0.1
   done
-  [ "$(grep -c 'circuit breaker open' "$WORK/p1.err" || true)" = $((opened + 1)) ] ||
-    fail "flap $1: want one 'circuit breaker open' line more: $(tail -3 "$WORK/p1.err")"
+  [ "$(lines 'circuit breaker open after')" -gt "$opened" ] ||
+    fail "flap $1: no 'circuit breaker open' line: $(tail -3 "$WORK/p1.err")"
   code=$(http_get "127.0.0.1:$metrics" /readyz "$WORK/ready.txt")
-  [ "$code" = 503 ] && grep -q 'circuit breaker open' "$WORK/ready.txt" ||
+  [ "$code" = 503 ] && grep -q 'circuit breaker' "$WORK/ready.txt" ||
     fail "flap $1: /readyz with the breaker open: $code $(cat "$WORK/ready.txt")"
   http_get "127.0.0.1:$metrics" /metrics "$WORK/metrics.txt" >/dev/null
-  [ "$(metric "$WORK/metrics.txt" 'orderflow_handler_breaker_open')" = 1 ] ||
-    fail "flap $1: /metrics: $(grep breaker "$WORK/metrics.txt")"
+  state=$(metric "$WORK/metrics.txt" orderflow_handler_breaker_state)
+  [ "$state" = 1 ] || [ "$state" = 2 ] ||
+    fail "flap $1: orderflow_handler_breaker_state $state with the service away"
   sleep 1
   start_service svc '{"latency_ms": 5, "latency_jitter_ms": 10}' "$port"
   for _ in $(seq 100); do
-    [ "$(grep -c 'circuit breaker closed' "$WORK/p1.err" || true)" -gt "$closed" ] && break
+    [ "$(lines 'circuit breaker closed')" -gt "$closed" ] && break
     sleep 0.1
   done
-  [ "$(grep -c 'circuit breaker closed' "$WORK/p1.err" || true)" = $((closed + 1)) ] ||
+  [ "$(lines 'circuit breaker closed')" = $((closed + 1)) ] ||
     fail "flap $1: want one 'circuit breaker closed' line more: $(tail -3 "$WORK/p1.err")"
+  [ $(($(lines 'circuit breaker open after') - opened)) = $(($(lines 'circuit breaker half-open') - half)) ] ||
+    fail "flap $1: transitions not logged once each: $(grep 'circuit breaker' "$WORK/p1.err" | tail -6)"
   code=$(http_get "127.0.0.1:$metrics" /readyz "$WORK/ready.txt")
   [ "$code" = 200 ] || fail "flap $1: /readyz after the breaker closed: $code $(cat "$WORK/ready.txt")"
   http_get "127.0.0.1:$metrics" /metrics "$WORK/metrics.txt" >/dev/null
-  [ "$(metric "$WORK/metrics.txt" 'orderflow_handler_breaker_open')" = 0 ] ||
-    fail "flap $1: /metrics: $(grep breaker "$WORK/metrics.txt")"
+  [ "$(metric "$WORK/metrics.txt" orderflow_handler_breaker_state)" = 0 ] ||
+    fail "flap $1: /metrics: $(grep breaker_state "$WORK/metrics.txt")"
+  [ "$(metric "$WORK/metrics.txt" 'orderflow_handler_breaker_transitions_total{to="closed"}')" = "$1" ] ||
+    fail "flap $1: /metrics: $(grep breaker_transitions "$WORK/metrics.txt")"
 }
 flap 1
 wait_outputs 300 60

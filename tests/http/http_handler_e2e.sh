@@ -31,6 +31,8 @@ start_service svc '{
   {"prefix": "EMPTY-", "action": 204, "body": ""},
   {"prefix": "NOTOBJ-", "action": 200, "body": "[1,2]"},
   {"prefix": "T403-", "action": 403, "attempts": 1},
+  {"prefix": "T301-", "action": 301, "attempts": 1},
+  {"prefix": "BIG-", "action": 200, "body": "{\"pad\":\"'"$(printf 'z%.0s' $(seq 3000))"'\"}"},
   {"prefix": "TCAP-", "action": 429, "attempts": 1, "retry_after": "3600"},
   {"prefix": "T408-", "action": 408, "attempts": 1},
   {"prefix": "T409-", "action": 409, "attempts": 1},
@@ -47,15 +49,17 @@ start_service svc '{
 handler=(--guarantee "$GUARANTEE" --handler "http://$SERVICE/orders"
   --handler-arg max_in_flight=8 --handler-arg timeout_ms=400 --handler-arg backoff_ms=20
   --handler-arg backoff_max_ms=2000 --handler-arg max_attempts=4
-  --handler-arg after_max_attempts=dead_letter --handler-arg breaker_failures=1000)
+  --handler-arg after_max_attempts=dead_letter --handler-arg breaker_failures=1000
+  --handler-arg max_output_bytes=2048)
 dead=(--dead 'BAD400-=HTTP 400.*order_id malformed' --dead 'BAD404-=HTTP 404.*no such route'
   --dead 'BAD410-=HTTP 410.*gone' --dead 'BAD413-=HTTP 413.*too large'
   --dead 'BAD415-=HTTP 415.*not json' --dead 'BAD422-=HTTP 422.*sku S-1 is discontinued'
-  --dead 'LONG422-=HTTP 422.*(?<!y)y{512}(?!y)' --dead 'EXH-=503' --dead 'NOTOBJ-=HTTP 200')
+  --dead 'LONG422-=HTTP 422.*(?<!y)y{512}(?!y)' --dead 'EXH-=503' --dead 'NOTOBJ-=HTTP 200'
+  --dead 'BIG-=HTTP 200: .*handler.max_output_bytes = 2048')
 
 # 1. The status table: 400 events over 40 keys and 2 of each special.
 specials=()
-for p in BAD400- BAD404- BAD410- BAD413- BAD415- BAD422- LONG422- EMPTY- NOTOBJ- T403- T408- \
+for p in BAD400- BAD404- BAD410- BAD413- BAD415- BAD422- LONG422- EMPTY- NOTOBJ- BIG- T301- T403- T408- \
   T409- T425- T429- TDATE- TCAP- T500- T502- T503- T504- HANG- RESET- EXH-; do
   specials+=("$p:2")
 done
@@ -81,7 +85,7 @@ for line in open(sys.argv[1]):
     calls.setdefault(r["idempotency_key"], []).append(r)
 def attempts(prefix):
     return {k: len(v) for k, v in calls.items() if k.startswith("order_created:" + prefix)}
-for prefix, want in [("T403-", 2), ("TCAP-", 2), ("NOTOBJ-", 1), ("T408-", 2), ("T409-", 2), ("T425-", 2), ("T429-", 2), ("TDATE-", 2),
+for prefix, want in [("T403-", 2), ("T301-", 2), ("BIG-", 1), ("TCAP-", 2), ("NOTOBJ-", 1), ("T408-", 2), ("T409-", 2), ("T425-", 2), ("T429-", 2), ("TDATE-", 2),
                      ("T500-", 3), ("T502-", 3), ("T503-", 3), ("T504-", 3), ("HANG-", 2),
                      ("RESET-", 2), ("EXH-", 4), ("BAD422-", 1), ("EMPTY-", 1)]:
     got = attempts(prefix)
