@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 # The compiler, build tools and libraries (check: the unit tests' framework,
 # which the default configuration builds).
 build_packages=(gcc meson ninja-build pkg-config librdkafka-dev libyajl-dev libconfig-dev
-                libmicrohttpd-dev libgnutls28-dev check)
+                libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev check)
 # scripts/demo.sh and README's "By hand": kcat writes the poison records,
 # python3 and ss pick a free port when 9092 is taken.
 demo_packages=(kcat python3 iproute2)
