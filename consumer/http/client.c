@@ -268,11 +268,13 @@ static void end_call(http_client *c, http_slot *slot, CURLcode code)
     curl_multi_remove_handle(c->multi, slot->easy);
     c->running--;
     double seconds = seconds_since(&slot->started);
-    long status = 0;
+    long status = 0, os_errno = 0;
     curl_easy_getinfo(slot->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK) curl_easy_getinfo(slot->easy, CURLINFO_OS_ERRNO, &os_errno);
     http_result result = {
         .curl_code = (int)code,
         .curl_error = slot->curl_error,
+        .os_errno = (int)os_errno,
         .status = status,
         .body = slot->body,
         .body_len = slot->body_len,

@@ -96,14 +96,22 @@ static void classify_transport(const http_result *r, http_classified *out)
         return;
     case CURLE_COULDNT_CONNECT:
         out->outcome = HTTP_OUTCOME_REFUSED;
-        snprintf(out->reason, sizeof(out->reason), "connection refused: %s", detail);
+        if (r->os_errno)
+            snprintf(out->reason, sizeof(out->reason), "connection refused: %s (%s)", detail,
+                     strerror(r->os_errno));
+        else
+            snprintf(out->reason, sizeof(out->reason), "connection refused: %s", detail);
         return;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
         out->outcome = HTTP_OUTCOME_RESET;
-        snprintf(out->reason, sizeof(out->reason), "connection reset: %s", detail);
+        if (r->os_errno)
+            snprintf(out->reason, sizeof(out->reason), "connection reset: %s (%s)", detail,
+                     strerror(r->os_errno));
+        else
+            snprintf(out->reason, sizeof(out->reason), "connection reset: %s", detail);
         return;
     case CURLE_WRITE_ERROR:
         if (r->body_over_limit) {

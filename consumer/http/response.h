@@ -36,6 +36,7 @@ const char *http_outcome_name(http_outcome outcome);
 typedef struct http_result {
     int curl_code;          /* CURLcode: CURLE_OK when an answer came */
     const char *curl_error; /* curl's error buffer ("" or NULL: none) */
+    int os_errno;           /* CURLINFO_OS_ERRNO: the socket's error (0: none) */
     long status;            /* the answer's status (curl_code CURLE_OK) */
     const char *body;       /* the bytes kept of the body */
     size_t body_len;

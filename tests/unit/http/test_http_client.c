@@ -541,8 +541,9 @@ START_TEST(connection_refused)
     ck_assert_int_eq(col.count, 1);
     ck_assert_int_eq(col.done[0].verdict, ASYNC_EXHAUSTED);
     ck_assert_uint_eq(col.done[0].attempts, 3);
-    ck_assert_msg(strncmp(col.done[0].reason, "connection refused: ", 20) == 0, "%s",
-                  col.done[0].reason);
+    ck_assert_msg(strncmp(col.done[0].reason, "connection refused: ", 20) == 0 &&
+                      strstr(col.done[0].reason, "(Connection refused)"),
+                  "%s", col.done[0].reason);
     fixture_close(&f);
     close(fd);
 }

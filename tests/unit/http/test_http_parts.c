@@ -2,6 +2,7 @@
  * messages, the request's headers, the status table row by row, Retry-After,
  * backoff bounds and the breaker's transitions. No network. */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -390,6 +391,11 @@ START_TEST(transport_failures)
     ck_assert_int_eq(c.outcome, HTTP_OUTCOME_REFUSED);
     ck_assert_str_eq(c.reason, "connection refused: Failed to connect to 127.0.0.1 port 9: "
                                "Connection refused");
+    r.os_errno = ECONNREFUSED;
+    r.curl_error = "Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server";
+    http_classify(&r, &c);
+    ck_assert_str_eq(c.reason, "connection refused: Failed to connect to 127.0.0.1 port 9 after 0 "
+                               "ms: Couldn't connect to server (Connection refused)");
     static const int resets[] = {CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING,
                                  CURLE_PARTIAL_FILE};
     for (size_t i = 0; i < 4; i++) {
