@@ -84,6 +84,7 @@ struct http_client {
     of_idgen gen;
     uint64_t random;
     http_metrics metrics;
+    http_classified classified; /* the call that just ended (2 KiB: not on the stack) */
     int curl_initialised;
 };
 
@@ -284,8 +285,7 @@ static void end_call(http_client *c, http_slot *slot, CURLcode code)
         .retry_after = slot->has_retry_after ? slot->retry_after : NULL,
         .now_unix_s = (int64_t)time(NULL),
     };
-    static http_classified verdict; /* 2 KiB: not on the stack of every call */
-    http_classified *v = &verdict;
+    http_classified *v = &c->classified;
     http_classify(&result, v);
     http_metrics_call(&c->metrics, v->outcome, seconds);
     int64_t now_ms = of_monotonic_ms();
@@ -582,8 +582,18 @@ static async_state http_state(void *self, char *why, size_t whylen)
 {
     http_client *c = self;
     const http_breaker *b = &c->breaker;
+    int64_t wait_ms = http_breaker_wait_ms(b, of_monotonic_ms());
     if (b->state == HTTP_BREAKER_CLOSED) {
         if (why && whylen) snprintf(why, whylen, "handler http: calls go out to %s", c->target);
+        return ASYNC_READY;
+    }
+    if (wait_ms == 0) {
+        /* The probe may go: the next call is it (async_handler.h, state). */
+        if (why && whylen)
+            snprintf(why, whylen,
+                     "handler http: circuit breaker %s after %u consecutive failures (last: %s); "
+                     "the next call is the probe",
+                     http_breaker_state_name(b->state), b->consecutive, b->last_failure);
         return ASYNC_READY;
     }
     if (why && whylen) {
@@ -591,11 +601,11 @@ static async_state http_state(void *self, char *why, size_t whylen)
             snprintf(why, whylen,
                      "handler http: circuit breaker open after %u consecutive failures (last: "
                      "%s); next probe in %" PRId64 " ms",
-                     b->consecutive, b->last_failure, http_breaker_wait_ms(b, of_monotonic_ms()));
+                     b->consecutive, b->last_failure, wait_ms);
         else
             snprintf(why, whylen,
                      "handler http: circuit breaker half-open after %u consecutive failures "
-                     "(last: %s); one probe call",
+                     "(last: %s); the probe call is out",
                      b->consecutive, b->last_failure);
     }
     return ASYNC_BREAKER_OPEN;

@@ -582,12 +582,13 @@ START_TEST(breaker_opens_probes_closes)
                   "%s", why);
     ck_assert_uint_eq(srv->seen_count, 3);
     ck_assert_double_eq(metric_value(&f, "orderflow_handler_breaker_state"), 1);
-    /* Open: no call for breaker_open_ms, then one probe, which fails. */
-    int64_t opened = now_ms();
+    /* Open: no call for breaker_open_ms after the third failure (which
+     * came after the server saw the third call), then one probe, which
+     * fails. */
     while (srv->seen_count < 4 && now_ms() < end)
         async_handler_http.run(f.h, 20, -1, on_done, &col);
     ck_assert_uint_eq(srv->seen_count, 4);
-    ck_assert_int_ge(srv->seen[3].at_ms - opened, 250);
+    ck_assert_int_ge(srv->seen[3].at_ms - srv->seen[2].at_ms, 300);
     while (metric_value(&f, "orderflow_handler_breaker_transitions_total{to=\"open\"}") < 2 &&
            now_ms() < end)
         async_handler_http.run(f.h, 20, -1, on_done, &col);
@@ -606,6 +607,45 @@ START_TEST(breaker_opens_probes_closes)
         metric_value(&f, "orderflow_handler_breaker_transitions_total{to=\"half_open\"}"), 2);
     ck_assert_double_eq(
         metric_value(&f, "orderflow_handler_breaker_transitions_total{to=\"closed\"}"), 1);
+    fixture_close(&f);
+    server_stop(srv);
+}
+END_TEST
+
+/* Every held input exhausted when the breaker opens: once the probe may go
+ * the state is READY, so that the processor fetches an input to probe
+ * with; that call closes the breaker. */
+START_TEST(breaker_probe_with_nothing_held)
+{
+    server *srv = server_start(answer_until_flag);
+    fixture f;
+    fixture_init(&f, srv->port, 1);
+    fixture_set(&f, "breaker_failures", "2");
+    fixture_set(&f, "breaker_open_ms", "200");
+    fixture_open(&f);
+    submit(&f, 1, 1, NULL);
+    submit(&f, 2, 2, NULL);
+    collector col = {0};
+    run_until(&f, &col, 2, 5000);
+    ck_assert_int_eq(col.count, 2);
+    ck_assert_int_eq(col.done[0].verdict, ASYNC_EXHAUSTED);
+    ck_assert_int_eq(col.done[1].verdict, ASYNC_EXHAUSTED);
+    char why[512];
+    ck_assert_int_eq(async_handler_http.state(f.h, why, sizeof(why)), ASYNC_BREAKER_OPEN);
+    int64_t end = now_ms() + 3000;
+    while (async_handler_http.state(f.h, why, sizeof(why)) != ASYNC_READY && now_ms() < end)
+        async_handler_http.run(f.h, 20, -1, on_done, &col);
+    ck_assert_str_eq(why, "handler http: circuit breaker open after 2 consecutive failures (last: "
+                          "HTTP 503: down); the next call is the probe");
+    srv->flag = 1;
+    submit(&f, 3, 3, NULL);
+    run_until(&f, &col, 3, 3000);
+    ck_assert_int_eq(col.count, 3);
+    ck_assert_int_eq(col.done[2].verdict, ASYNC_EMIT);
+    ck_assert_int_eq(async_handler_http.state(f.h, why, sizeof(why)), ASYNC_READY);
+    char want[256];
+    snprintf(want, sizeof(want), "handler http: calls go out to %s", f.target);
+    ck_assert_str_eq(why, want);
     fixture_close(&f);
     server_stop(srv);
 }
@@ -776,6 +816,7 @@ int main(void)
     check_tcase_add_test(tc, status_table_end_to_end);
     check_tcase_add_test(tc, connection_refused);
     check_tcase_add_test(tc, breaker_opens_probes_closes);
+    check_tcase_add_test(tc, breaker_probe_with_nothing_held);
     check_tcase_add_test(tc, in_flight_bound_and_keep_alive);
     check_tcase_add_test(tc, cancel_gives_no_completion);
     check_tcase_add_test(tc, wake_fd_ends_the_wait);
