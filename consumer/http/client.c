@@ -30,6 +30,7 @@
 #include "request.h"
 #include "response.h"
 #include "settings.h"
+#include "tls_files.h"
 
 typedef enum slot_state {
     SLOT_FREE,
@@ -421,13 +422,6 @@ static int setup_easy(http_client *c, http_slot *slot, char *err, size_t errlen)
     return 0;
 }
 
-static int check_readable(const char *key, const char *path, char *err, size_t errlen)
-{
-    if (!path || access(path, R_OK) == 0) return 0;
-    fail(err, errlen, "'handler.%s' %s: cannot read: %s", key, path, strerror(errno));
-    return -1;
-}
-
 static void *http_open(const async_handler_env *env, char *err, size_t errlen)
 {
     http_client *c = calloc(1, sizeof(*c));
@@ -440,10 +434,7 @@ static void *http_open(const async_handler_env *env, char *err, size_t errlen)
         return NULL;
     }
     const http_settings *s = &c->settings;
-    if (check_readable("ca_location", s->ca_location, err, errlen) != 0 ||
-        check_readable("cert_location", s->cert_location, err, errlen) != 0 ||
-        check_readable("key_location", s->key_location, err, errlen) != 0)
-        goto failed;
+    if (http_tls_files_check(s, err, errlen) != 0) goto failed;
     c->target = env->target;
     c->max_attempts = env->max_attempts ? env->max_attempts : 1;
     c->max_output_bytes =

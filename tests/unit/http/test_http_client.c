@@ -5,6 +5,7 @@
  * keep-alive, cancel. No Kafka. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -37,6 +38,7 @@ typedef struct seen_request {
     char ce_idempotencykey[128], ce_correlationid[64], ce_schemaversion[8];
     char body[1024];
     int64_t at_ms;
+    int client_cert; /* TLS: the client showed a certificate the server trusts */
 } seen_request;
 
 typedef struct reply {
@@ -59,6 +61,7 @@ struct server {
     unsigned seen_count;
     int in_flight, max_in_flight;
     int connections;
+    int tls;
     volatile int flag; /* a test's switch for its script */
 };
 
@@ -117,6 +120,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     copy_header(conn, "ce-schemaversion", req.ce_schemaversion, sizeof(req.ce_schemaversion));
     memcpy(req.body, up->body, up->len);
     req.at_ms = now_ms();
+    if (srv->tls) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        unsigned peers = 0, status = 1;
+        if (ci && gnutls_certificate_get_peers(ci->tls_session, &peers) && peers > 0 &&
+            gnutls_certificate_verify_peers2(ci->tls_session, &status) == 0)
+            req.client_cert = status == 0;
+    }
     pthread_mutex_lock(&srv->lock);
     unsigned nth = srv->seen_count;
     if (srv->seen_count < MAX_SEEN) srv->seen[srv->seen_count++] = req;
@@ -185,6 +196,45 @@ static server *server_start(script_fn *script)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, on_request,
         srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+    ck_assert_ptr_nonnull(srv->daemon);
+    return srv;
+}
+
+static const char *tls_dir;
+
+static char *read_text(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", tls_dir, name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s", path);
+    static char buf[4][8192];
+    static int next;
+    char *out = buf[next++ % 4];
+    size_t n = fread(out, 1, sizeof(buf[0]) - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    return out;
+}
+
+/* An https:// server with server.pem that trusts client.pem. */
+static server *server_start_tls(script_fn *script)
+{
+    server *srv = calloc(1, sizeof(*srv));
+    pthread_mutex_init(&srv->lock, NULL);
+    srv->script = script;
+    srv->tls = 1;
+    int fd = listen_loopback(&srv->port);
+    ck_assert_int_eq(listen(fd, 128), 0);
+    const char *cert = read_text("server.pem");
+    const char *key = read_text("server.key");
+    const char *trust = read_text("client.pem");
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS, 0, NULL,
+        NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_HTTPS_MEM_CERT, cert,
+        MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_MEM_TRUST, trust,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        srv, MHD_OPTION_END);
     ck_assert_ptr_nonnull(srv->daemon);
     return srv;
 }
@@ -799,8 +849,127 @@ START_TEST(open_refuses_bad_settings)
 }
 END_TEST
 
-int main(void)
+static char tls_path[4][512];
+
+static const char *tls_file(int i, const char *name)
 {
+    snprintf(tls_path[i], sizeof(tls_path[i]), "%s/%s", tls_dir, name);
+    return tls_path[i];
+}
+
+START_TEST(tls_verified_with_client_certificate)
+{
+    server *srv = server_start_tls(answer_ok);
+    char pw_path[] = "/tmp/of-http-test-pw-XXXXXX";
+    int fd = mkstemp(pw_path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "client-pw\n", 10), 10);
+    close(fd);
+    fixture f;
+    fixture_init(&f, srv->port, 1);
+    snprintf(f.target, sizeof(f.target), "https://127.0.0.1:%d/orders", srv->port);
+    fixture_set(&f, "ca_location", tls_file(0, "server.pem"));
+    fixture_set(&f, "cert_location", tls_file(1, "client.pem"));
+    fixture_set(&f, "key_location", tls_file(2, "client.key"));
+    fixture_set(&f, "key_password_file", pw_path);
+    fixture_open(&f);
+    submit(&f, 1, 1, NULL);
+    collector col = {0};
+    run_until(&f, &col, 1, 5000);
+    ck_assert_int_eq(col.count, 1);
+    ck_assert_msg(col.done[0].verdict == ASYNC_EMIT, "%s", col.done[0].reason);
+    ck_assert_uint_eq(srv->seen_count, 1);
+    ck_assert_int_eq(srv->seen[0].client_cert, 1);
+    ck_assert_str_eq(srv->seen[0].idempotency_key, "order_created:o-1");
+    fixture_close(&f);
+    unlink(pw_path);
+    server_stop(srv);
+}
+END_TEST
+
+START_TEST(tls_unknown_server_refused_unless_told)
+{
+    server *srv = server_start_tls(answer_ok);
+    fixture f;
+    fixture_init(&f, srv->port, 1);
+    snprintf(f.target, sizeof(f.target), "https://127.0.0.1:%d/orders", srv->port);
+    fixture_open(&f);
+    submit(&f, 1, 1, NULL);
+    collector col = {0};
+    run_until(&f, &col, 1, 5000);
+    ck_assert_int_eq(col.count, 1);
+    ck_assert_int_eq(col.done[0].verdict, ASYNC_EXHAUSTED);
+    ck_assert_msg(strstr(col.done[0].reason, "SSL certificate problem: self-signed certificate"),
+                  "%s", col.done[0].reason);
+    ck_assert_uint_eq(srv->seen_count, 0);
+    fixture_close(&f);
+    fixture_init(&f, srv->port, 1);
+    snprintf(f.target, sizeof(f.target), "https://127.0.0.1:%d/orders", srv->port);
+    fixture_set(&f, "tls_verify", "false");
+    fixture_open(&f);
+    submit(&f, 1, 1, NULL);
+    memset(&col, 0, sizeof(col));
+    run_until(&f, &col, 1, 5000);
+    ck_assert_int_eq(col.count, 1);
+    ck_assert_int_eq(col.done[0].verdict, ASYNC_EMIT);
+    ck_assert_int_eq(srv->seen[0].client_cert, 0);
+    fixture_close(&f);
+    server_stop(srv);
+}
+END_TEST
+
+START_TEST(tls_files_checked_at_open)
+{
+    fixture f;
+    char err[512];
+    unsetenv("ORDERFLOW_HTTP_KEY_PASSWORD");
+    fixture_init(&f, 1, 1);
+    snprintf(f.target, sizeof(f.target), "https://127.0.0.1:1/x");
+    fixture_set(&f, "cert_location", tls_file(0, "client.pem"));
+    fixture_set(&f, "key_location", tls_file(1, "client.key"));
+    ck_assert_ptr_null(async_handler_http.open(&f.env, err, sizeof(err)));
+    char want[2048];
+    snprintf(want, sizeof(want),
+             "'handler.key_location' %s: cannot read the private key (not PEM, or encrypted and "
+             "the password from handler.key_password_file or ORDERFLOW_HTTP_KEY_PASSWORD is "
+             "missing)",
+             tls_path[1]);
+    ck_assert_str_eq(err, want);
+    fixture_close(&f);
+    setenv("ORDERFLOW_HTTP_KEY_PASSWORD", "not-it", 1);
+    fixture_init(&f, 1, 1);
+    snprintf(f.target, sizeof(f.target), "https://127.0.0.1:1/x");
+    fixture_set(&f, "cert_location", tls_file(0, "client.pem"));
+    fixture_set(&f, "key_location", tls_file(1, "client.key"));
+    ck_assert_ptr_null(async_handler_http.open(&f.env, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "is wrong)") && !strstr(err, "not-it"), "%s", err);
+    fixture_close(&f);
+    setenv("ORDERFLOW_HTTP_KEY_PASSWORD", "client-pw", 1);
+    fixture_init(&f, 1, 1);
+    snprintf(f.target, sizeof(f.target), "https://127.0.0.1:1/x");
+    fixture_set(&f, "cert_location", tls_file(0, "server.pem"));
+    fixture_set(&f, "key_location", tls_file(1, "client.key"));
+    ck_assert_ptr_null(async_handler_http.open(&f.env, err, sizeof(err)));
+    snprintf(want, sizeof(want),
+             "'handler.key_location' %s is not the key of 'handler.cert_location' %s", tls_path[1],
+             tls_path[0]);
+    ck_assert_str_eq(err, want);
+    fixture_close(&f);
+    unsetenv("ORDERFLOW_HTTP_KEY_PASSWORD");
+    fixture_init(&f, 1, 1);
+    snprintf(f.target, sizeof(f.target), "https://127.0.0.1:1/x");
+    fixture_set(&f, "ca_location", tls_file(0, "README.md"));
+    ck_assert_ptr_null(async_handler_http.open(&f.env, err, sizeof(err)));
+    snprintf(want, sizeof(want), "'handler.ca_location' %s: no PEM certificate in it", tls_path[0]);
+    ck_assert_str_eq(err, want);
+    fixture_close(&f);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    /* argv[1]: tests/unit/http/tls, the test-only certificates. */
+    tls_dir = argc > 1 ? argv[1] : "tests/unit/http/tls";
     /* The service is on the loopback: no proxy of the environment. */
     unsetenv("http_proxy");
     unsetenv("HTTP_PROXY");
@@ -822,6 +991,9 @@ int main(void)
     check_tcase_add_test(tc, wake_fd_ends_the_wait);
     check_tcase_add_test(tc, structured_mode);
     check_tcase_add_test(tc, open_refuses_bad_settings);
+    check_tcase_add_test(tc, tls_verified_with_client_certificate);
+    check_tcase_add_test(tc, tls_unknown_server_refused_unless_told);
+    check_tcase_add_test(tc, tls_files_checked_at_open);
     suite_add_tcase(s, tc);
     return check_run_suite(s);
 }
