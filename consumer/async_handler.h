@@ -59,8 +59,8 @@ typedef struct async_completion {
 typedef void async_done_fn(void *opaque, const async_completion *completion);
 
 typedef enum async_state {
-    ASYNC_READY,        /* calls go out (closed, or the probe may go now) */
-    ASYNC_BREAKER_OPEN, /* no call may start (open, or the probe is out): pause fetching */
+    ASYNC_READY,        /* calls go out (or the probe may go and no input is held: fetch one) */
+    ASYNC_BREAKER_OPEN, /* no calls until the probe succeeds: pause fetching */
 } async_state;
 
 typedef struct async_handler_ops {
@@ -89,11 +89,12 @@ typedef struct async_handler_ops {
     int (*run)(void *self, int timeout_ms, int wake_fd, async_done_fn *done, void *opaque);
     /* READY or BREAKER_OPEN; why (may be NULL) gets one line for /readyz and
      * the log, e.g. "handler http: circuit breaker open after 5 consecutive
-     * failures (last: connection refused); next probe in 1200 ms". Once the
-     * probe may go, state is READY again although the breaker is not closed
-     * yet: the probe is a held input's call, and when none is held (every
-     * failed input was exhausted) only a newly fetched one can be the probe;
-     * a processor still paused then would wait forever. Ask after each run. */
+     * failures (last: connection refused); next probe in 1200 ms". The probe
+     * is a held input's call: when the probe may go and no input is held
+     * (every failed one was exhausted), state is READY although the breaker
+     * is not closed, so that the processor fetches an input to probe with
+     * (paused, it would wait for ever); BREAKER_OPEN again once it is held.
+     * Ask after each run. */
     async_state (*state)(void *self, char *why, size_t whylen);
     /* Stops every call (no completion comes) and frees everything. */
     void (*close)(void *self);

@@ -578,8 +578,9 @@ static async_state http_state(void *self, char *why, size_t whylen)
         if (why && whylen) snprintf(why, whylen, "handler http: calls go out to %s", c->target);
         return ASYNC_READY;
     }
-    if (wait_ms == 0) {
-        /* The probe may go: the next call is it (async_handler.h, state). */
+    if (wait_ms == 0 && c->free_count == c->slot_count) {
+        /* The probe may go and no input is held to make it: one must be
+         * fetched (async_handler.h, state). */
         if (why && whylen)
             snprintf(why, whylen,
                      "handler http: circuit breaker %s after %u consecutive failures (last: %s); "
