@@ -84,6 +84,10 @@ typedef struct redrive {
     uint64_t refused; /* by the loop guard */
     uint64_t failed;  /* not a dead letter, or not delivered */
     int delivery_failed;
+    /* Kafka refused the producer (an authorization error): the first one
+     * and the topic it was sending to. */
+    rd_kafka_resp_err_t refused_code;
+    char refused_topic[256];
     redrive_reasons reasons;
     double next_send_ms; /* --rate pacing */
 } redrive;
@@ -117,7 +121,8 @@ static void usage(FILE *out)
             "sends nothing twice and resumes where an interrupted run stopped. A run's\n"
             "selection is final for its group; use another group for another selection.\n"
             "Exit: 0 ok, 1 records refused by the loop guard or not dead letters, 64 usage,\n"
-            "69 broker unavailable or a record not delivered, 78 configuration.\n"
+            "69 broker unavailable or a record not delivered, 77 not authorized (the line\n"
+            "names the kafka-acls.sh grant), 78 configuration.\n"
             "\n"
             "Example: orderflow-consumer redrive --reason 'more than [0-9]+ items' --dry-run\n");
 }
@@ -259,6 +264,11 @@ static int plan(redrive *r, char *err, size_t errlen)
         rd_kafka_topic_partition_list_add(list, r->dlq, r->parts[i].partition);
     }
     rd_kafka_resp_err_t rc = rd_kafka_committed(r->consumer.rk, list, r->cfg->producer_timeout_ms);
+    if (rc == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+        /* Read: the progress is committed there too. */
+        status = ofc_kafka_denied(&r->consumer, "Read", "group", opts->group, 0, err, errlen);
+        goto out;
+    }
     if (rc) {
         snprintf(err, errlen, "cannot read the progress of group '%s': %s", opts->group,
                  rd_kafka_err2str(rc));
@@ -281,6 +291,7 @@ static int plan(redrive *r, char *err, size_t errlen)
         /* Records taken by retention are gone; ones written during the run
          * (a redriven record dead-lettered again) are the next run's. */
         part->start = part->committed > low ? part->committed : low;
+        list->elems[i].offset = part->start;
         part->end = high;
         if (opts->offset_from > part->start) part->start = opts->offset_from;
         if (opts->offset_to >= 0 && opts->offset_to + 1 < part->end)
@@ -296,6 +307,28 @@ static int plan(redrive *r, char *err, size_t errlen)
         for (int32_t i = 0; i < r->part_count; i++)
             if (at[i] >= 0 && at[i] < r->parts[i].end) r->parts[i].end = at[i];
     }
+    if (!opts->dry_run) {
+        /* Read on the group, which committing the progress needs, is
+         * checked before anything is sent: by committing where a run
+         * starts without filters (the group's progress, or the first record
+         * kept), which changes nothing for this run or the next. */
+        rc = rd_kafka_commit(r->consumer.rk, list, 0);
+        for (int i = 0; !rc && i < list->cnt; i++)
+            rc = list->elems[i].err;
+        if (rc == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+            status = ofc_kafka_denied(&r->consumer, "Read", "group", opts->group, 0, err, errlen);
+        } else if (ofc_kafka_is_authorization_error(rc)) {
+            /* Committing an offset of a topic takes Read on it too. */
+            status = ofc_kafka_refusal(&r->consumer, rc, r->dlq, NULL, err, errlen);
+        } else if (rc) {
+            snprintf(err, errlen, "cannot commit the progress of group '%s': %s", opts->group,
+                     rd_kafka_err2str(rc));
+            status = ofc_kafka_exit_code(rc);
+        } else {
+            for (int32_t i = 0; i < r->part_count; i++)
+                r->parts[i].committed = list->elems[i].offset;
+        }
+    }
 out:
     rd_kafka_topic_partition_list_destroy(list);
     free(at);
@@ -303,6 +336,22 @@ out:
 }
 
 /* ---- sending ---------------------------------------------------------------- */
+
+/* 1 when a failure to send to topic is Kafka refusing the producer: no
+ * Write on the topic, or (a fatal error) its idempotent producer id, which
+ * Write on no topic at all costs. The first is kept for the run's one line. */
+static int refused(redrive *r, rd_kafka_resp_err_t code, const char *topic)
+{
+    char why[256];
+    if (code == RD_KAFKA_RESP_ERR__FATAL)
+        code = rd_kafka_fatal_error(r->producer.rk, why, sizeof(why));
+    if (!ofc_kafka_is_authorization_error(code)) return 0;
+    if (!r->refused_code) {
+        r->refused_code = code;
+        snprintf(r->refused_topic, sizeof(r->refused_topic), "%s", topic);
+    }
+    return 1;
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
@@ -314,6 +363,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         e->failed = 1;
         r->failed++;
         r->delivery_failed = 1;
+        /* Said once, for the run, with the grant (run). */
+        if (refused(r, msg->err, rd_kafka_topic_name(msg->rkt))) return;
         ofc_warn("%s p%" PRId32 "@%" PRId64 " not delivered to %s [%" PRId32 "]: %s", r->dlq,
                  part->partition, e->offset, rd_kafka_topic_name(msg->rkt), msg->partition,
                  rd_kafka_err2str(msg->err));
@@ -471,8 +522,9 @@ static int examine(redrive *r, int32_t part_index, rd_kafka_message_t *msg)
         r->queued--;
         r->failed++;
         r->delivery_failed = 1;
-        ofc_warn("%s p%" PRId32 "@%" PRId64 ": cannot produce to %s: %s", r->dlq, msg->partition,
-                 msg->offset, topic, rd_kafka_err2str(rc));
+        if (!refused(r, rc, topic))
+            ofc_warn("%s p%" PRId32 "@%" PRId64 ": cannot produce to %s: %s", r->dlq,
+                     msg->partition, msg->offset, topic, rd_kafka_err2str(rc));
         return -1;
     }
     r->batch_len++;
@@ -511,6 +563,14 @@ static int finish_batch(redrive *r, char *err, size_t errlen)
             if (r->parts[i].next > r->parts[i].committed) r->parts[i].committed = r->parts[i].next;
     }
     rd_kafka_topic_partition_list_destroy(list);
+    if (rc == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+        int status =
+            ofc_kafka_denied(&r->consumer, "Read", "group", r->opts->group, 0, err, errlen);
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 " (the last batch was delivered: a rerun sends it again, the processor skips "
+                 "what it already processed)");
+        return status;
+    }
     if (rc) {
         snprintf(err, errlen,
                  "cannot commit the progress of group '%s': %s; the last batch was delivered, "
@@ -578,6 +638,9 @@ static int run(redrive *r, char *err, size_t errlen)
                  * transaction holds the rest back: the next run's). */
                 int64_t at = msg->offset < part->end ? msg->offset : part->end;
                 if (at > part->next) part->next = at;
+            } else if (ofc_kafka_is_authorization_error(msg->err)) {
+                status = ofc_kafka_refusal(&r->consumer, msg->err, r->dlq, NULL, err, errlen);
+                stop = 1;
             } else if (msg->err) {
                 /* Errors of no partition of this run's, or of one already
                  * read, are not this run's concern. */
@@ -605,7 +668,12 @@ static int run(redrive *r, char *err, size_t errlen)
     }
     ofc_range_close(&range);
     free(range_parts);
-    if (r->delivery_failed && !status) {
+    if (r->refused_code && !status) {
+        status =
+            ofc_kafka_refusal(&r->producer, r->refused_code, r->refused_topic, NULL, err, errlen);
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 "; nothing after the first refused record is committed: a rerun sends it");
+    } else if (r->delivery_failed && !status) {
         snprintf(err, errlen,
                  "stopped at the first record not delivered; its partition's progress stays "
                  "before it, so a rerun tries it again");

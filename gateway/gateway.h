@@ -54,6 +54,7 @@ typedef struct gateway {
     atomic_int in_flight; /* requests waiting for a delivery report */
     atomic_int requests;  /* requests begun and not completed */
     atomic_int accepting; /* keys restored: POST /orders is served */
+    atomic_int refused;   /* a delivery's authorization error (rd_kafka_resp_err_t): stop, 77 */
     pthread_mutex_t pub_lock;
     ofc_list publishing; /* gw_request.pub: POST /orders waiting for Kafka, latest first */
     ofc_list spare;      /* gw_request.pub: completed requests for reuse, HTTP thread only */

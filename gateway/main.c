@@ -53,6 +53,7 @@ static void usage(FILE *out)
             "stderr: \"listening on ADDR:PORT\", then \"ready\" (/readyz 200).\n"
             "Exit: 0 stopped by SIGINT/SIGTERM, 64 usage, 69 broker unavailable (at\n"
             "start, or the producer failed fatally: restart it), 70 internal,\n"
+            "77 not authorized (the line names the kafka-acls.sh grant),\n"
             "78 configuration (including an address in use).\n"
             "\n"
             "Example:\n"
@@ -87,6 +88,17 @@ static int configure(void *ctx, ofc_config *cfg, char *err, size_t errlen)
     return status;
 }
 
+/* EX_NOPERM with err naming the grant when Kafka refused the producer: its
+ * idempotent producer id (a fatal CLUSTER_AUTHORIZATION_FAILED: no Write on
+ * any topic) or a delivery (no Write on the topic). Else 0. */
+static int producer_refused(gateway *gw, char *err, size_t errlen)
+{
+    char why[256];
+    rd_kafka_resp_err_t code = rd_kafka_fatal_error(gw->kafka.rk, why, sizeof(why));
+    if (!ofc_kafka_is_authorization_error(code)) code = atomic_load(&gw->refused);
+    return ofc_kafka_refusal(&gw->kafka, code, gw->cfg->topic_order_created, NULL, err, errlen);
+}
+
 static int open_gateway(gateway *gw, const ofc_config *cfg, const char *listen_option, int quiet,
                         char *err, size_t errlen)
 {
@@ -94,6 +106,7 @@ static int open_gateway(gateway *gw, const ofc_config *cfg, const char *listen_o
     atomic_init(&gw->in_flight, 0);
     atomic_init(&gw->requests, 0);
     atomic_init(&gw->accepting, 0);
+    atomic_init(&gw->refused, RD_KAFKA_RESP_ERR_NO_ERROR);
     pthread_mutex_init(&gw->pub_lock, NULL);
     slow_clients_init(&gw->slow, (int64_t)cfg->gateway_client_timeout_s * 1000);
     ofc_health_init(&gw->health, HEALTH_STALE_MS, "starting: connecting to Kafka");
@@ -137,6 +150,8 @@ static int open_gateway(gateway *gw, const ofc_config *cfg, const char *listen_o
         }
         usleep(20 * 1000);
     }
+    /* Refused its producer id while starting: no "ready" to take back. */
+    if (!status) status = producer_refused(gw, err, errlen);
     return status;
 }
 
@@ -154,15 +169,20 @@ static void close_gateway(gateway *gw)
     ofc_metrics_free(gw->registry);
 }
 
-/* Returns 0 when stopped by a signal, EX_UNAVAILABLE when the producer
- * failed fatally. */
+/* Returns 0 when stopped by a signal, EX_NOPERM when Kafka refused the
+ * producer, EX_UNAVAILABLE when it failed fatally otherwise. */
 static int run(gateway *gw)
 {
     int status = 0;
     ofc_timer sweeps;
     ofc_timer_start(&sweeps, HOUSEKEEPING_MS);
     while (!ofc_stop_signal) {
-        char why[256];
+        char why[1024];
+        status = producer_refused(gw, why, sizeof(why));
+        if (status) {
+            ofc_warn("%s", why);
+            break;
+        }
         rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(gw->kafka.rk, why, sizeof(why));
         if (fatal) {
             /* The idempotent producer cannot go on (its sequence broke).

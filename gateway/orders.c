@@ -72,6 +72,12 @@ void gw_orders_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
          * is free for the retry the 503 asks for. */
         idem_store_forget(&gw->keys, req->entry);
         ofc_cli_metrics_delivery_error(gw->registry, msg->err);
+        /* Every later order would be refused too: the run loop stops the
+         * gateway with the grant it lacks. */
+        if (ofc_kafka_is_authorization_error(msg->err)) {
+            int none = RD_KAFKA_RESP_ERR_NO_ERROR;
+            atomic_compare_exchange_strong(&gw->refused, &none, (int)msg->err);
+        }
     }
     req->entry = NULL;
     ofc_metric_set(gw->metrics.in_flight, (double)(atomic_fetch_sub(&gw->in_flight, 1) - 1));

@@ -196,6 +196,37 @@ timeout 30 "$C" lag -c "$K/tail.conf" >"$WORK/lag2.out" 2>"$WORK/lag2.err" || tr
   fail "the refused processors committed: $(cat "$WORK/lag2.out")"
 echo "ok: the refused processors committed nothing"
 
+# The gateway without Write on order-created has Write on no topic: Kafka
+# refuses its idempotent producer id (CLUSTER_AUTHORIZATION_FAILED).
+acl delete gateway topic order-created Write
+expect 77 30 gateway-no-write "not authorized: $(principal gateway) may not Write topic 'order-created'; an administrator grants it with: $(grant gateway Write topic order-created)" -- \
+  "$ORDERFLOW_GATEWAY" -c "$K/gateway.conf" --listen 127.0.0.1:0
+acl add gateway topic order-created Write
+
+# redrive: two dead letters (written as the super user), then each refusal;
+# none sends or commits anything, so the run once granted sends both.
+printf 'DL-1:not an order\nDL-2:not an order\n' |
+  kcat -F "$ORDERFLOW_KAFKA_ADMIN_CONF" -b "$BROKERS" -P -t order-created.dlq -p 0 -K: \
+    -H orderflow-source-topic=order-created -H orderflow-source-partition=0 \
+    -H "orderflow-error=not JSON" 2>"$WORK/kcat.err" || fail "kcat: exit $?: $(cat "$WORK/kcat.err")"
+acl delete redrive group orderflow-redrive Read
+expect 77 20 redrive-no-group-read "not authorized: $(principal redrive) may not Read group 'orderflow-redrive'; an administrator grants it with: $(grant redrive Read group orderflow-redrive)" -- \
+  "$C" redrive -c "$K/redrive.conf"
+acl add redrive group orderflow-redrive Read
+acl delete redrive topic order-created.dlq Read
+expect 77 20 redrive-no-read "not authorized: $(principal redrive) may not Read topic 'order-created.dlq'; an administrator grants it with: $(grant redrive Read topic order-created.dlq)" -- \
+  "$C" redrive -c "$K/redrive.conf"
+acl add redrive topic order-created.dlq Read
+acl delete redrive topic order-created Write
+expect 77 20 redrive-no-write "not authorized: $(principal redrive) may not Write topic 'order-created'; an administrator grants it with: $(grant redrive Write topic order-created); nothing after the first refused record is committed" -- \
+  "$C" redrive -c "$K/redrive.conf"
+acl add redrive topic order-created Write
+timeout 60 "$C" redrive -c "$K/redrive.conf" >"$WORK/redrive.out" 2>"$WORK/redrive.err" ||
+  fail "redrive once granted: exit $?: $(grep -v '^%' "$WORK/redrive.err")"
+grep -q ": 2 sent, 0 skipped by filter, 0 refused by the loop guard, 0 failed$" "$WORK/redrive.err" ||
+  fail "redrive once granted: not the 2 dead letters: $(cat "$WORK/redrive.out" "$WORK/redrive.err")"
+echo "ok: redrive once granted: the 2 dead letters the refused runs left, sent once"
+
 # ---- doctor -----------------------------------------------------------------
 # A correct setup: every row ok, exit 0.
 for spec in "processor.conf --guarantee exactly_once" "producer.conf --for producer" \
