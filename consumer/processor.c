@@ -940,7 +940,7 @@ static void teardown(processor *p)
          * past its session was told to stop before it got partitions again. The consumer is closed
          * (offsets committed, group left); the process exits now, so its
          * handle is left to the exit. */
-        p->consumer.rk = NULL;
+        ofc_kafka_leave_to_exit(&p->consumer);
     }
     ofc_kafka_destroy(&p->consumer);
     if (p->g) p->guarantee->close(p->g);

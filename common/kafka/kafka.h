@@ -107,6 +107,13 @@ int ofc_kafka_group_rebalancing(ofc_kafka *kafka);
 int ofc_kafka_group_protocol_refused(ofc_kafka *kafka);
 /* Destroys the handle (no flush: callers flush/close first). */
 void ofc_kafka_destroy(ofc_kafka *kafka);
+/* For a handle that must not be destroyed (a librdkafka bug would abort the
+ * process): forgets it without destroying it, and the process, about to
+ * exit, keeps it, its threads and its memory until then. Under
+ * AddressSanitizer the handle is marked as kept on purpose: LeakSanitizer
+ * would otherwise report its memory as leaked (and exit 1) whenever no
+ * running thread of the handle happens to hold a pointer to it at exit. */
+void ofc_kafka_leave_to_exit(ofc_kafka *kafka);
 /* 1 when every broker has been down since the last time this returned 1 and
  * at least interval_ms have passed since then (now_ms: of_monotonic_ms()):
  * the caller then says so once, instead of once per event or connection

@@ -7,7 +7,9 @@
 #include <strings.h>
 #include <sysexits.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -61,6 +63,14 @@ static int on_cert_verify(rd_kafka_t *rk, const char *broker_name, int32_t broke
 
 int ofc_kafka_security_install(rd_kafka_conf_t *conf, char *err, size_t errlen)
 {
+    /* No OpenSSL clean-up at exit: a handle left to the exit
+     * (ofc_kafka_leave_to_exit) or one whose threads are still stopping
+     * goes on using TLS while exit() runs, and OpenSSL's atexit handler
+     * would free the state under it (a crash at exit, seen under
+     * AddressSanitizer, whose leak check makes the exit slower). The first
+     * initialisation decides, and librdkafka's comes with the handle, after
+     * this. */
+    OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT, NULL);
     char protocol[32];
     conf_value(conf, "security.protocol", protocol, sizeof(protocol));
     if (strcasecmp(protocol, "ssl") != 0 && strcasecmp(protocol, "sasl_ssl") != 0) return 0;
