@@ -183,7 +183,11 @@ def verify(brokers, topic, n, what, keyed=True):
     records); returns the seconds between the first and the last record's
     timestamp (CreateTime, set by the client that produced it). keyed=False: records without
     keys (ProducerPerformance), counted only."""
-    out = subprocess.run(["kcat", "-b", brokers, "-C", "-t", topic, "-e", "-q", "-o", "beginning",
+    # A secured node's super user (bench/sections/security.py).
+    secured = ["-F", os.environ["ORDERFLOW_KAFKA_ADMIN_CONF"]] if os.environ.get(
+        "ORDERFLOW_KAFKA_ADMIN_CONF") else []
+    out = subprocess.run(["kcat"] + secured + ["-b", brokers, "-C", "-t", topic, "-e", "-q",
+                          "-o", "beginning",
                           "-X", "isolation.level=read_committed",
                           "-f", "%T %k\n"], capture_output=True, check=True).stdout
     lines = out.split(b"\n")[:-1]

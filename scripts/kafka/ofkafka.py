@@ -168,7 +168,7 @@ class TopicCounter:
     def __init__(self, brokers, topic, log_level=3):
         # A consumer that never subscribes: the group is never joined.
         self.c = Consumer({"bootstrap.servers": brokers, "group.id": "orderflow-count",
-                           "log_level": log_level})
+                           "log_level": log_level, **admin_conf()})
         self.topic = topic
         try:
             self.partitions = list(self.c.list_topics(topic, timeout=10).topics[topic].partitions)
