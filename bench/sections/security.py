@@ -131,6 +131,8 @@ def section(plain, secured, res, runs, n, workdir):
     for side in sides:
         out[side] = {what: spread(got[side][what], "events_per_s") |
                      {"cpu_us_per_event": spread(got[side][what], "cpu_us_per_event"),
+                      "broker_cpu_us_per_event": spread(got[side][what],
+                                                        "broker_cpu_us_per_event"),
                       "all": got[side][what]}
                      for what in ("producer", "processor")}
     out["ratio"] = {what: round(out[label][what]["median"] / out["PLAINTEXT"][what]["median"], 3)
@@ -143,12 +145,14 @@ def table(res):
     s = res["security"]
     label = s["mode"].upper()
     lines = ["| stage | PLAINTEXT events/s (min-max) | %s events/s (min-max) | ratio | "
-             "CPU µs/event plain / secured |" % label, "|---|---|---|---|---|"]
+             "client CPU µs/event plain / secured | broker CPU µs/event plain / secured |" % label,
+             "|---|---|---|---|---|---|"]
     for what in ("producer", "processor"):
         p, q = s["PLAINTEXT"][what], s[label][what]
-        lines.append("| %s | %d (%d-%d) | %d (%d-%d) | %.2f | %.2f / %.2f |" % (
+        lines.append("| %s | %d (%d-%d) | %d (%d-%d) | %.2f | %.2f / %.2f | %.2f / %.2f |" % (
             what, p["median"], p["min"], p["max"], q["median"], q["min"], q["max"],
-            s["ratio"][what], p["cpu_us_per_event"]["median"], q["cpu_us_per_event"]["median"]))
+            s["ratio"][what], p["cpu_us_per_event"]["median"], q["cpu_us_per_event"]["median"],
+            p["broker_cpu_us_per_event"]["median"], q["broker_cpu_us_per_event"]["median"]))
     lines.append("")
     lines.append("%d runs of %d events per side, interleaved; 1-minute load average at each run: "
                  "%s; target (>= 0.80 each): %s" % (s["runs"], s["events"], ", ".join(
