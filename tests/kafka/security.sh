@@ -279,5 +279,15 @@ if [ "$MODE" = sasl_ssl ]; then
     if grep -rlF -- "$pw" "$K"/node*/*.log; then fail "$role's password in the broker's logs"; fi
   done
   echo "ok: no password in any output or log of this test"
+else
+  # mTLS: the secrets are the client keys. A line from the middle of each
+  # (64 base64 characters) must appear nowhere but in the key file itself.
+  for role in producer processor gateway redrive tail; do
+    line=$(sed -n 5p "$K/$role.key")
+    [ ${#line} -ge 60 ] || fail "$role.key: no key material to grep for"
+    if grep -rlF -- "$line" "$WORK" --exclude-dir=kafka; then fail "$role's private key printed (files above)"; fi
+    if grep -rlF -- "$line" "$K"/node*/*.log; then fail "$role's private key in the broker's logs"; fi
+  done
+  echo "ok: no client key in any output or log of this test"
 fi
 echo "ok: security $MODE in $((SECONDS - START)) s"
