@@ -42,7 +42,12 @@ int handler_load(loaded_handler *h, const char *spec, const ofc_config *cfg, cha
 {
     memset(h, 0, sizeof(*h));
     if (!spec || !*spec) spec = "rules";
-    if (strcmp(spec, "rules") == 0) {
+    if (strncmp(spec, "http://", 7) == 0 || strncmp(spec, "https://", 8) == 0) {
+        return refuse(h, err, errlen,
+                      "handler %s: the HTTP handler is not built into this orderflow-consumer "
+                      "(docs/handlers.md, \"The HTTP handler\")",
+                      spec);
+    } else if (strcmp(spec, "rules") == 0) {
         h->handler = of_handler_rules();
     } else if (!strchr(spec, '/')) {
         return refuse(h, err, errlen,
@@ -101,8 +106,43 @@ int handler_load(loaded_handler *h, const char *spec, const ofc_config *cfg, cha
     return 0;
 }
 
+int handler_open_async(loaded_handler *h, const ofc_config *cfg, ofc_metrics *metrics, int verbose,
+                       char *err, size_t errlen)
+{
+    if (!h->async || h->async_state) return 0;
+    const async_handler_env env = {
+        .target = h->target,
+        .config = &h->config,
+        .max_attempts = (unsigned)cfg->handler_max_attempts,
+        .max_output_bytes = cfg->handler_max_output_bytes,
+        .metrics = metrics,
+        .verbose = verbose,
+    };
+    char why[512] = "";
+    h->async_state = h->async->open(&env, why, sizeof(why));
+    if (!h->async_state) {
+        snprintf(err, errlen, "handler %s (%s %s): open failed: %s", h->target, h->async->name,
+                 h->async->version, why[0] ? why : "no reason given");
+        return EX_CONFIG;
+    }
+    return 0;
+}
+
+const char *handler_name(const loaded_handler *h)
+{
+    return h->async ? h->async->name : h->handler ? h->handler->name : "rules";
+}
+
+const char *handler_version(const loaded_handler *h)
+{
+    return h->async ? h->async->version : h->handler ? h->handler->version : "";
+}
+
 void handler_unload(loaded_handler *h)
 {
+    if (h->async && h->async_state) h->async->close(h->async_state);
+    h->async = NULL;
+    h->async_state = NULL;
     if (h->opened && h->handler && h->handler->close) h->handler->close(h->state);
     h->opened = 0;
     h->state = NULL;

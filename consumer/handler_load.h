@@ -12,10 +12,19 @@
 
 #include "config/config.h"
 
+#include "async_handler.h"
+
 typedef struct loaded_handler {
-    const of_handler *handler; /* the descriptor: name, version, functions */
-    void *state;               /* what its open gave */
-    void *library;             /* dlopen handle; NULL for the built-in */
+    /* The descriptor (name, version, functions) of a synchronous handler;
+     * NULL when async is set. */
+    const of_handler *handler;
+    /* An asynchronous handler (http://, https://: async_handler.h) and what
+     * its open gave; NULL for a synchronous one. */
+    const async_handler_ops *async;
+    void *async_state;
+    const char *target; /* the async handler's --handler, e.g. "http://127.0.0.1:8081/orders" */
+    void *state;        /* what its open gave */
+    void *library;      /* dlopen handle; NULL for the built-in */
     int opened;
     /* The settings handed to open, alive until handler_unload. */
     const char **keys;
@@ -34,6 +43,18 @@ typedef struct loaded_handler {
  * or EX_OSERR when out of memory. */
 int handler_load(loaded_handler *h, const char *spec, const ofc_config *cfg, char *err,
                  size_t errlen);
+
+/* An asynchronous handler (h->async, chosen by handler_load) is opened
+ * here, once the metrics registry exists (metrics: NULL when off), still
+ * before the group is joined. Returns 0 (also for a synchronous handler:
+ * nothing to do), or EX_CONFIG with "handler TARGET (NAME VERSION): open
+ * failed: REASON" in err. */
+int handler_open_async(loaded_handler *h, const ofc_config *cfg, ofc_metrics *metrics, int verbose,
+                       char *err, size_t errlen);
+
+/* The handler's name and version, whichever kind it is. */
+const char *handler_name(const loaded_handler *h);
+const char *handler_version(const loaded_handler *h);
 
 /* Closes the handler (once) and unloads its shared object. */
 void handler_unload(loaded_handler *h);

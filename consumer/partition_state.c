@@ -8,7 +8,9 @@ partition_state *partition_state_new(int32_t partition, size_t dedup_window, uin
     partition_state *ps = calloc(1, sizeof(*ps));
     if (!ps) return NULL;
     ps->partition = partition;
-    ps->head = ps->tail = first_sequence;
+    ps->head = ps->tail = ps->produced_head = first_sequence;
+    ps->produced_next = -1;
+    ps->refetch_offset = -1;
     ps->capacity = capacity;
     ps->committable = -1;
     ps->stored = -1;
@@ -35,15 +37,29 @@ void partition_state_free(partition_state *ps)
     free(ps);
 }
 
+/* done[]'s bits: the entry's outputs are delivered (or none needed), and
+ * produced. */
+#define DONE 1u
+#define PRODUCED 2u
+
 int partition_state_has_room(const partition_state *ps)
 {
     return ps->tail - ps->head < ps->capacity;
 }
 
+static void advance_produced(partition_state *ps)
+{
+    uint32_t mask = ps->capacity - 1;
+    while (ps->produced_head < ps->tail && (ps->done[ps->produced_head & mask] & PRODUCED)) {
+        ps->produced_next = ps->offsets[ps->produced_head & mask] + 1;
+        ps->produced_head++;
+    }
+}
+
 static void advance(partition_state *ps)
 {
     uint32_t mask = ps->capacity - 1;
-    while (ps->head < ps->tail && ps->done[ps->head & mask]) {
+    while (ps->head < ps->tail && (ps->done[ps->head & mask] & DONE)) {
         ps->committable = ps->offsets[ps->head & mask] + 1;
         ps->head++;
     }
@@ -54,16 +70,35 @@ uint64_t partition_state_push(partition_state *ps, int64_t offset, int done)
     uint32_t mask = ps->capacity - 1;
     uint64_t sequence = ps->tail++;
     ps->offsets[sequence & mask] = offset;
-    ps->done[sequence & mask] = (uint8_t)(done != 0);
+    ps->done[sequence & mask] = (uint8_t)(PRODUCED | (done ? DONE : 0));
     if (ps->event_ms) ps->event_ms[sequence & mask] = 0;
     if (done && sequence == ps->head) advance(ps);
+    if (sequence == ps->produced_head) advance_produced(ps);
     return sequence;
+}
+
+uint64_t partition_state_push_unproduced(partition_state *ps, int64_t offset)
+{
+    uint32_t mask = ps->capacity - 1;
+    uint64_t sequence = ps->tail++;
+    ps->offsets[sequence & mask] = offset;
+    ps->done[sequence & mask] = 0;
+    if (ps->event_ms) ps->event_ms[sequence & mask] = 0;
+    return sequence;
+}
+
+void partition_state_produced(partition_state *ps, uint64_t sequence, int done)
+{
+    if (sequence < ps->head || sequence >= ps->tail) return;
+    ps->done[sequence & (ps->capacity - 1)] |= (uint8_t)(PRODUCED | (done ? DONE : 0));
+    if (sequence == ps->produced_head) advance_produced(ps);
+    if (done && sequence == ps->head) advance(ps);
 }
 
 void partition_state_complete(partition_state *ps, uint64_t sequence)
 {
     if (sequence < ps->head || sequence >= ps->tail) return; /* stale report */
-    ps->done[sequence & (ps->capacity - 1)] = 1;
+    ps->done[sequence & (ps->capacity - 1)] |= DONE;
     if (sequence == ps->head) advance(ps);
 }
 

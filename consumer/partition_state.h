@@ -23,6 +23,16 @@ typedef struct partition_state {
     int64_t stored;      /* last committable passed to librdkafka */
     int64_t processed;   /* exactly_once: offset after the last input processed, -1 none */
     int64_t *event_ms;   /* metrics on: each entry's input event time (ms since epoch), 0 none */
+    /* An asynchronous handler finishes inputs out of order: produced_head
+     * is the sequence of the oldest entry whose outputs are not produced
+     * yet, produced_next the offset after the produced prefix (-1: none),
+     * what exactly_once's transaction may carry (processor.c). */
+    uint64_t produced_head;
+    int64_t produced_next;
+    int fetch_paused; /* paused by the processor's window or breaker (processor.c) */
+    /* A record came while the window was full: the partition is read again
+     * from this offset, and records before it comes are dropped (-1: none). */
+    int64_t refetch_offset;
 
     /* The handler answered retry for the input at retry_offset (-1: none):
      * the partition is paused and every input from retry_offset on waits,
@@ -35,7 +45,7 @@ typedef struct partition_state {
     int64_t retry_due_ms;
     unsigned retry_attempt;
     int gave_up;
-    int reached_end;     /* consumed to the partition's end at least once since assigned */
+    int reached_end; /* consumed to the partition's end at least once since assigned */
 } partition_state;
 
 /* NULL when out of memory. Sequences start at first_sequence: give each new
@@ -49,8 +59,15 @@ void partition_state_free(partition_state *ps);
 
 /* 1 when another entry fits. */
 int partition_state_has_room(const partition_state *ps);
-/* Appends input offset; returns its sequence. done: no output to wait for. */
+/* Appends input offset, its outputs produced; returns its sequence. done:
+ * no output to wait for. */
 uint64_t partition_state_push(partition_state *ps, int64_t offset, int done);
+/* Appends input offset, its outputs not produced yet (an asynchronous
+ * handler has it): partition_state_produced when they are. */
+uint64_t partition_state_push_unproduced(partition_state *ps, int64_t offset);
+/* The entry's outputs are produced (done: and none to wait for): advances
+ * produced_next past every produced prefix. */
+void partition_state_produced(partition_state *ps, uint64_t sequence, int done);
 /* Marks the entry done and advances committable past every finished prefix. */
 void partition_state_complete(partition_state *ps, uint64_t sequence);
 /* Metrics: keeps an event time per entry from now on. Returns 0 or -1 (ENOMEM). */

@@ -137,9 +137,11 @@ static int load_handler(void *ctx, const ofc_config *cfg, char *err, size_t errl
     int status = handler_load(&opts->loaded, cfg->consumer_handler, cfg, err, errlen);
     if (status) return status;
     if (opts->common.verbose)
-        ofc_warn("handler %s %s%s%s", opts->loaded.handler->name, opts->loaded.handler->version,
-                 opts->loaded.library ? " from " : " (built in)",
-                 opts->loaded.library ? cfg->consumer_handler : "");
+        ofc_warn("handler %s %s%s%s", handler_name(&opts->loaded), handler_version(&opts->loaded),
+                 opts->loaded.async     ? " calling "
+                 : opts->loaded.library ? " from "
+                                        : " (built in)",
+                 opts->loaded.async || opts->loaded.library ? cfg->consumer_handler : "");
     return 0;
 }
 
@@ -182,10 +184,24 @@ int process_main(int argc, char **argv)
     if (status != OFC_STARTUP_CONTINUE) return status;
     const ofc_cli_common *common = &opts.common;
     loaded_handler *loaded = &opts.loaded;
+    {
+        /* An asynchronous handler opens with the metrics registry, still
+         * before the group is joined. */
+        char err[1024];
+        status =
+            handler_open_async(loaded, &cfg, endpoint.registry, common->verbose, err, sizeof(err));
+        if (status) {
+            ofc_warn("%s", err);
+            ofc_cli_metrics_stop(&endpoint);
+            handler_unload(loaded);
+            ofc_config_free(&cfg);
+            return status;
+        }
+    }
     if (endpoint.registry) {
         /* Which handler this processor runs (docs/operations.md, "Monitoring"). */
         char err[1024];
-        const char *labels[] = {"name", loaded->handler->name, "version", loaded->handler->version,
+        const char *labels[] = {"name", handler_name(loaded), "version", handler_version(loaded),
                                 NULL};
         ofc_metric *info =
             ofc_metrics_series(endpoint.registry, "orderflow_handler_info",
@@ -224,6 +240,9 @@ int process_main(int argc, char **argv)
                  (unsigned long long)counters.rejected, (unsigned long long)counters.duplicates,
                  (unsigned long long)counters.dead_lettered,
                  (unsigned long long)counters.trace_invalid);
+    if (!common->quiet && counters.emitted)
+        ofc_warn("%llu emitted with handler %s's data", (unsigned long long)counters.emitted,
+                 handler_name(loaded));
     if (!common->quiet && cfg.guarantee == OFC_EXACTLY_ONCE)
         ofc_warn("%llu transactions committed, %llu aborted",
                  (unsigned long long)counters.transactions_committed,

@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -29,6 +31,7 @@
 #include "util/timer.h"
 #include "stage_metrics.h"
 #include "step.h"
+#include "window.h"
 
 #define BATCH_SIZE 1000
 #define RING_CAPACITY (1u << 16)
@@ -87,6 +90,20 @@ typedef struct processor {
     uint64_t stats_consumed, stats_delivered;
     int stats_in_flight;
     int caught_up_said; /* "caught up" printed for the current assignment */
+
+    /* An asynchronous handler (async_handler.h), NULL for a synchronous
+     * one: inputs wait in the window for their verdicts (loop_async). */
+    const async_handler_ops *async;
+    void *async_state;
+    window window;
+    int window_ready;
+    int wake[2];       /* a pipe: readable when the consumer queue has something */
+    int window_paused; /* the window was full: every assigned partition paused */
+    int breaker_open;  /* the handler's circuit breaker is open: the same */
+    char breaker_why[STEP_REASON_MAX];
+    ofc_metric *handler_in_flight; /* metrics on, async: calls the handler holds */
+    ofc_metric *window_inputs;     /* inputs consumed and not finished */
+    ofc_metric *emitted_metric;    /* outcome "emitted": the handler's data written */
 } processor;
 
 /* Records the first fatal error (later ones are consequences) and says it. */
@@ -117,6 +134,8 @@ static void publish_readiness(processor *p)
         reason = "no broker reachable";
     else if (p->retries.gave_up)
         reason = p->gave_up_reason;
+    else if (p->breaker_open)
+        reason = p->breaker_why;
     ofc_health_set_unready(p->m->health, reason);
 }
 
@@ -223,14 +242,22 @@ static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, con
     return -1;
 }
 
-static void dead_letter(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
-                        const char *reason)
+/* A dead letter for an input not in the completion ring yet (the ring
+ * entry is made here), or for one an asynchronous handler had (its
+ * sequence). */
+#define NEW_SEQUENCE UINT64_MAX
+
+static void dead_letter_at(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
+                           const char *reason, uint64_t held)
 {
     char key[32];
     size_t key_len = dead_letter_key(msg->offset, key, sizeof(key));
     if (of_dedup_contains(ps->emitted, key, key_len)) {
         /* Dead-lettered before a crash or rebalance: do not do it twice. */
-        partition_state_push(ps, msg->offset, 1);
+        if (held == NEW_SEQUENCE)
+            partition_state_push(ps, msg->offset, 1);
+        else
+            partition_state_produced(ps, held, 1);
         p->c.duplicates++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
         report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL, "already dead-lettered");
@@ -243,7 +270,11 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
         fail(p, EX_OSERR, "out of memory for the headers of a dead letter");
         return;
     }
-    uint64_t sequence = partition_state_push(ps, msg->offset, 0);
+    uint64_t sequence = held;
+    if (held == NEW_SEQUENCE)
+        sequence = partition_state_push(ps, msg->offset, 0);
+    else
+        partition_state_produced(ps, held, 0);
     /* Original key and value bytes, untouched (docs/envelope.md, "Dead letters"), when they fit. */
     if (msg->len + msg->key_len + 1024 > p->max_message_bytes) {
         /* Forwarding would fail on every retry and stop the partition: keep
@@ -271,6 +302,12 @@ static void dead_letter(processor *p, partition_state *ps, const rd_kafka_messag
     p->c.dead_lettered++;
     if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DEAD_LETTERED], 1);
     report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
+}
+
+static void dead_letter(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
+                        const char *reason)
+{
+    dead_letter_at(p, ps, msg, reason, NEW_SEQUENCE);
 }
 
 /* Says once per assignment when every assigned partition has been consumed
@@ -339,24 +376,29 @@ static int retry_later(processor *p, partition_state *ps, const rd_kafka_message
 /* One input: decode, dedup, handler, encode (step.c), then produce. Returns
  * 1 when the input is finished (its output produced, or none needed), 0
  * when it is not (a consumer error, revoked, or waiting behind a retry). */
+/* A consumer event that is not a record: a partition's end, or an error. */
+static void consumer_event(processor *p, const rd_kafka_message_t *msg)
+{
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        note_partition_end(p, msg);
+        return;
+    }
+    char refused[1024]; /* retrying cannot help: exit 77 with the grant */
+    if (ofc_kafka_refusal(&p->consumer, msg->err, msg->rkt ? rd_kafka_topic_name(msg->rkt) : NULL,
+                          NULL, refused, sizeof(refused))) {
+        fail(p, EX_NOPERM, "%s", refused);
+        return;
+    }
+    ofc_warn("consumer: %s", rd_kafka_message_errstr(msg));
+    if (msg->err == RD_KAFKA_RESP_ERR__FATAL || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        fail(p, ofc_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
+}
+
 static int process_message(processor *p, rd_kafka_message_t *msg)
 {
     if (msg->err) {
-        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            note_partition_end(p, msg);
-            return 0;
-        }
-        char refused[1024]; /* retrying cannot help: exit 77 with the grant */
-        if (ofc_kafka_refusal(&p->consumer, msg->err,
-                              msg->rkt ? rd_kafka_topic_name(msg->rkt) : NULL, NULL, refused,
-                              sizeof(refused))) {
-            fail(p, EX_NOPERM, "%s", refused);
-            return 0;
-        }
-        ofc_warn("consumer: %s", rd_kafka_message_errstr(msg));
-        if (msg->err == RD_KAFKA_RESP_ERR__FATAL || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-            msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-            fail(p, ofc_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
+        consumer_event(p, msg);
         return 0;
     }
     if (msg->partition < 0 || msg->partition >= p->partition_count) return 0;
@@ -403,6 +445,9 @@ static int process_message(processor *p, rd_kafka_message_t *msg)
     case STEP_ACCEPTED:
     case STEP_REJECTED:
     case STEP_RETRY:
+    case STEP_CALL: /* not from step_process */
+    case STEP_EMITTED:
+    case STEP_EXHAUSTED:
         break;
     }
 
@@ -430,6 +475,361 @@ static int process_message(processor *p, rd_kafka_message_t *msg)
     return 1;
 }
 
+/* ---- an asynchronous handler: the window ------------------------------------
+ * docs/handlers.md, "The HTTP handler". An input is decoded and decided
+ * (duplicate, poison) at once; the others go to the window (window.h),
+ * which submits at most one per key at a time, as the handler has room.
+ * The record stays with its entry until the input is finished and is
+ * decoded again at completion (the decoded views die at the next decode;
+ * the record is needed anyway for a dead letter). */
+
+static step_input input_of(const rd_kafka_message_t *msg)
+{
+    return (step_input){
+        .value = msg->payload,
+        .len = msg->len,
+        .partition = msg->partition,
+        .offset = msg->offset,
+        .attempt = 1,
+    };
+}
+
+/* exactly_once: the transaction carries the offsets of the produced prefix
+ * only (partition_state.produced_next): inputs finished out of order
+ * beyond it are read again after a crash, and their outputs (committed
+ * with the transaction) are then duplicates by their restored keys. */
+static void note_produced_prefix(processor *p, partition_state *ps)
+{
+    if (ps->produced_next >= 0) p->guarantee->processed(p->g, ps, ps->produced_next - 1);
+}
+
+static void finish_entry(processor *p, window_entry *e, partition_state *ps)
+{
+    rd_kafka_message_t *msg = e->record;
+    window_finish(&p->window, e);
+    if (ps) note_produced_prefix(p, ps);
+    rd_kafka_message_destroy(msg);
+}
+
+/* Cancels an entry's call and releases its record (window_drop_partition):
+ * its partition was revoked or lost, or exactly_once reads it again. The
+ * new owner, or the re-read, calls the service again with the same
+ * Idempotency-Key. */
+static void drop_entry(void *opaque, window_entry *e)
+{
+    processor *p = opaque;
+    if (e->state == WINDOW_SUBMITTED) p->async->cancel(p->async_state, e->ticket);
+    rd_kafka_message_destroy(e->record);
+    e->record = NULL;
+}
+
+static void drop_window_partition(processor *p, int32_t partition)
+{
+    if (p->window_ready) window_drop_partition(&p->window, partition, drop_entry, p);
+}
+
+/* Hands e to the handler. decided: step_decide's result for e's record,
+ * still decoded (the input was just consumed); NULL: decide it again (it
+ * waited behind its key, and an earlier input may have emitted its key). */
+static int start_call(processor *p, window_entry *e, int decided)
+{
+    rd_kafka_message_t *msg = e->record;
+    partition_state *ps = p->states[e->partition];
+    step_input in = input_of(msg);
+    step_result *r = &p->result;
+    if (!decided) {
+        step_decide(&p->step, ps->emitted, &in, r);
+        if (r->outcome == STEP_DUPLICATE) {
+            partition_state_produced(ps, e->sequence, 1);
+            p->c.duplicates++;
+            if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
+            report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id, NULL,
+                        r->reason);
+            finish_entry(p, e, ps);
+            return 0;
+        }
+        if (r->outcome != STEP_CALL) { /* decoded once already: not expected */
+            dead_letter_at(p, ps, msg, r->reason ? r->reason : "cannot decode again", e->sequence);
+            finish_entry(p, e, ps);
+            return 0;
+        }
+    }
+    of_handler_event event = step_call_event(&p->step, &in);
+    char err[512];
+    if (p->async->submit(p->async_state, e->ticket, &event, err, sizeof(err)) != 0) {
+        fail(p, EX_SOFTWARE, "handler %s: cannot take partition %" PRId32 " offset %" PRId64 ": %s",
+             p->async->name, msg->partition, msg->offset, err);
+        return -1;
+    }
+    window_submitted(&p->window, e);
+    return 0;
+}
+
+/* Submits ready inputs while the handler has room. */
+static void dispatch(processor *p)
+{
+    window_entry *e;
+    while (!p->fatal_status && (e = window_next_ready(&p->window)) != NULL &&
+           p->async->room(p->async_state) > 0)
+        if (start_call(p, e, 0) != 0) return;
+}
+
+/* A record that came while the window was full (its partition was paused
+ * after it was fetched): read it again from its offset later. */
+static void refetch(processor *p, partition_state *ps, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, ps->partition)->offset =
+        offset;
+    rd_kafka_error_t *error = rd_kafka_seek_partitions(p->consumer.rk, list, 0);
+    if (error) {
+        fail(p, EX_SOFTWARE, "cannot seek partition %" PRId32 " back to offset %" PRId64 ": %s",
+             ps->partition, offset, rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else {
+        ps->refetch_offset = offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* One consumed record with an asynchronous handler. Returns 1 when the
+ * window keeps msg (the caller must not destroy it), else 0. */
+static int process_async(processor *p, rd_kafka_message_t *msg)
+{
+    if (msg->err) {
+        consumer_event(p, msg);
+        return 0;
+    }
+    if (msg->partition < 0 || msg->partition >= p->partition_count) return 0;
+    partition_state *ps = p->states[msg->partition];
+    if (!ps) return 0; /* revoked meanwhile: the new owner processes it */
+    /* Stopped at an exhausted input (on_exhausted = pause): read again on a restart. */
+    if (ps->gave_up) return 0;
+    if (ps->refetch_offset >= 0) {
+        if (msg->offset != ps->refetch_offset) return 0; /* fetched before the seek */
+        ps->refetch_offset = -1;
+    }
+    if (window_full(&p->window)) {
+        refetch(p, ps, msg->offset);
+        return 0;
+    }
+    while (!partition_state_has_room(ps) && !p->fatal_status)
+        rd_kafka_poll(p->producer.rk, 10);
+    if (p->fatal_status) return 0;
+    p->c.consumed++;
+    if (p->m) ofc_metric_add(p->m->consumed, 1);
+
+    step_input in = input_of(msg);
+    step_result *r = &p->result;
+    step_decide(&p->step, ps->emitted, &in, r);
+    if (r->trace_ignored) {
+        p->c.trace_invalid++;
+        if (p->m) ofc_metric_add(p->m->trace_invalid, 1);
+    }
+    switch (r->outcome) {
+    case STEP_DUPLICATE:
+        partition_state_push(ps, msg->offset, 1);
+        p->c.duplicates++;
+        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
+        report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id, NULL,
+                    r->reason);
+        note_produced_prefix(p, ps);
+        return 0;
+    case STEP_DEAD_LETTER:
+        dead_letter(p, ps, msg, r->reason);
+        note_produced_prefix(p, ps);
+        return 0;
+    default:
+        break;
+    }
+    uint64_t sequence = partition_state_push_unproduced(ps, msg->offset);
+    if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(r->input_time));
+    window_entry *e = window_add(&p->window, ofc_fnv1a64(r->order_id.ptr, r->order_id.len),
+                                 msg->partition, msg->offset, sequence, msg);
+    /* Still decoded: submitted now unless its key is busy or the handler full. */
+    if (e->state == WINDOW_READY && p->async->room(p->async_state) > 0) start_call(p, e, 1);
+    return 1;
+}
+
+/* async_done_fn: an input's verdict, from inside run. */
+static void on_complete(void *opaque, const async_completion *c)
+{
+    processor *p = opaque;
+    window_entry *e = window_find(&p->window, c->ticket);
+    if (!e || e->state != WINDOW_SUBMITTED || p->fatal_status) return;
+    rd_kafka_message_t *msg = e->record;
+    partition_state *ps = p->states[e->partition];
+    p->guarantee->begin(p->g);
+    step_input in = input_of(msg);
+    step_result *r = &p->result;
+    step_complete(&p->step, ps->emitted, &in, p->async->name, c, r);
+    switch (r->outcome) {
+    case STEP_EMITTED: {
+        rd_kafka_headers_t *headers = step_output_headers(r);
+        if (!headers) {
+            fail(p, EX_OSERR, "out of memory for the headers of an output");
+            return;
+        }
+        partition_state_produced(ps, e->sequence, 0);
+        if (produce(p, p->output_topic, msg->partition, r->order_id.ptr, r->order_id.len,
+                    r->output.value, r->output.value_len, headers, e->sequence) != 0)
+            return;
+        of_dedup_insert_hash(ps->emitted, r->key_hash);
+        p->guarantee->produced(p->g);
+        p->c.emitted++;
+        if (p->emitted_metric) ofc_metric_add(p->emitted_metric, 1);
+        report_line(p, msg, "emitted", r->order_id, NULL, NULL);
+        break;
+    }
+    case STEP_DUPLICATE: /* dead-lettered before */
+        partition_state_produced(ps, e->sequence, 1);
+        p->c.duplicates++;
+        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
+        report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL, r->reason);
+        break;
+    case STEP_EXHAUSTED:
+        if (p->cfg->handler_after_max_attempts != OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER) {
+            /* handler.on_exhausted = pause: the partition stops at this
+             * input, whose place in the ring holds its commits back. */
+            window_hold(&p->window, e);
+            retries_give_up(&p->retries, ps, msg->offset);
+            snprintf(p->gave_up_reason, sizeof(p->gave_up_reason),
+                     "partition %" PRId32 " paused at offset %" PRId64 ": %s", msg->partition,
+                     msg->offset, r->reason);
+            ofc_warn("%s; its later events wait (handler.on_exhausted = pause): fix the cause and "
+                     "restart the processor",
+                     p->gave_up_reason);
+            report_line(p, msg, "paused", r->order_id, NULL, r->reason);
+            publish_readiness(p);
+            return;
+        }
+        dead_letter_at(p, ps, msg, r->reason, e->sequence);
+        break;
+    default: /* DEAD_LETTER */
+        dead_letter_at(p, ps, msg, r->reason, e->sequence);
+        break;
+    }
+    finish_entry(p, e, ps);
+}
+
+static void set_fetch_paused(processor *p, partition_state *ps, int pause)
+{
+    if (ps->fetch_paused == pause) return;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, ps->partition);
+    rd_kafka_resp_err_t rc = pause ? rd_kafka_pause_partitions(p->consumer.rk, list)
+                                   : rd_kafka_resume_partitions(p->consumer.rk, list);
+    if (!rc) rc = list->elems[0].err;
+    if (rc)
+        ofc_warn("cannot %s partition %" PRId32 ": %s", pause ? "pause" : "resume", ps->partition,
+                 rd_kafka_err2str(rc));
+    else
+        ps->fetch_paused = pause;
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* Fetching stops while the window is full (bounded memory, whatever the
+ * service does) or the breaker is open, and goes on below half the window
+ * (not at every entry freed) or when the breaker closes. A partition
+ * stopped at an exhausted input stays paused. */
+static void apply_fetch_pauses(processor *p)
+{
+    if (window_full(&p->window))
+        p->window_paused = 1;
+    else if (p->window.used <= p->window.capacity / 2)
+        p->window_paused = 0;
+    int all = p->window_paused || p->breaker_open;
+    for (int32_t i = 0; i < p->partition_count; i++) {
+        partition_state *ps = p->states[i];
+        if (ps) set_fetch_paused(p, ps, all || ps->gave_up);
+    }
+}
+
+/* The handler's circuit breaker: each transition said once, /readyz says
+ * why while it is open. */
+static void watch_breaker(processor *p)
+{
+    char why[STEP_REASON_MAX] = "";
+    int open = p->async->state(p->async_state, why, sizeof(why)) == ASYNC_BREAKER_OPEN;
+    if (open && !why[0])
+        snprintf(why, sizeof(why), "handler %s: circuit breaker open", p->async->name);
+    if (open == p->breaker_open) {
+        if (open && strcmp(why, p->breaker_why) != 0) {
+            snprintf(p->breaker_why, sizeof(p->breaker_why), "%s", why);
+            publish_readiness(p);
+        }
+        return;
+    }
+    p->breaker_open = open;
+    if (open) {
+        snprintf(p->breaker_why, sizeof(p->breaker_why), "%s", why);
+        ofc_warn("%s; fetching paused", why);
+    } else {
+        p->breaker_why[0] = '\0';
+        ofc_warn("handler %s: circuit breaker closed; fetching resumed", p->async->name);
+    }
+    publish_readiness(p);
+}
+
+static void async_housekeeping(processor *p)
+{
+    watch_breaker(p);
+    apply_fetch_pauses(p);
+    if (p->handler_in_flight) {
+        ofc_metric_set(p->handler_in_flight, (double)p->window.submitted);
+        ofc_metric_set(p->window_inputs, (double)p->window.used);
+    }
+}
+
+/* Empties the wake pipe; the queue is then read until empty, so a record
+ * enqueued later writes to it again (librdkafka writes when the queue
+ * turns non-empty). */
+static void drain_wake(processor *p)
+{
+    char buf[64];
+    while (read(p->wake[0], buf, sizeof(buf)) > 0) {
+    }
+}
+
+static int open_window(processor *p, char *err, size_t errlen)
+{
+    /* room() right after open is max_in_flight: twice that may wait
+     * (behind their keys, or for room), so the next inputs are at hand
+     * when calls finish, and no more (docs/handlers.md, "The HTTP handler"). */
+    size_t max_in_flight = p->async->room(p->async_state);
+    if (window_init(&p->window, 2 * (max_in_flight ? max_in_flight : 1), err, errlen) != 0)
+        return EX_OSERR;
+    p->window_ready = 1;
+    if (pipe(p->wake) != 0) {
+        snprintf(err, errlen, "cannot make a pipe for the consumer queue: %s", strerror(errno));
+        p->wake[0] = p->wake[1] = -1;
+        return EX_OSERR;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(p->wake[i], F_SETFL, fcntl(p->wake[i], F_GETFL) | O_NONBLOCK);
+        fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
+    }
+    if (p->m) {
+        const char *labels[] = {"outcome", "emitted", NULL};
+        p->emitted_metric = ofc_metrics_series(
+            p->m->registry, "orderflow_processed_events_total",
+            "Input records by outcome: accepted, rejected (an output either way), duplicate "
+            "(skipped), dead_lettered.",
+            OFC_METRIC_COUNTER, labels, NULL, 0, err, errlen);
+        p->handler_in_flight = ofc_metrics_series(
+            p->m->registry, "orderflow_handler_window_submitted",
+            "Inputs of the window the handler holds (in flight, waiting for a retry or the "
+            "breaker).",
+            OFC_METRIC_GAUGE, NULL, NULL, 0, err, errlen);
+        p->window_inputs = ofc_metrics_series(
+            p->m->registry, "orderflow_handler_window_inputs",
+            "Inputs consumed and not finished (at most twice the handler's max_in_flight).",
+            OFC_METRIC_GAUGE, NULL, NULL, 0, err, errlen);
+        if (!p->emitted_metric || !p->handler_in_flight || !p->window_inputs) return EX_OSERR;
+    }
+    return 0;
+}
+
 /* ---- assignment ---------------------------------------------------------- */
 
 static void release_partitions(processor *p, const rd_kafka_topic_partition_list_t *parts)
@@ -440,6 +840,7 @@ static void release_partitions(processor *p, const rd_kafka_topic_partition_list
             if (p->states[n]) {
                 p->assigned_count--;
                 release_retry(p, p->states[n]);
+                drop_window_partition(p, n);
             }
             partition_state_free(p->states[n]);
             p->states[n] = NULL;
@@ -479,6 +880,7 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
              * a retry starts over at attempt 1. */
             p->assigned_count--;
             release_retry(p, p->states[n]);
+            drop_window_partition(p, n);
         }
         partition_state_free(p->states[n]);
         /* 2^40 sequences per state: more inputs than one assignment sees. */
@@ -568,6 +970,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             fail(p, EX_SOFTWARE, "cannot assign partitions: %s",
                  error ? rd_kafka_error_string(error) : rd_kafka_err2str(rc));
         if (error) rd_kafka_error_destroy(error);
+        /* The window full or the breaker open: the new partitions wait too. */
+        if (p->async && !error && !rc) apply_fetch_pauses(p);
         return;
     }
     /* Revoked: finish what was taken from these partitions so the next owner
@@ -763,10 +1167,14 @@ static int setup(processor *p, char *err, size_t errlen)
     /* The handler is opened already (process.c, before the group is joined). */
     const loaded_handler *h = p->opts->handler;
     if (step_init(&p->step, &p->cfg->limits, p->cfg->consumer_group,
-                  h ? h->handler : of_handler_rules(), h ? h->state : NULL,
+                  h && h->handler ? h->handler : of_handler_rules(), h ? h->state : NULL,
                   p->cfg->handler_max_output_bytes, err, errlen) != 0)
         return EX_OSERR;
     p->step_ready = 1;
+    if (p->async) {
+        int window_status = open_window(p, err, errlen);
+        if (window_status) return window_status;
+    }
     retries_init(&p->retries, p->consumer.rk, p->cfg->topic_order_created, p->states,
                  p->partition_count);
     const guarantee_env env = {
@@ -787,6 +1195,8 @@ static int setup(processor *p, char *err, size_t errlen)
 
     rd_kafka_poll_set_consumer(p->consumer.rk);
     p->queue = rd_kafka_queue_get_consumer(p->consumer.rk);
+    /* loop_async waits in the handler's run for a response or this. */
+    if (p->async) rd_kafka_queue_io_event_enable(p->queue, p->wake[1], "1", 1);
     rd_kafka_topic_partition_list_t *subscription = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(subscription, p->cfg->topic_order_created,
                                       RD_KAFKA_PARTITION_UA);
@@ -913,8 +1323,78 @@ static int loop(processor *p)
     return p->fatal_status;
 }
 
+/* An asynchronous handler: never blocks on the service. The consumer
+ * queue is read without waiting; then the handler's run waits for a
+ * response, a timer, or the queue's event pipe (rd_kafka_queue_io_event_enable). */
+static int loop_async(processor *p)
+{
+    rd_kafka_message_t *batch[BATCH_SIZE];
+    unsigned wake_cursor = 0; /* bench tuning: see ofc_kafka_wake_fetcher */
+    size_t drained = 0;       /* records since the queue was last empty */
+    while (!*p->opts->stop && !p->fatal_status) {
+        if (rd_kafka_outq_len(p->producer.rk) > OUTQ_HIGH_WATER) {
+            /* Backpressure: the broker is behind; let it catch up. */
+            rd_kafka_poll(p->producer.rk, 50);
+            housekeeping(p);
+            continue;
+        }
+        p->guarantee->begin(p->g);
+        drain_wake(p);
+        ssize_t n = rd_kafka_consume_batch_queue(p->queue, 0, batch, BATCH_SIZE);
+        if (n < 0) n = 0;
+        if (n == 0 && drained >= WAKE_AFTER) ofc_kafka_wake_fetcher(p->consumer.rk, &wake_cursor);
+        drained = n == 0 ? 0 : drained + (size_t)n;
+        for (ssize_t i = 0; i < n; i++) {
+            int kept = 0;
+            if (!p->fatal_status) {
+                p->guarantee->begin(p->g);
+                kept = process_async(p, batch[i]);
+            }
+            if (!kept) rd_kafka_message_destroy(batch[i]);
+        }
+        dispatch(p);
+        /* A full batch: more is queued, do not wait. Outputs in flight:
+         * their delivery reports are served soon (housekeeping). */
+        int more = n == BATCH_SIZE;
+        int timeout = more ? 0 : rd_kafka_outq_len(p->producer.rk) > 0 ? 5 : 100;
+        if (!p->fatal_status)
+            p->async->run(p->async_state, timeout, more ? -1 : p->wake[0], on_complete, p);
+        dispatch(p);
+        if (p->opts->out) fflush(p->opts->out);
+        async_housekeeping(p);
+        housekeeping(p);
+        /* exactly_once: an output failed; abort_and_rewind (which drops the window). */
+        p->guarantee->settle(p->g);
+    }
+    return p->fatal_status;
+}
+
+/* Stopping: the inputs the handler has finish (up to CLOSE_WAIT_MS) so
+ * that their outputs commit; what is left is cancelled and read again by
+ * the next owner (same Idempotency-Key). */
+static void drain_window(processor *p)
+{
+    if (!p->async || !p->window_ready) return;
+    int64_t deadline = of_monotonic_ms() + CLOSE_WAIT_MS;
+    while (!p->fatal_status && p->window.used > 0 && of_monotonic_ms() < deadline) {
+        /* A held input (on_exhausted = pause) never finishes. */
+        size_t held = 0;
+        for (size_t i = 0; i < p->window.capacity; i++)
+            held += p->window.slots[i].state == WINDOW_HELD;
+        if (held == p->window.used) break;
+        dispatch(p);
+        p->async->run(p->async_state, 50, -1, on_complete, p);
+        rd_kafka_poll(p->producer.rk, 0);
+    }
+    size_t left = window_drop_partition(&p->window, -1, drop_entry, p);
+    if (left && p->opts->verbose)
+        ofc_warn("%zu inputs unfinished at shutdown; they stay uncommitted and are read again",
+                 left);
+}
+
 static void shutdown_stage(processor *p)
 {
+    drain_window(p);
     int status = p->guarantee->finish(p->g, !p->fatal_status);
     if (status && !p->fatal_status) p->fatal_status = status;
     if (p->queue) rd_kafka_queue_destroy(p->queue);
@@ -950,6 +1430,9 @@ static void teardown(processor *p)
         partition_state_free(p->states[i]);
     free(p->states);
     if (p->step_ready) step_free(&p->step);
+    if (p->window_ready) window_free(&p->window);
+    for (int i = 0; i < 2; i++)
+        if (p->wake[i] >= 0) close(p->wake[i]);
     reporter_close(&p->report);
 }
 
@@ -960,6 +1443,9 @@ int processor_run(const processor_options *opts, processor_counters *counters)
         .cfg = opts->cfg,
         .guarantee = opts->cfg->guarantee == OFC_EXACTLY_ONCE ? &guarantee_exactly_once
                                                               : &guarantee_at_least_once,
+        .async = opts->handler ? opts->handler->async : NULL,
+        .async_state = opts->handler ? opts->handler->async_state : NULL,
+        .wake = {-1, -1},
     };
     ofc_timer_start(&p.stats_line, opts->stats_interval_ms);
     ofc_timer_start(&p.unavailable_report, UNAVAILABLE_REPORT_INTERVAL_MS);
@@ -981,7 +1467,7 @@ int processor_run(const processor_options *opts, processor_counters *counters)
                      opts->cfg->consumer_group, p.guarantee->name, opts->cfg->topic_order_created,
                      opts->cfg->topic_data_processed, opts->cfg->topic_dead_letter,
                      p.partition_count);
-        status = loop(&p);
+        status = p.async ? loop_async(&p) : loop(&p);
         if (p.m) ofc_health_set_unready(opts->health, "shutting down");
         shutdown_stage(&p);
         if (!status) status = p.fatal_status;

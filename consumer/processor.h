@@ -30,6 +30,9 @@ typedef struct processor_counters {
     uint64_t trace_invalid;
     /* Calls of the handler that answered retry (docs/handlers.md, "Retries"). */
     uint64_t retried;
+    /* An asynchronous handler's data written as a data_processed (whose
+     * data need not carry the rules' fields: no accepted or rejected). */
+    uint64_t emitted;
     uint64_t delivered;     /* outputs acknowledged by the broker */
     uint64_t restored_keys; /* keys read back from Kafka on assignment */
     uint64_t rebalances;

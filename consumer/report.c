@@ -94,6 +94,9 @@ void report_counters(FILE *out, const processor_counters *c, int in_flight)
             ", in flight %d",
             c->consumed, c->accepted, c->rejected, c->duplicates, c->dead_lettered,
             c->trace_invalid, c->delivered, in_flight);
-    /* Only with a handler that retries: the line stays as it was otherwise. */
+    /* Only with an asynchronous handler, whose data is neither accepted nor
+     * rejected, and with a handler that retries: the line stays as it was
+     * otherwise. */
+    if (c->emitted) ofc_log(out, "handler data emitted %" PRIu64, c->emitted);
     if (c->retried) ofc_log(out, "handler answered retry %" PRIu64 " times", c->retried);
 }

@@ -22,6 +22,8 @@
 
 #include "record/record.h"
 
+#include "async_handler.h"
+
 /* Room for a dead letter's reason: a decoder reason or a handler's reason
  * with "handler NAME: " before it. */
 #define STEP_REASON_MAX 700
@@ -32,6 +34,10 @@ typedef enum step_outcome {
     STEP_DUPLICATE,   /* produce nothing: already emitted (or dead-lettered) */
     STEP_DEAD_LETTER, /* dead-letter the input with reason */
     STEP_RETRY,       /* the handler asked to handle the input again later */
+    /* An asynchronous handler (async_handler.h): */
+    STEP_CALL,      /* step_decide: decoded, not emitted: submit step_call_event */
+    STEP_EMITTED,   /* step_complete: produce value, the handler's data verbatim */
+    STEP_EXHAUSTED, /* step_complete: max_attempts calls failed; handler.on_exhausted decides */
 } step_outcome;
 
 typedef struct step {
@@ -42,6 +48,10 @@ typedef struct step {
     const of_handler *handler; /* opened: handler_state is what its open gave */
     void *handler_state;
     char source[300]; /* "orderflow-consumer/<group>" */
+    of_event event;   /* the last input decoded: views into its value and the decoder */
+    size_t max_output_bytes;
+    of_limits limits;
+    void *data_check; /* yajl handle for step_complete, made on first use */
 } step;
 
 typedef struct step_input {
@@ -106,5 +116,34 @@ void step_process(step *s, const of_dedup *emitted, const step_input *in, step_r
  * (ofc_record_headers of r->output.ev): the caller owns them. NULL when out
  * of memory. */
 rd_kafka_headers_t *step_output_headers(const step_result *r);
+
+/* ---- an asynchronous handler (async_handler.h) ---------------------------
+ * step_process in two halves around a call whose verdict comes later. The
+ * processor keeps the input record until it is finished and decodes it
+ * again at completion (step_complete): decoded views die at the next
+ * decode, and the record is needed anyway for a dead letter. */
+
+/* The first half: decode and the dedup decision. DUPLICATE and DEAD_LETTER
+ * (a poison input) are final, as from step_process; CALL: the input is
+ * decoded (order_id, key, key_hash set) and step_call_event gives what to
+ * submit, valid until the next decode. */
+void step_decide(step *s, const of_dedup *emitted, const step_input *in, step_result *r);
+
+/* The handler's view of the input step_decide just decoded into CALL. */
+of_handler_event step_call_event(const step *s, const step_input *in);
+
+/* The second half: decodes the input again (it decoded once already, so a
+ * failure is a DEAD_LETTER naming the decoder) and turns the completion
+ * of handler `name` into EMITTED (data a JSON object, valid UTF-8, at most
+ * max_output_bytes, written verbatim as the data_processed's data),
+ * DEAD_LETTER ("handler NAME: REASON"), DUPLICATE (dead-lettered already)
+ * or EXHAUSTED (reason "handler NAME: gave up after N attempts: REASON"). */
+void step_complete(step *s, const of_dedup *emitted, const step_input *in, const char *name,
+                   const async_completion *c, step_result *r);
+
+/* 0 when data (len bytes) is one JSON object, valid UTF-8, nested at most
+ * limits' max_depth, at most max_output_bytes; else -1 with one sentence
+ * in err. */
+int step_check_data(step *s, const char *data, size_t len, char *err, size_t errlen);
 
 #endif

@@ -80,6 +80,7 @@ void ofc_config_free(ofc_config *cfg)
         free(cfg->handler_settings[i].origin);
     }
     free(cfg->handler_settings);
+    free(cfg->handler_on_exhausted_origin);
     free(cfg->consumer_handler);
     free(cfg->brokers);
     free(cfg->brokers_origin);
@@ -254,6 +255,60 @@ static int handler_int(const char *origin, const char *key, const char *value, l
     return 0;
 }
 
+static const char *on_exhausted_text(ofc_after_max_attempts action, const char *key)
+{
+    if (action == OFC_AFTER_MAX_ATTEMPTS_PAUSE) return "pause";
+    return strcmp(key, "on_exhausted") == 0 ? "dead-letter" : "dead_letter";
+}
+
+/* handler.on_exhausted and its older name handler.after_max_attempts: one
+ * setting. The same spelling set again replaces (--handler-arg over the
+ * file); the other spelling with another value is a contradiction. */
+static int set_on_exhausted(ofc_config *cfg, const char *key, const char *value, const char *origin,
+                            char *err, size_t errlen)
+{
+    ofc_after_max_attempts action;
+    if (strcmp(value, "pause") == 0) {
+        action = OFC_AFTER_MAX_ATTEMPTS_PAUSE;
+    } else if (strcmp(value, "dead_letter") == 0 || strcmp(value, "dead-letter") == 0) {
+        action = OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER;
+    } else if (strcmp(key, "on_exhausted") == 0) {
+        ofc_config_errf(err, errlen,
+                        "%s: 'handler.on_exhausted' must be \"pause\" or \"dead-letter\", got "
+                        "\"%s\"",
+                        origin, value);
+        return -1;
+    } else {
+        ofc_config_errf(err, errlen,
+                        "%s: 'handler.after_max_attempts' must be \"pause\" or "
+                        "\"dead_letter\", got \"%s\"",
+                        origin, value);
+        return -1;
+    }
+    const char *other = cfg->handler_on_exhausted_key;
+    if (other && strcmp(other, key) != 0 && action != cfg->handler_after_max_attempts) {
+        ofc_config_errf(err, errlen,
+                        "%s: 'handler.%s' = \"%s\" contradicts 'handler.%s' = \"%s\" (%s): they "
+                        "are one setting (after_max_attempts is on_exhausted's older name); set "
+                        "one",
+                        origin, key, value, other,
+                        on_exhausted_text(cfg->handler_after_max_attempts, other),
+                        cfg->handler_on_exhausted_origin ? cfg->handler_on_exhausted_origin : "?");
+        return -1;
+    }
+    char *copy = strdup(origin);
+    if (!copy) {
+        ofc_config_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    free(cfg->handler_on_exhausted_origin);
+    cfg->handler_on_exhausted_origin = copy;
+    cfg->handler_on_exhausted_key =
+        strcmp(key, "on_exhausted") == 0 ? "on_exhausted" : "after_max_attempts";
+    cfg->handler_after_max_attempts = action;
+    return 0;
+}
+
 int ofc_config_set_handler_setting(ofc_config *cfg, const char *key, const char *value,
                                    const char *origin, char *err, size_t errlen)
 {
@@ -284,20 +339,8 @@ int ofc_config_set_handler_setting(ofc_config *cfg, const char *key, const char 
         cfg->handler_max_output_bytes = (size_t)v;
         return 0;
     }
-    if (strcmp(key, "after_max_attempts") == 0) {
-        if (strcmp(value, "pause") == 0) {
-            cfg->handler_after_max_attempts = OFC_AFTER_MAX_ATTEMPTS_PAUSE;
-        } else if (strcmp(value, "dead_letter") == 0) {
-            cfg->handler_after_max_attempts = OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER;
-        } else {
-            ofc_config_errf(err, errlen,
-                            "%s: 'handler.after_max_attempts' must be \"pause\" or "
-                            "\"dead_letter\", got \"%s\"",
-                            origin, value);
-            return -1;
-        }
-        return 0;
-    }
+    if (strcmp(key, "after_max_attempts") == 0 || strcmp(key, "on_exhausted") == 0)
+        return set_on_exhausted(cfg, key, value, origin, err, errlen);
     return set_in(&cfg->handler_settings, &cfg->handler_setting_count,
                   &cfg->handler_setting_capacity, key, value, origin, err, errlen);
 }

@@ -15,7 +15,8 @@ typedef enum ofc_guarantee {
 } ofc_guarantee;
 
 /* What the processor does with an event whose handler still answers retry
- * after handler.max_attempts (docs/handlers.md, "Retries"). */
+ * after handler.max_attempts, or whose asynchronous handler's calls all
+ * failed (docs/handlers.md, "Retries" and "The HTTP handler"). */
 typedef enum ofc_after_max_attempts {
     OFC_AFTER_MAX_ATTEMPTS_PAUSE = 0, /* pause the partition: nothing skipped */
     OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER = 1,
@@ -55,7 +56,11 @@ typedef struct ofc_config {
     int handler_max_attempts;       /* 5: calls of handle per event before the action below */
     int handler_retry_delay_ms;     /* 1000: wait before a retry without the handler's hint */
     int handler_retry_delay_max_ms; /* 60000: bound on the handler's hint */
+    /* handler.on_exhausted, older name handler.after_max_attempts: one
+     * setting, two spellings (both set differently is an error). */
     ofc_after_max_attempts handler_after_max_attempts; /* pause */
+    const char *handler_on_exhausted_key;              /* the spelling that set it; NULL: default */
+    char *handler_on_exhausted_origin;                 /* where ("FILE:LINE", "--handler-arg") */
     size_t handler_max_output_bytes; /* 65536: a data object written by the handler */
     ofc_property *handler_settings;
     size_t handler_setting_count;

@@ -117,9 +117,9 @@ void ofc_config_print(const ofc_config *cfg, FILE *out)
     fprintf(out, "    max_attempts = %d;\n", cfg->handler_max_attempts);
     fprintf(out, "    retry_delay_ms = %d;\n", cfg->handler_retry_delay_ms);
     fprintf(out, "    retry_delay_max_ms = %d;\n", cfg->handler_retry_delay_max_ms);
-    print_setting(out, "after_max_attempts",
+    print_setting(out, "on_exhausted",
                   cfg->handler_after_max_attempts == OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER
-                      ? "dead_letter"
+                      ? "dead-letter"
                       : "pause");
     fprintf(out, "    max_output_bytes = %zu;\n", cfg->handler_max_output_bytes);
     for (size_t i = 0; i < cfg->handler_setting_count; i++) {

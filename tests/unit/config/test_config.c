@@ -316,6 +316,11 @@ static const error_case error_cases[] = {
      "'handler.max_attempts' must be an integer between 1 and 1000000, got \"0\""},
     {"handler: { after_max_attempts = \"skip\"; };\n", 1,
      "'handler.after_max_attempts' must be \"pause\" or \"dead_letter\", got \"skip\""},
+    {"handler: { on_exhausted = \"skip\"; };\n", 1,
+     "'handler.on_exhausted' must be \"pause\" or \"dead-letter\", got \"skip\""},
+    {"handler: {\n after_max_attempts = \"pause\";\n on_exhausted = \"dead-letter\"; };\n", 3,
+     "'handler.on_exhausted' = \"dead-letter\" contradicts 'handler.after_max_attempts' = "
+     "\"pause\" ("},
     {"handler: { max_output_bytes = \"big\"; };\n", 1,
      "'handler.max_output_bytes' must be an integer between 64 and 16777216, got \"big\""},
     {"handler: { rates = [1, 2]; };\n", 1,
@@ -686,6 +691,19 @@ START_TEST(test_handler_group)
                           "1000000, got \"many\"");
     ck_assert_int_eq(ofc_config_set_handler_arg(&cfg, "=x", err, sizeof(err)), -1);
     ck_assert_str_eq(err, "--handler-arg =x: expected KEY=VALUE (a handler setting)");
+    /* on_exhausted is after_max_attempts' newer name: the same value agrees,
+     * another contradicts, naming where the first was set. */
+    ck_assert_int_eq(
+        ofc_config_set_handler_arg(&cfg, "on_exhausted=dead-letter", err, sizeof(err)), 0);
+    ck_assert_int_eq(ofc_config_set_handler_arg(&cfg, "after_max_attempts=pause", err, sizeof(err)),
+                     -1);
+    ck_assert_str_eq(err, "--handler-arg: 'handler.after_max_attempts' = \"pause\" contradicts "
+                          "'handler.on_exhausted' = \"dead-letter\" (--handler-arg): they are one "
+                          "setting (after_max_attempts is on_exhausted's older name); set one");
+    ck_assert_int_eq(ofc_config_set_handler_arg(&cfg, "on_exhausted=pause", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.handler_after_max_attempts, OFC_AFTER_MAX_ATTEMPTS_PAUSE);
+    ck_assert_int_eq(
+        ofc_config_set_handler_arg(&cfg, "on_exhausted=dead-letter", err, sizeof(err)), 0);
 
     /* Printed back (-v) and read again: the same settings. */
     char *text = print_to_string(&cfg);

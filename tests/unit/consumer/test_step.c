@@ -418,6 +418,96 @@ START_TEST(config_lookup)
 }
 END_TEST
 
+/* An asynchronous handler's halves: decide (decode, dedup), then the
+ * completion: an EMIT's body is the data verbatim when it is one JSON
+ * object within the limit, else a dead letter naming the handler and the
+ * fault; DEAD_LETTER and EXHAUSTED carry the handler's reason. */
+static const struct {
+    async_verdict verdict;
+    const char *body;
+    step_outcome outcome;
+    const char *reason;
+} completions[] = {
+    {ASYNC_EMIT, "{}", STEP_EMITTED, NULL},
+    {ASYNC_EMIT, "{\"approved\":true,\"n\":[1,{\"x\":null}]}", STEP_EMITTED, NULL},
+    {ASYNC_EMIT, "[1,2]", STEP_DEAD_LETTER, "handler http: data is not a JSON object"},
+    {ASYNC_EMIT, "\"text\"", STEP_DEAD_LETTER, "handler http: data is not a JSON object"},
+    {ASYNC_EMIT, "{} {}", STEP_DEAD_LETTER,
+     "handler http: data is not valid JSON: parse error: trailing garbage"},
+    {ASYNC_EMIT, "{\"a\":\"\xff\"}", STEP_DEAD_LETTER,
+     "handler http: data is not valid JSON: lexical error: invalid bytes in UTF8 string."},
+    {ASYNC_EMIT, "{\"a\":", STEP_DEAD_LETTER,
+     "handler http: data is not valid JSON: parse error: premature EOF"},
+    {ASYNC_DEAD_LETTER, NULL, STEP_DEAD_LETTER, "handler http: HTTP 422: {\"error\":\"no\"}"},
+    {ASYNC_EXHAUSTED, NULL, STEP_EXHAUSTED, "handler http: gave up after 5 attempts: HTTP 503"},
+};
+
+START_TEST(async_halves)
+{
+    setup_with(of_handler_rules());
+    step_input in = {.value = ORDER_VALUE, .len = strlen(ORDER_VALUE), .partition = 2, .offset = 9};
+    step_decide(&s, NULL, &in, &last_result);
+    ck_assert_int_eq(last_result.outcome, STEP_CALL);
+    ck_assert_str_eq(last_result.key, "data_processed:order:A-1");
+    of_handler_event ev = step_call_event(&s, &in);
+    ck_assert(of_str_eq(ev.event->subject, OF_STR("A-1")));
+    ck_assert_int_eq(ev.attempt, 1);
+    ck_assert_int_eq(ev.offset, 9);
+    /* Emitted already: a duplicate, never called. */
+    of_dedup *emitted = of_dedup_new(10);
+    of_dedup_insert_hash(emitted, last_result.key_hash);
+    step_decide(&s, emitted, &in, &last_result);
+    ck_assert_int_eq(last_result.outcome, STEP_DUPLICATE);
+    of_dedup_free(emitted);
+
+    int i = _i;
+    async_completion c = {
+        .ticket = 1,
+        .verdict = completions[i].verdict,
+        .data = completions[i].body,
+        .data_len = completions[i].body ? strlen(completions[i].body) : 0,
+        .reason = completions[i].verdict == ASYNC_DEAD_LETTER ? "HTTP 422: {\"error\":\"no\"}"
+                                                              : "HTTP 503",
+        .attempts = 5,
+    };
+    step_complete(&s, NULL, &in, "http", &c, &last_result);
+    ck_assert_int_eq(last_result.outcome, completions[i].outcome);
+    if (completions[i].reason) {
+        ck_assert_str_eq(last_result.reason, completions[i].reason);
+    } else {
+        /* orderflow's envelope around the body, byte for byte. */
+        char want[256];
+        snprintf(want, sizeof(want), "\"data\":%s}", completions[i].body);
+        ck_assert_ptr_nonnull(strstr(last_result.output.value, want));
+        ck_assert_ptr_nonnull(strstr(last_result.output.value, "\"idempotencykey\":"
+                                                               "\"data_processed:order:A-1\""));
+        ck_assert(of_str_eq(last_result.order_id, OF_STR("A-1")));
+    }
+    teardown_with(of_handler_rules());
+}
+END_TEST
+
+/* Over handler.max_output_bytes: a dead letter saying so. */
+START_TEST(async_body_over_the_limit)
+{
+    of_limits limits;
+    of_limits_init(&limits);
+    char err[256];
+    ck_assert_int_eq(step_init(&s, &limits, "g", of_handler_rules(), NULL, 64, err, sizeof(err)),
+                     0);
+    char body[100];
+    memset(body, ' ', sizeof(body));
+    body[0] = '{';
+    body[98] = '}';
+    body[99] = '\0';
+    ck_assert_int_eq(step_check_data(&s, body, 64, err, sizeof(err)), -1); /* a cut object */
+    ck_assert_int_eq(step_check_data(&s, body, strlen(body), err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "data is over the limit of 64 bytes (handler.max_output_bytes)");
+    ck_assert_int_eq(step_check_data(&s, "{ }", 3, err, sizeof(err)), 0);
+    step_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("step");
@@ -433,6 +523,9 @@ int main(void)
     check_tcase_add_loop_test(tc, handler_output_faults_are_dead_letters, 0,
                               (int)(sizeof(faults) / sizeof(faults[0])));
     check_tcase_add_test(tc, config_lookup);
+    check_tcase_add_loop_test(tc, async_halves, 0,
+                              (int)(sizeof(completions) / sizeof(completions[0])));
+    check_tcase_add_test(tc, async_body_over_the_limit);
     suite_add_tcase(suite, tc);
     return check_run_suite(suite);
 }
