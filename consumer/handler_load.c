@@ -43,11 +43,17 @@ int handler_load(loaded_handler *h, const char *spec, const ofc_config *cfg, cha
     memset(h, 0, sizeof(*h));
     if (!spec || !*spec) spec = "rules";
     if (strncmp(spec, "http://", 7) == 0 || strncmp(spec, "https://", 8) == 0) {
-        return refuse(h, err, errlen,
-                      "handler %s: the HTTP handler is not built into this orderflow-consumer "
-                      "(docs/handlers.md, \"The HTTP handler\")",
-                      spec);
-    } else if (strcmp(spec, "rules") == 0) {
+        /* Opened by handler_open_async once the metrics registry exists. */
+        h->async = &async_handler_http;
+        h->target = spec;
+        if (settings(h, cfg) != 0) {
+            snprintf(err, errlen, "handler %s: out of memory", spec);
+            handler_unload(h);
+            return EX_OSERR;
+        }
+        return 0;
+    }
+    if (strcmp(spec, "rules") == 0) {
         h->handler = of_handler_rules();
     } else if (!strchr(spec, '/')) {
         return refuse(h, err, errlen,

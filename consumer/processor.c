@@ -745,29 +745,23 @@ static void apply_fetch_pauses(processor *p)
     }
 }
 
-/* The handler's circuit breaker: each transition said once, /readyz says
- * why while it is open. */
+/* The handler's circuit breaker (it logs its own transitions): fetching
+ * pauses while it is open, and /readyz says why. */
 static void watch_breaker(processor *p)
 {
     char why[STEP_REASON_MAX] = "";
     int open = p->async->state(p->async_state, why, sizeof(why)) == ASYNC_BREAKER_OPEN;
     if (open && !why[0])
         snprintf(why, sizeof(why), "handler %s: circuit breaker open", p->async->name);
-    if (open == p->breaker_open) {
-        if (open && strcmp(why, p->breaker_why) != 0) {
-            snprintf(p->breaker_why, sizeof(p->breaker_why), "%s", why);
-            publish_readiness(p);
-        }
-        return;
+    if (open == p->breaker_open && (!open || strcmp(why, p->breaker_why) == 0)) return;
+    if (open != p->breaker_open && p->opts->verbose) {
+        if (open)
+            ofc_warn("fetching paused: %s", why);
+        else
+            ofc_warn("fetching resumed: handler %s takes calls again", p->async->name);
     }
     p->breaker_open = open;
-    if (open) {
-        snprintf(p->breaker_why, sizeof(p->breaker_why), "%s", why);
-        ofc_warn("%s; fetching paused", why);
-    } else {
-        p->breaker_why[0] = '\0';
-        ofc_warn("handler %s: circuit breaker closed; fetching resumed", p->async->name);
-    }
+    snprintf(p->breaker_why, sizeof(p->breaker_why), "%s", open ? why : "");
     publish_readiness(p);
 }
 
