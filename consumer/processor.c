@@ -1363,9 +1363,9 @@ static int loop_async(processor *p)
     return p->fatal_status;
 }
 
-/* Stopping: the inputs the handler has finish (up to CLOSE_WAIT_MS) so
- * that their outputs commit; what is left is cancelled and read again by
- * the next owner (same Idempotency-Key). */
+/* Stopping: the inputs the handler has finish (up to CLOSE_WAIT_MS, not
+ * while its breaker is open) so that their outputs commit; what is left is
+ * cancelled and read again by the next owner (same Idempotency-Key). */
 static void drain_window(processor *p)
 {
     if (!p->async || !p->window_ready) return;
@@ -1376,6 +1376,8 @@ static void drain_window(processor *p)
         for (size_t i = 0; i < p->window.capacity; i++)
             held += p->window.slots[i].state == WINDOW_HELD;
         if (held == p->window.used) break;
+        /* With the breaker open no call finishes before the deadline. */
+        if (p->async->state(p->async_state, NULL, 0) == ASYNC_BREAKER_OPEN) break;
         dispatch(p);
         p->async->run(p->async_state, 50, -1, on_complete, p);
         rd_kafka_poll(p->producer.rk, 0);
