@@ -1117,7 +1117,8 @@ static int open_clients(processor *p, char *err, size_t errlen)
      * delivered, and commit the stored offsets every auto.commit.interval.ms
      * (offsets.c says why not librdkafka's own timer).
      * exactly_once: offsets go into the transaction instead. */
-    conf = ofc_kafka_conf_new(cfg, consumer_defaults, p->guarantee->consumer_forced, err, errlen);
+    conf = ofc_kafka_member_conf_new(cfg, consumer_defaults, p->guarantee->consumer_forced, err,
+                                     errlen);
     if (!conf) return EX_CONFIG;
     char interval[24];
     size_t interval_len = sizeof(interval);

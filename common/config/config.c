@@ -90,6 +90,7 @@ void ofc_config_free(ofc_config *cfg)
     free(cfg->producer_source);
     free(cfg->consumer_group);
     free(cfg->consumer_instance_id);
+    free(cfg->consumer_group_protocol_origin);
     free(cfg->metrics_listen);
     free(cfg->gateway_listen);
     free(cfg->gateway_source);

@@ -22,6 +22,14 @@ typedef enum ofc_after_max_attempts {
     OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER = 1,
 } ofc_after_max_attempts;
 
+/* consumer.group_protocol: how the processor's consumer group assigns
+ * partitions (docs/operations.md, "Rebalances"). */
+typedef enum ofc_group_protocol {
+    OFC_GROUP_PROTOCOL_UNSET = 0, /* librdkafka's default: classic */
+    OFC_GROUP_PROTOCOL_CLASSIC = 1,
+    OFC_GROUP_PROTOCOL_CONSUMER = 2, /* KIP-848: the broker assigns */
+} ofc_group_protocol;
+
 typedef struct ofc_property {
     char *key;
     char *value;
@@ -49,6 +57,11 @@ typedef struct ofc_config {
     size_t dedup_window;        /* 100000 idempotency keys remembered per partition */
     int commit_interval_ms;     /* 1000: offset commit / transaction interval */
     char *consumer_handler;     /* consumer.handler / --handler: NULL is "rules" */
+    /* consumer.group_protocol, applied by ofc_kafka_member_conf_new as the
+     * librdkafka property group.protocol (-X group.protocol wins over it);
+     * origin "FILE:LINE", NULL while unset. */
+    ofc_group_protocol consumer_group_protocol;
+    char *consumer_group_protocol_origin;
 
     /* The handler group (docs/handlers.md, "Configuration"): orderflow's
      * settings for any handler, and the handler's own, as text for its open

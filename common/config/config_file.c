@@ -32,6 +32,7 @@ typedef enum value_kind {
     KIND_SECRET_FILE,
     KIND_TOPIC,
     KIND_GUARANTEE,
+    KIND_GROUP_PROTOCOL,
     KIND_INT,
     KIND_LISTEN,
     KIND_BOOL,
@@ -76,6 +77,8 @@ static const setting_def settings[] = {
      0, 0},
     {"consumer", "handler", KIND_STRING, offsetof(ofc_config, consumer_handler), TARGET_INT, 0, 0},
     {"consumer", "guarantee", KIND_GUARANTEE, offsetof(ofc_config, guarantee), TARGET_INT, 0, 0},
+    {"consumer", "group_protocol", KIND_GROUP_PROTOCOL,
+     offsetof(ofc_config, consumer_group_protocol), TARGET_INT, 0, 0},
     {"consumer", "dedup_window", KIND_INT, offsetof(ofc_config, dedup_window), TARGET_SIZE, 1,
      10000000},
     {"consumer", "commit_interval_ms", KIND_INT, offsetof(ofc_config, commit_interval_ms),
@@ -308,6 +311,25 @@ static int load_string(load_ctx *ctx, const setting_def *def, const config_setti
                            "got \"%s\"",
                            value);
         return 0;
+    case KIND_GROUP_PROTOCOL: {
+        ofc_group_protocol protocol;
+        if (strcmp(value, "classic") == 0)
+            protocol = OFC_GROUP_PROTOCOL_CLASSIC;
+        else if (strcmp(value, "consumer") == 0)
+            protocol = OFC_GROUP_PROTOCOL_CONSUMER;
+        else
+            return fail_at(ctx, s,
+                           "'consumer.group_protocol' must be \"classic\" or \"consumer\" "
+                           "(KIP-848), got \"%s\"",
+                           value);
+        snprintf(origin, sizeof(origin), "%s:%u", ctx->path, line_of(s));
+        char *copy = strdup(origin);
+        if (!copy) return fail_at(ctx, s, "out of memory");
+        free(ctx->cfg->consumer_group_protocol_origin);
+        ctx->cfg->consumer_group_protocol_origin = copy;
+        ctx->cfg->consumer_group_protocol = protocol;
+        return 0;
+    }
     case KIND_TOPIC: {
         const char *problem = topic_problem(value);
         if (problem)

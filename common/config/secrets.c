@@ -110,6 +110,10 @@ void ofc_config_print(const ofc_config *cfg, FILE *out)
     if (cfg->consumer_instance_id) print_setting(out, "instance_id", cfg->consumer_instance_id);
     print_setting(out, "guarantee",
                   cfg->guarantee == OFC_EXACTLY_ONCE ? "exactly_once" : "at_least_once");
+    if (cfg->consumer_group_protocol != OFC_GROUP_PROTOCOL_UNSET)
+        print_setting(out, "group_protocol",
+                      cfg->consumer_group_protocol == OFC_GROUP_PROTOCOL_CONSUMER ? "consumer"
+                                                                                  : "classic");
     fprintf(out, "    dedup_window = %zu;\n", cfg->dedup_window);
     fprintf(out, "    commit_interval_ms = %d;\n", cfg->commit_interval_ms);
     print_setting(out, "handler", cfg->consumer_handler ? cfg->consumer_handler : "rules");

@@ -67,15 +67,19 @@ static int check_next_generation(const ofc_config *cfg, const ofc_property *prot
     return 0;
 }
 
-rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
-                                    const ofc_kafka_setting *forced, char *err, size_t errlen)
+/* protocol: consumer.group_protocol as the property group.protocol when it
+ * is the one that counts (ofc_kafka_member_conf_new), else NULL. */
+static rd_kafka_conf_t *conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
+                                 const ofc_kafka_setting *forced, const ofc_property *file_protocol,
+                                 char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (!conf) {
         snprintf(err, errlen, "out of memory creating the librdkafka configuration");
         return NULL;
     }
-    const ofc_property *protocol = find_user_property(cfg, "group.protocol");
+    const ofc_property *protocol =
+        file_protocol ? file_protocol : find_user_property(cfg, "group.protocol");
     int next_generation = protocol && strcmp(protocol->value, "consumer") == 0;
     if (next_generation && check_next_generation(cfg, protocol, err, errlen) != 0) goto fail;
     for (const ofc_kafka_setting *s = defaults; s && s->key; s++) {
@@ -98,6 +102,14 @@ rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setti
         const ofc_property *p = &cfg->properties[i];
         if (set_one(conf, p->key, p->value, p->origin, err, errlen) != 0) goto fail;
     }
+    if (file_protocol && next_generation &&
+        set_one(conf, "group.protocol", "consumer", file_protocol->origin, err, errlen) != 0)
+        goto fail;
+    /* classic: librdkafka before 2.4.0 has no group.protocol property and
+     * no other protocol; a later one is told, should its default change. */
+    char why[256];
+    if (file_protocol && !next_generation)
+        (void)rd_kafka_conf_set(conf, "group.protocol", "classic", why, sizeof(why));
     for (const ofc_kafka_setting *s = forced; s && s->key; s++) {
         /* A silent override would break the promise the user relies on
          * (idempotence, commit discipline), so a contradiction is an error. */
@@ -115,4 +127,37 @@ rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setti
 fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
+                                    const ofc_kafka_setting *forced, char *err, size_t errlen)
+{
+    return conf_new(cfg, defaults, forced, NULL, err, errlen);
+}
+
+rd_kafka_conf_t *ofc_kafka_member_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
+                                           const ofc_kafka_setting *forced, char *err,
+                                           size_t errlen)
+{
+    const ofc_property *user = find_user_property(cfg, "group.protocol");
+    /* The command line's -X wins over the file, as everywhere. */
+    if (cfg->consumer_group_protocol == OFC_GROUP_PROTOCOL_UNSET ||
+        (user && strcmp(user->origin, "-X") == 0))
+        return conf_new(cfg, defaults, forced, NULL, err, errlen);
+    const char *value =
+        cfg->consumer_group_protocol == OFC_GROUP_PROTOCOL_CONSUMER ? "consumer" : "classic";
+    char origin[512];
+    snprintf(origin, sizeof(origin), "%s (consumer.group_protocol)",
+             cfg->consumer_group_protocol_origin ? cfg->consumer_group_protocol_origin
+                                                 : "configuration");
+    if (user && strcmp(user->value, value) != 0) {
+        snprintf(err, errlen,
+                 "%s: group_protocol = \"%s\" contradicts the librdkafka property "
+                 "group.protocol=%s set at %s; keep one",
+                 origin, value, user->value, user->origin);
+        return NULL;
+    }
+    ofc_property file_protocol = {
+        .key = "group.protocol", .value = (char *)value, .origin = origin};
+    return conf_new(cfg, defaults, forced, &file_protocol, err, errlen);
 }

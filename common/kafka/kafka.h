@@ -30,6 +30,15 @@ typedef struct ofc_kafka_setting {
 rd_kafka_conf_t *ofc_kafka_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
                                     const ofc_kafka_setting *forced, char *err, size_t errlen);
 
+/* ofc_kafka_conf_new for a member of a consumer group (the processor):
+ * consumer.group_protocol too, as the property group.protocol with the
+ * file's line as its origin, so that its refusals read like -X's; a
+ * group.protocol from -X wins over it, and one from kafka.properties that
+ * disagrees with it is an error naming both lines. */
+rd_kafka_conf_t *ofc_kafka_member_conf_new(const ofc_config *cfg, const ofc_kafka_setting *defaults,
+                                           const ofc_kafka_setting *forced, char *err,
+                                           size_t errlen);
+
 /* The idempotent producer's forced settings (presets.c says why each):
  * every orderflow producer uses them, through ofc_kafka_producer_conf_new. */
 extern const ofc_kafka_setting ofc_kafka_idempotent_producer[];

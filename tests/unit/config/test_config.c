@@ -121,7 +121,7 @@ START_TEST(test_full_file)
                    "          dead_letter = \"in.orders-dlq\"; };\n"
                    "producer: { source = \"shop-7\"; timeout_ms = 0x2710; tracing = true; };\n"
                    "consumer: { group = \"g1\"; guarantee = \"exactly_once\"; dedup_window = 42;\n"
-                   "            commit_interval_ms = 250; };\n"
+                   "            commit_interval_ms = 250; group_protocol = \"consumer\"; };\n"
                    "/* limits, at their bounds */\n"
                    "limits: { max_record_bytes = 67108864; max_depth = 2; max_string_bytes = 1;\n"
                    "          max_items = 10000000L; };\n");
@@ -158,6 +158,9 @@ START_TEST(test_full_file)
     ck_assert_int_eq(cfg.guarantee, OFC_EXACTLY_ONCE);
     ck_assert_uint_eq(cfg.dedup_window, 42);
     ck_assert_int_eq(cfg.commit_interval_ms, 250);
+    ck_assert_int_eq(cfg.consumer_group_protocol, OFC_GROUP_PROTOCOL_CONSUMER);
+    snprintf(origin, sizeof(origin), "%s:18", path);
+    ck_assert_str_eq(cfg.consumer_group_protocol_origin, origin);
     ck_assert_uint_eq(cfg.limits.max_record_bytes, 67108864);
     ck_assert_uint_eq(cfg.limits.max_depth, 2);
     ck_assert_uint_eq(cfg.limits.max_string_bytes, 1);
@@ -181,6 +184,8 @@ START_TEST(test_partial_and_empty_file)
     ck_assert_str_eq(cfg.brokers, "localhost:9092");
     ck_assert_str_eq(cfg.topic_order_created, "order-created");
     ck_assert_int_eq(cfg.guarantee, OFC_AT_LEAST_ONCE);
+    ck_assert_int_eq(cfg.consumer_group_protocol, OFC_GROUP_PROTOCOL_UNSET);
+    ck_assert_ptr_null(cfg.consumer_group_protocol_origin);
     ck_assert_uint_eq(cfg.limits.max_depth, OF_DEFAULT_MAX_DEPTH);
     ofc_config_free(&cfg);
 }
@@ -302,7 +307,7 @@ static const error_case error_cases[] = {
      "unknown setting 'consumer.timeout_ms'; did you mean 'producer.timeout_ms'?"},
     {"consumer: { zzzzzzzzz = 1; };\n", 1,
      "unknown setting 'consumer.zzzzzzzzz' (known in consumer: group, instance_id, handler, "
-     "guarantee, dedup_window, commit_interval_ms)"},
+     "guarantee, group_protocol, dedup_window, commit_interval_ms)"},
     {"\nbrokers = \"a:1\";\n", 2, "unknown setting 'brokers'; did you mean 'kafka.brokers'?"},
     {"consumer: { commit_interval = 5; };\n", 1,
      "unknown setting 'consumer.commit_interval'; did you mean 'consumer.commit_interval_ms'?"},
@@ -356,6 +361,15 @@ static const error_case error_cases[] = {
     {"consumer: { guarantee = \"most\"; };\n", 1,
      "'consumer.guarantee' must be \"at_least_once\" or \"exactly_once\", got \"most\""},
     {"consumer: { guarantee = 1; };\n", 1, "'consumer.guarantee' must be a string, got an integer"},
+    {"consumer: {\n group_protocol = \"cooperative-sticky\"; };\n", 2,
+     "'consumer.group_protocol' must be \"classic\" or \"consumer\" (KIP-848), got "
+     "\"cooperative-sticky\""},
+    {"consumer: { group_protocol = \"Consumer\"; };\n", 1,
+     "'consumer.group_protocol' must be \"classic\" or \"consumer\" (KIP-848), got \"Consumer\""},
+    {"consumer: { group_protocol = true; };\n", 1,
+     "'consumer.group_protocol' must be a string, got a boolean"},
+    {"consumer: { group_protocl = \"consumer\"; };\n", 1,
+     "unknown setting 'consumer.group_protocl'; did you mean 'consumer.group_protocol'?"},
     {"consumer: { dedup_window = 0; };\n", 1, "'consumer.dedup_window' must be between 1 and"},
     {"consumer: { commit_interval_ms = 9; };\n", 1, "between 10 and 600000, got 9"},
     {"consumer: { group = \"\"; };\n", 1, "'consumer.group' must not be empty"},
@@ -611,6 +625,7 @@ START_TEST(test_print_round_trip)
     ck_assert_ptr_nonnull(cfg.consumer_instance_id);
     cfg.producer_timeout_ms = 1234;
     cfg.producer_tracing = 1;
+    cfg.consumer_group_protocol = OFC_GROUP_PROTOCOL_CONSUMER;
     cfg.dedup_window = 77;
     cfg.commit_interval_ms = 99;
     cfg.limits.max_depth = 9;
@@ -628,6 +643,7 @@ START_TEST(test_print_round_trip)
     ck_assert_uint_eq(back.property_count, 2);
     ck_assert_str_eq(find_property(&back, "client.id")->value, "say \"hi\"\\now\n\x01");
     ck_assert_str_eq(find_property(&back, "linger.ms")->value, "7");
+    ck_assert_int_eq(back.consumer_group_protocol, OFC_GROUP_PROTOCOL_CONSUMER);
     ck_assert_str_eq(back.topic_order_created, "order-created");
     ck_assert_str_eq(back.topic_dead_letter, "dlq");
     ck_assert_int_eq(back.guarantee, OFC_EXACTLY_ONCE);

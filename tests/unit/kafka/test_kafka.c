@@ -269,6 +269,87 @@ START_TEST(group_protocol_consumer_needs_a_librdkafka_that_has_it)
 }
 END_TEST
 
+/* consumer.group_protocol from the file: the same effect and refusals as
+ * -X group.protocol, named by the file's line; -X wins over it; a
+ * kafka.properties group.protocol that disagrees names both lines. */
+START_TEST(group_protocol_from_the_file_acts_as_the_property)
+{
+    ofc_config cfg;
+    char err[512];
+    const ofc_kafka_setting defaults[] = {
+        {"group.id", "g"},
+        {"session.timeout.ms", "10000"},
+        {NULL, NULL},
+    };
+    ck_assert_int_eq(ofc_config_init(&cfg, err, sizeof(err)), 0);
+    cfg.consumer_group_protocol = OFC_GROUP_PROTOCOL_CONSUMER;
+    cfg.consumer_group_protocol_origin = strdup("orderflow.conf:12");
+    rd_kafka_conf_t *conf = ofc_kafka_member_conf_new(&cfg, defaults, NULL, err, sizeof(err));
+    if (rd_kafka_version() < OFC_KAFKA_NEXT_GENERATION_GROUPS) {
+        ck_assert_ptr_null(conf);
+        char expected[512];
+        snprintf(expected, sizeof(expected),
+                 "orderflow.conf:12 (consumer.group_protocol): group.protocol=consumer (KIP-848) "
+                 "needs librdkafka 2.12.0 or later; this process loaded librdkafka %s "
+                 "(scripts/librdkafka-current.sh runs a newer one)",
+                 rd_kafka_version_str());
+        ck_assert_str_eq(err, expected);
+    } else {
+        ck_assert_ptr_nonnull(conf);
+        assert_conf_value(conf, "group.protocol", "consumer");
+        char value[64];
+        size_t len = sizeof(value);
+        /* The classic group's default is left to the broker. */
+        ck_assert_int_eq(rd_kafka_conf_get(conf, "session.timeout.ms", value, &len),
+                         RD_KAFKA_CONF_OK);
+        ck_assert_str_eq(value, "45000");
+        rd_kafka_conf_destroy(conf);
+    }
+    /* Only the group's member is told: a producer's configuration is not. */
+    conf = ofc_kafka_conf_new(&cfg, defaults, NULL, err, sizeof(err));
+    ck_assert_ptr_nonnull(conf);
+    assert_conf_value(conf, "session.timeout.ms", "10000");
+    rd_kafka_conf_destroy(conf);
+
+    /* -X wins over the file. */
+    ck_assert_int_eq(
+        ofc_config_set_property(&cfg, "group.protocol", "consumer", "-X", err, sizeof(err)), 0);
+    cfg.consumer_group_protocol = OFC_GROUP_PROTOCOL_CLASSIC;
+    conf = ofc_kafka_member_conf_new(&cfg, defaults, NULL, err, sizeof(err));
+    if (rd_kafka_version() >= OFC_KAFKA_NEXT_GENERATION_GROUPS) {
+        ck_assert_ptr_nonnull(conf);
+        assert_conf_value(conf, "group.protocol", "consumer");
+        rd_kafka_conf_destroy(conf);
+    } else {
+        ck_assert_ptr_null(conf);
+        ck_assert_msg(strncmp(err, "-X: group.protocol=consumer", 27) == 0, "%s", err);
+    }
+    ofc_config_free(&cfg);
+
+    /* classic: librdkafka's default, accepted by every version. */
+    config_with(&cfg, "linger.ms", "5", "-X");
+    cfg.consumer_group_protocol = OFC_GROUP_PROTOCOL_CLASSIC;
+    cfg.consumer_group_protocol_origin = strdup("orderflow.conf:12");
+    conf = ofc_kafka_member_conf_new(&cfg, defaults, NULL, err, sizeof(err));
+    ck_assert_msg(conf != NULL, "%s", err);
+    assert_conf_value(conf, "session.timeout.ms", "10000");
+    char why[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+    ck_assert_msg(rk != NULL, "librdkafka refused the configuration: %s", why);
+    rd_kafka_destroy(rk);
+
+    /* Two lines of the file that disagree. */
+    ck_assert_int_eq(ofc_config_set_property(&cfg, "group.protocol", "consumer", "orderflow.conf:3",
+                                             err, sizeof(err)),
+                     0);
+    ck_assert_ptr_null(ofc_kafka_member_conf_new(&cfg, defaults, NULL, err, sizeof(err)));
+    ck_assert_str_eq(err, "orderflow.conf:12 (consumer.group_protocol): group_protocol = "
+                          "\"classic\" contradicts the librdkafka property "
+                          "group.protocol=consumer set at orderflow.conf:3; keep one");
+    ofc_config_free(&cfg);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -280,6 +361,7 @@ int main(void)
         each_bug_applies_only_to_the_versions_it_affects,
         the_start_up_warning_names_each_crashing_bug_and_its_fix,
         group_protocol_consumer_needs_a_librdkafka_that_has_it,
+        group_protocol_from_the_file_acts_as_the_property,
         NULL,
     };
     return check_run_tests("kafka", tests, 60);
