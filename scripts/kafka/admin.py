@@ -27,10 +27,12 @@ ORDERFLOW_KAFKA_ADMIN_CONF names a file of librdkafka KEY=VALUE lines (a
 secured cluster's super user: scripts/kafka.sh writes and exports it).
 """
 import ctypes
+import glob
 import os
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ofkafka  # noqa: E402
@@ -134,6 +136,16 @@ def admin_event(lib, rk, call, op, *args):
     return event
 
 
+def acl_command_class(jars):
+    """Kafka 4 moved AclCommand from the core jar (kafka.admin) to the tools
+    jar (org.apache.kafka.tools)."""
+    for jar in glob.glob(os.path.join(jars, "kafka-tools-*.jar")):
+        with zipfile.ZipFile(jar) as z:
+            if "org/apache/kafka/tools/AclCommand.class" in z.namelist():
+                return "org.apache.kafka.tools.AclCommand"
+    return "kafka.admin.AclCommand"
+
+
 def java_acls(brokers, lines):
     """AclCommand for the lines librdkafka cannot express; the super user's
     credentials go through a 0600 file, never a command line."""
@@ -152,12 +164,13 @@ def java_acls(brokers, lines):
                   "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
                   f"required username=\"{conf['sasl.username']}\" password=\"{conf['sasl.password']}\";"]
     fd, path = tempfile.mkstemp(suffix=".properties")
+    acl_command = acl_command_class(jars)
     status = 0
     try:
         with os.fdopen(fd, "w") as f:
             f.write("\n".join(props) + "\n")
         for user, kind, pattern, name, ops in lines:
-            args = ["java", "-Xmx128m", "-cp", f"{jars}/*", "kafka.admin.AclCommand",
+            args = ["java", "-Xmx128m", "-cp", f"{jars}/*", acl_command,
                     "--bootstrap-server", brokers, "--command-config", path, "--add",
                     "--allow-principal", user, f"--{kind}", name,
                     "--resource-pattern-type", pattern]

@@ -12,14 +12,31 @@ MODE=${1:?usage: security.sh sasl_ssl|mtls}
 K=$WORK/kafka
 START=$SECONDS
 
+# ORDERFLOW_KAFKA_VERSION (e.g. 4): another Kafka than 3.9, as start_kafka.
+version=()
+[ -z "${ORDERFLOW_KAFKA_VERSION:-}" ] || version=(--kafka-version "$ORDERFLOW_KAFKA_VERSION")
 status=0
-bash "$KAFKA_SH" fetch >/dev/null 2>"$WORK/kafka.err" || status=$?
+bash "$KAFKA_SH" fetch "${version[@]}" >"$WORK/fetch.out" 2>"$WORK/kafka.err" || status=$?
 if [ $status = 69 ]; then
   echo "SKIP: $(cat "$WORK/kafka.err")" >&2
   exit 77
 fi
 [ $status = 0 ] || fail "scripts/kafka.sh fetch: $(cat "$WORK/kafka.err")"
-bash "$KAFKA_SH" up --port auto --security "$MODE" --dir "$K" >"$WORK/kafka.out" 2>"$WORK/kafka.err" ||
+# SCRAM against Kafka 4 needs librdkafka 2.6.1 or later (librdkafka #4895:
+# the client nonce was sent twice, which Kafka 4 refuses as bad
+# credentials; the tests' Python admin loads the same librdkafka), a
+# documented difference (docs/operations.md, "librdkafka versions"): only
+# that pair skips, nothing else.
+kafka_version=$(tail -1 "$WORK/fetch.out" | sed -n 's|.*/kafka-\([0-9.]*\)/jars$|\1|p')
+librdkafka=$("$ORDERFLOW_PRODUCER" -V | sed -n 's/.*librdkafka \([0-9.]*\).*/\1/p')
+[ -n "$kafka_version" ] && [ -n "$librdkafka" ] ||
+  fail "cannot tell the Kafka ($(tail -1 "$WORK/fetch.out")) or librdkafka version"
+if [ "$MODE" = sasl_ssl ] && [ "${kafka_version%%.*}" -ge 4 ] &&
+  [ "$(printf '%s\n' "$librdkafka" 2.6.1 | sort -V | head -1)" != 2.6.1 ]; then
+  echo "SKIP: SCRAM against Kafka $kafka_version needs librdkafka 2.6.1 or later (#4895); this run loaded librdkafka $librdkafka" >&2
+  exit 77
+fi
+bash "$KAFKA_SH" up "${version[@]}" --port auto --security "$MODE" --dir "$K" >"$WORK/kafka.out" 2>"$WORK/kafka.err" ||
   fail "scripts/kafka.sh up --security $MODE: $(tail -5 "$WORK/kafka.err")"
 BROKERS=$(sed -n 's/^brokers //p' "$WORK/kafka.out")
 for role in producer processor gateway redrive tail; do
