@@ -123,9 +123,13 @@ class KafkaEnv:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def create(self, topics, partitions):
+    def create(self, topics, partitions, log_append_time=False):
         names = list(topics.values())
         configs = {topics["dlq"]: {"max.message.bytes": dead_letter_max_bytes()}}
+        if log_append_time:
+            # Each record stamped with the broker's clock when appended.
+            for t in (topics["in"], topics["out"]):
+                configs[t] = {"message.timestamp.type": "LogAppendTime"}
         try:
             ofkafka.create_topics(self.address, names, partitions, configs=configs,
                                   leader_timeout=60, admin=self.admin)
@@ -133,10 +137,10 @@ class KafkaEnv:
             raise BenchError("the topics %s: %s" % (names, e))
 
     @contextlib.contextmanager
-    def session(self, partitions=None):
+    def session(self, partitions=None, log_append_time=False):
         self.runs += 1
         self.topics = {k: "%s-%d" % (v, self.runs) for k, v in DEFAULT_TOPICS.items()}
-        self.create(self.topics, partitions or self.partitions)
+        self.create(self.topics, partitions or self.partitions, log_append_time)
         path = os.path.join(self.workdir, "orderflow-%d.conf" % self.runs)
         with open(path, "w") as f:
             f.write('topics: { order_created = "%s"; data_processed = "%s"; '
