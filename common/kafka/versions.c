@@ -46,6 +46,12 @@ static const ofc_kafka_bug_info bugs[OFC_KAFKA_BUG_COUNT] = {
         {"#5327", V(1, 0, 0), V(2, 14, 2), 1,
          "a consumer's close crashes (SIGSEGV) when its LeaveGroup finds no coordinator",
          "none (nothing is lost: offsets are committed before the close)"},
+    [OFC_KAFKA_BUG_SCRAM_KAFKA4] =
+        {"#4895", V(0, 0, 0), V(2, 6, 1), 0,
+         "SCRAM authentication against Kafka 4 fails as bad credentials (the client nonce sent "
+         "twice)",
+         "nothing it can patch: the client exits 77 on the failed authentication; the kafka "
+         "suite's SCRAM test skips on Kafka 4 with such a librdkafka"},
 };
 
 const ofc_kafka_bug_info *ofc_kafka_bug_describe(ofc_kafka_bug bug)

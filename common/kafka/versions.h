@@ -32,6 +32,10 @@ typedef enum ofc_kafka_bug {
     /* A SIGSEGV in LeaveGroup's error path when the coordinator is
      * unavailable during a consumer's close. */
     OFC_KAFKA_BUG_LEAVEGROUP_CRASH,
+    /* SCRAM's client-final-message repeats the client nonce after the
+     * server's (which already holds it): Kafka 4 checks the nonce as RFC
+     * 5802 says and refuses the login as bad credentials. */
+    OFC_KAFKA_BUG_SCRAM_KAFKA4,
     OFC_KAFKA_BUG_COUNT
 } ofc_kafka_bug;
 

@@ -195,6 +195,8 @@ START_TEST(each_bug_applies_only_to_the_versions_it_affects)
     ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_FETCH_BACKOFF_1S, VERSION(2, 2, 0)), 0);
     ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_LEAVEGROUP_CRASH, VERSION(2, 14, 1)), 1);
     ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_LEAVEGROUP_CRASH, VERSION(2, 16, 0)), 0);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_SCRAM_KAFKA4, VERSION(2, 6, 0)), 1);
+    ck_assert_int_eq(ofc_kafka_bug_in(OFC_KAFKA_BUG_SCRAM_KAFKA4, VERSION(2, 6, 1)), 0);
     for (int bug = 0; bug < OFC_KAFKA_BUG_COUNT; bug++) {
         const ofc_kafka_bug_info *info = ofc_kafka_bug_describe(bug);
         ck_assert_msg(info->issue && info->issue[0] == '#', "bug %d has no issue number", bug);
