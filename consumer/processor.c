@@ -38,6 +38,8 @@
 /* Stop taking input while this many outputs wait for the broker. */
 #define OUTQ_HIGH_WATER 10000
 #define WAKE_AFTER 4096 /* a backlog, not a trickle: see loop() */
+/* A window full this long means a stalled service: pause (apply_fetch_pauses). */
+#define WINDOW_STALL_PAUSE_MS 5000
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
 #define CLOSE_WAIT_MS 10000
@@ -98,8 +100,10 @@ typedef struct processor {
     window window;
     int window_ready;
     int wake[2];       /* a pipe: readable when the consumer queue has something */
-    int window_paused; /* the window was full: every assigned partition paused */
-    int breaker_open;  /* the handler's circuit breaker is open: the same */
+    int window_paused; /* the window stayed full: every assigned partition paused */
+    int window_was_full;
+    ofc_timer window_stall; /* due WINDOW_STALL_PAUSE_MS after the window filled */
+    int breaker_open;       /* the handler's circuit breaker is open: the same */
     char breaker_why[STEP_REASON_MAX];
     ofc_metric *handler_in_flight; /* metrics on, async: calls the handler holds */
     ofc_metric *window_inputs;     /* inputs consumed and not finished */
@@ -728,13 +732,25 @@ static void set_fetch_paused(processor *p, partition_state *ps, int pause)
     rd_kafka_topic_partition_list_destroy(list);
 }
 
-/* Fetching stops while the window is full (bounded memory, whatever the
- * service does) or the breaker is open, and goes on below half the window
- * (not at every entry freed) or when the breaker closes. A partition
- * stopped at an exhausted input stays paused. */
+/* While the window is full the loop takes no records (loop_async): what
+ * librdkafka prefetched waits in its queue, bounded by
+ * queued.max.messages.kbytes, and is taken as soon as inputs finish.
+ * Pausing the partitions at every full window instead makes librdkafka
+ * drop what it prefetched and fetch it again on resume, which 2.0.2 does up
+ * to a second late (OFC_KAFKA_BUG_FETCH_BACKOFF_1S): one window a second.
+ * So the partitions pause only when the window stays full for
+ * WINDOW_STALL_PAUSE_MS (a stalled service: the loop must go on polling
+ * within max.poll.interval.ms) or the breaker is open, and resume below half
+ * the window or when the breaker closes. A partition stopped at an
+ * exhausted input stays paused. */
 static void apply_fetch_pauses(processor *p)
 {
-    if (window_full(&p->window))
+    int64_t now = of_monotonic_ms();
+    int full = window_full(&p->window);
+    if (full && !p->window_was_full)
+        ofc_timer_start_after(&p->window_stall, WINDOW_STALL_PAUSE_MS, now);
+    p->window_was_full = full;
+    if (full && ofc_timer_due(&p->window_stall, now))
         p->window_paused = 1;
     else if (p->window.used <= p->window.capacity / 2)
         p->window_paused = 0;
@@ -1335,7 +1351,11 @@ static int loop_async(processor *p)
         }
         p->guarantee->begin(p->g);
         drain_wake(p);
-        ssize_t n = rd_kafka_consume_batch_queue(p->queue, 0, batch, BATCH_SIZE);
+        /* No more records than the window takes (apply_fetch_pauses); once
+         * paused, what still comes is read again later (process_async). */
+        size_t room = p->window.capacity - p->window.used;
+        size_t want = p->window_paused ? BATCH_SIZE : room < BATCH_SIZE ? room : BATCH_SIZE;
+        ssize_t n = want ? rd_kafka_consume_batch_queue(p->queue, 0, batch, want) : 0;
         if (n < 0) n = 0;
         if (n == 0 && drained >= WAKE_AFTER) ofc_kafka_wake_fetcher(p->consumer.rk, &wake_cursor);
         drained = n == 0 ? 0 : drained + (size_t)n;
@@ -1350,10 +1370,11 @@ static int loop_async(processor *p)
         dispatch(p);
         /* A full batch: more is queued, do not wait. Outputs in flight:
          * their delivery reports are served soon (housekeeping). */
-        int more = n == BATCH_SIZE;
+        int more = n > 0 && (size_t)n == want;
         int timeout = more ? 0 : rd_kafka_outq_len(p->producer.rk) > 0 ? 5 : 100;
-        if (!p->fatal_status)
-            p->async->run(p->async_state, timeout, more ? -1 : p->wake[0], on_complete, p);
+        /* Full: the queue's pipe may stay readable, wait for the handler alone. */
+        int wake = more || window_full(&p->window) ? -1 : p->wake[0];
+        if (!p->fatal_status) p->async->run(p->async_state, timeout, wake, on_complete, p);
         dispatch(p);
         if (p->opts->out) fflush(p->opts->out);
         async_housekeeping(p);
