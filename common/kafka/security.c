@@ -205,11 +205,23 @@ int ofc_kafka_security_explain(ofc_kafka *kafka, char *err, size_t errlen)
     char mechanism[64], user[256];
     conf_value(conf, "sasl.mechanisms", mechanism, sizeof(mechanism));
     conf_value(conf, "sasl.username", user, sizeof(user));
+    /* Kafka 4 refuses every SCRAM login of a librdkafka with #4895 as bad
+     * credentials: the right password fails too (versions.h). */
+    char old_scram[256] = "";
+    if (strncasecmp(mechanism, "SCRAM", 5) == 0 && ofc_kafka_has_bug(OFC_KAFKA_BUG_SCRAM_KAFKA4)) {
+        char fixed[16];
+        ofc_kafka_version_format(ofc_kafka_bug_describe(OFC_KAFKA_BUG_SCRAM_KAFKA4)->first_fixed,
+                                 fixed, sizeof(fixed));
+        snprintf(old_scram, sizeof(old_scram),
+                 "; if the broker is Kafka 4, librdkafka %s cannot log in to it with SCRAM "
+                 "(#4895): %s or later can",
+                 rd_kafka_version_str(), fixed);
+    }
     snprintf(err, errlen,
              "authentication failed: broker %s rejected user '%s' with SASL %s (wrong password "
              "or unknown user); check sasl.username and the password (kafka.sasl_password_file, "
-             "ORDERFLOW_SASL_PASSWORD or sasl.password)",
-             broker, user, mechanism);
+             "ORDERFLOW_SASL_PASSWORD or sasl.password)%s",
+             broker, user, mechanism, old_scram);
     return EX_CONFIG;
 }
 
