@@ -343,8 +343,16 @@ out:
 static int refused(redrive *r, rd_kafka_resp_err_t code, const char *topic)
 {
     char why[256];
-    if (code == RD_KAFKA_RESP_ERR__FATAL)
-        code = rd_kafka_fatal_error(r->producer.rk, why, sizeof(why));
+    if (code == RD_KAFKA_RESP_ERR__FATAL || code == RD_KAFKA_RESP_ERR__PURGE_QUEUE) {
+        /* librdkafka 2.16.0 fails the queued records of a producer whose
+         * idempotent producer id Kafka refused as purged, where 2.0.2 says
+         * fatal: the refusal is the handle's fatal or last error. */
+        rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(r->producer.rk, why, sizeof(why));
+        if (fatal)
+            code = fatal;
+        else if (ofc_kafka_is_authorization_error(r->producer.last_error))
+            code = r->producer.last_error;
+    }
     if (!ofc_kafka_is_authorization_error(code)) return 0;
     if (!r->refused_code) {
         r->refused_code = code;
