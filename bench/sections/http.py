@@ -130,10 +130,13 @@ def section(env, res, runs, n, workdir, quick=False):
         peers.append(PC)
     else:
         log("http: Parallel Consumer needs real Kafka (bench/run --kafka); left out")
-    fast_n = 20000 if quick else min(n, 100000)
-    slow_n = 500 if quick else 2000  # one event at a time: 5 ms x 2,000 = 10 s
+    fast_n = 10000 if quick else min(n, 100000)
+    # One event at a time: about 10 s of it per run (2,000 events at 5 ms).
+    def slow_n(latency_ms):
+        return max(100, (5000 if quick else 10000) // latency_ms)
     out = {"max_in_flight": MAX_IN_FLIGHT, "events": fast_n,
-           "events_sequential_peer": slow_n, "service_capacity_rps": {}}
+           "events_sequential_peer": {"%d ms" % l: slow_n(l) for l in LATENCIES_MS},
+           "service_capacity_rps": {}}
     for latency_ms in LATENCIES_MS:
         out["service_capacity_rps"]["%d ms" % latency_ms] = capacity(latency_ms)
         log("http: service capacity at %d ms, %d connections: %d requests/s" % (
@@ -146,7 +149,7 @@ def section(env, res, runs, n, workdir, quick=False):
         results = {p: [] for p in peers}
         for _ in range(runs):
             for peer in peers:
-                count = slow_n if peer == PY else fast_n
+                count = slow_n(latency_ms) if peer == PY else fast_n
                 results[peer].append(run(env, peer, count, latency_ms,
                                          max(300, count * latency_ms / 1000 * 3
                                              if peer == PY else 300)))

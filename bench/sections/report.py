@@ -85,6 +85,21 @@ def table(res):
             lines.append("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f |" % (
                 peer, g["requests_per_s"], g["p50_ms"], g["p99_ms"], g["p99_9_ms"],
                 g["cpu_us_per_request"], g["peak_rss_mb"]))
+    if "http" in res:
+        h = res["http"]
+        lines += ["", "| service latency | peer | events/s (min-max) | CPU µs/event | peak RSS MB | "
+                  "service CPU µs/event |", "|---|---|---|---|---|---|"]
+        for latency in [k for k in h if k.endswith(" ms") and k[:-3].isdigit()]:
+            for peer, f in h[latency].items():
+                if "cpu_us_per_event" not in f:
+                    lines.append("| %s | %s | %d | | | |" % (latency, peer, f["events_per_s"]))
+                    continue
+                lines.append("| %s | %s | %d (%d-%d) | %.1f | %.1f | %.1f |" % (
+                    latency, peer, f["events_per_s"], f["events_per_s_min_max"][0],
+                    f["events_per_s_min_max"][1], f["cpu_us_per_event"], f["peak_rss_mb"],
+                    f["service_cpu_us_per_event"]))
+        lines.append("\norder service capacity under wrk, %d connections: %s requests/s" % (
+            h["max_in_flight"], ", ".join("%s %d" % kv for kv in h["service_capacity_rps"].items())))
     if "restore" in res:
         r = res["restore"]
         lines.append("\nrestore: %d partitions, %d output records (%d keys): assignment to first "

@@ -103,7 +103,7 @@ done
 done_at=$SECONDS
 [ "$(topic_count data-processed low)" = 0 ] || fail "the mock dropped outputs (retention): use more partitions"
 "$PY" "$HTTP_DIR/check_run.py" "$BROKERS" "$WORK/in.jsonl" "$WORK/svc.log" \
-  --max-in-flight $((2 * MAX_IN_FLIGHT)) "${eos[@]}" >"$WORK/check.txt" || fail "$(cat "$WORK/check.txt")"
+  --max-in-flight $((2 * MAX_IN_FLIGHT)) --service-away "${eos[@]}" >"$WORK/check.txt" || fail "$(cat "$WORK/check.txt")"
 opened=$(cat "$WORK/a.err" "$WORK/b.err" | grep -c 'circuit breaker open' || true)
 closed=$(cat "$WORK/a.err" "$WORK/b.err" | grep -c 'circuit breaker closed' || true)
 echo "chaos ($GUARANTEE): orders=$N keys=$KEYS rate=$RATE/s produced_in=$((produced_at - started))s" \

@@ -15,7 +15,8 @@ change it live):
   rules: [{"prefix": "BAD-", "action": 422 | "hang" | "reset", "attempts": N,
            "body": "...", "retry_after": "2" | "date:2"}]
                                   deterministic faults for orders whose id
-                                  starts with prefix, on attempts <= N (0: all)
+                                  starts with prefix, on attempts <= N (0: all);
+                                  the rates spare these orders
   retry_after                     the Retry-After of a 429/503 ("1", or
                                   "date:N": an HTTP-date N seconds ahead)
   hang_ms                         how long a hang lasts if the client stays
@@ -67,7 +68,7 @@ def stats(records, with_orders=False):
     docstring). Every list is sorted so that two runs compare equal."""
     out = {"requests": len(records), "by_outcome": {}, "max_concurrent": 0,
            "key_overlaps": [], "events": 0, "events_with_several_keys": [],
-           "answered_twice": [], "attempt_gaps": []}
+           "answered_twice": [], "attempt_gaps": [], "resent": 0}
     for r in records:
         out["by_outcome"][str(r["outcome"])] = out["by_outcome"].get(str(r["outcome"]), 0) + 1
     # Concurrency by a sweep over [arrival, finish]: an end before a start at
@@ -91,7 +92,8 @@ def stats(records, with_orders=False):
             if by_key.get(r["key"]) is r:
                 del by_key[r["key"]]
     # One event (its ce-id, or structured mode's id) carries one key on every
-    # attempt; attempts of one processor life count 1, 2, 3... with no gap.
+    # attempt; attempts of one processor life count 1, 2, 3... with no gap (a call
+    # sent again with the same number is counted apart: resent).
     by_event, answered = {}, {}
     for r in sorted(records, key=lambda r: r["arrival"]):
         by_event.setdefault(r["ce_id"], []).append(r)
@@ -103,7 +105,14 @@ def stats(records, with_orders=False):
             out["events_with_several_keys"].append(ce_id)
         expected = 1
         for r in rs:
-            if r["attempt"] not in (expected, 1):
+            if r["attempt"] == expected - 1:
+                # The same call again: libcurl re-sends a request by itself
+                # when a kept-alive connection dies before any byte of the
+                # answer (it cannot tell a stale connection from a reset), or
+                # a processor that took the partition over calls attempt 1
+                # again; the Idempotency-Key is what makes either safe.
+                out["resent"] += 1
+            elif r["attempt"] not in (expected, 1):
                 out["attempt_gaps"].append([ce_id, expected, r["attempt"]])
             expected = r["attempt"] + 1
     out["answered_twice"] = sorted(k for k, n in answered.items() if n > 1)
@@ -140,10 +149,11 @@ class Service:
         c = self.config
         latency = c["latency_ms"] + self.rng.uniform(0, c["latency_jitter_ms"])
         for rule in c["rules"]:
-            if order_id.startswith(rule["prefix"]) and (
-                    not rule.get("attempts") or attempt <= rule["attempts"]):
-                return (rule["action"], rule.get("retry_after", c["retry_after"]),
-                        rule.get("body"), latency)
+            if order_id.startswith(rule["prefix"]):
+                if not rule.get("attempts") or attempt <= rule["attempts"]:
+                    return (rule["action"], rule.get("retry_after", c["retry_after"]),
+                            rule.get("body"), latency)
+                return None, None, None, latency  # a rule's order: no random fault
         draw = self.rng.random()
         for action, rate in sorted(c["rates"].items()):
             if draw < rate:
