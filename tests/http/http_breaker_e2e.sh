@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 GUARANTEE=${GUARANTEE:-at_least_once}
 eos=()
 [ "$GUARANTEE" = exactly_once ] && eos=(--exactly-once)
-N=600
+N=900
 
 start_broker --partitions 4
 start_service svc '{"latency_ms": 5, "latency_jitter_ms": 10}'
@@ -21,12 +21,19 @@ handler=(--guarantee "$GUARANTEE" --handler "http://$SERVICE/orders"
   --handler-arg max_in_flight=16 --handler-arg timeout_ms=1000 --handler-arg backoff_ms=20
   --handler-arg backoff_max_ms=100 --handler-arg max_attempts=1000
   --handler-arg breaker_failures=3 --handler-arg breaker_open_ms=300)
-"$PY" "$HTTP_DIR/produce_orders.py" "$BROKERS" $N 60 "$WORK/in.jsonl" --rate 150 \
+# The processor first, ready (its group joined), then the stream, so that
+# orders keep coming through both outages (a processor that has drained
+# the stream makes no call that could fail).
+metrics=$(free_port)
+start_processor p1 "${handler[@]}" --metrics "127.0.0.1:$metrics"
+for _ in $(seq 200); do
+  [ "$(http_get "127.0.0.1:$metrics" /readyz "$WORK/ready.txt")" = 200 ] && break
+  sleep 0.1
+done
+"$PY" "$HTTP_DIR/produce_orders.py" "$BROKERS" $N 60 "$WORK/in.jsonl" --rate 100 \
   2>"$WORK/produce.err" &
 producer=$!
 PIDS+=("$producer")
-metrics=$(free_port)
-start_processor p1 "${handler[@]}" --metrics "127.0.0.1:$metrics"
 wait_outputs 80 60
 
 # lines REGEX: how many lines of p1's log match REGEX (grep -E).
@@ -96,7 +103,8 @@ wait "$LAST_PID" || fail "processor exit $?: $(tail -3 "$WORK/p1.err")"
 
 # kill -9 of the processor mid-calls, then a restart.
 start_processor p2 "${handler[@]}"
-wait_outputs 350 60
+before=$(outputs_count)
+wait_outputs $((before + 100)) 60
 kill -9 "$LAST_PID"
 wait "$LAST_PID" 2>/dev/null || true
 start_processor p3 "${handler[@]}"
