@@ -1290,18 +1290,23 @@ static void housekeeping(processor *p)
     }
 }
 
+/* Backpressure: while the broker is behind on outputs, take no input and
+ * let it catch up. Returns 1 when it was behind (the loop goes round again). */
+static int producer_behind(processor *p)
+{
+    if (rd_kafka_outq_len(p->producer.rk) <= OUTQ_HIGH_WATER) return 0;
+    rd_kafka_poll(p->producer.rk, 50);
+    housekeeping(p);
+    return 1;
+}
+
 static int loop(processor *p)
 {
     rd_kafka_message_t *batch[BATCH_SIZE];
     unsigned wake_cursor = 0; /* bench tuning: see ofc_kafka_wake_fetcher */
     size_t drained = 0;       /* events since the queue was last empty */
     while (!*p->opts->stop && !p->fatal_status) {
-        if (rd_kafka_outq_len(p->producer.rk) > OUTQ_HIGH_WATER) {
-            /* Backpressure: the broker is behind; let it catch up. */
-            rd_kafka_poll(p->producer.rk, 50);
-            housekeeping(p);
-            continue;
-        }
+        if (producer_behind(p)) continue;
         p->guarantee->begin(p->g);
         /* Wait for one message, then take what else is there without
          * waiting: rd_kafka_consume_batch_queue alone holds a part batch
@@ -1343,12 +1348,7 @@ static int loop_async(processor *p)
     unsigned wake_cursor = 0; /* bench tuning: see ofc_kafka_wake_fetcher */
     size_t drained = 0;       /* records since the queue was last empty */
     while (!*p->opts->stop && !p->fatal_status) {
-        if (rd_kafka_outq_len(p->producer.rk) > OUTQ_HIGH_WATER) {
-            /* Backpressure: the broker is behind; let it catch up. */
-            rd_kafka_poll(p->producer.rk, 50);
-            housekeeping(p);
-            continue;
-        }
+        if (producer_behind(p)) continue;
         p->guarantee->begin(p->g);
         drain_wake(p);
         /* No more records than the window takes (apply_fetch_pauses); once
