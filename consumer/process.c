@@ -25,7 +25,8 @@ static void usage(FILE *out)
                  "      --instance-id ID       static member ID (group.instance.id), one per\n"
                  "                             instance: a restart keeps its partitions\n"
                  "      --guarantee G          at_least_once (default) or exactly_once\n"
-                 "      --handler H            rules (default) or PATH.so, a handler plugin\n"
+                 "      --handler H            rules (default), PATH.so (a handler plugin) or\n"
+                 "                             http[s]://HOST:PORT/PATH (your service)\n"
                  "                             (docs/handlers.md; consumer.handler)\n"
                  "      --handler-arg KEY=VALUE  a handler setting (repeatable; over the\n"
                  "                             configuration's handler group)\n"
@@ -93,7 +94,7 @@ static int take_option(void *ctx, int opt, const char *arg, char *err, size_t er
         break;
     case OPT_HANDLER:
         if (!*arg) {
-            snprintf(err, errlen, "--handler: expected rules or a PATH.so");
+            snprintf(err, errlen, "--handler: expected rules, a PATH.so or an http[s]:// URL");
             return -1;
         }
         opts->handler = arg;
