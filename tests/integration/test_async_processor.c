@@ -199,9 +199,12 @@ static void run_stream(const char *guarantee, int breaker_first)
         fake->breaker_open = 0;
     }
     int dead = expected_dead_letters();
+    /* Watermarks, not records: under exactly_once the mock of a current
+     * librdkafka (2.16.0) counts its transaction markers as offsets too.
+     * check_outputs counts the records themselves, exactly. */
     size_t got =
         wait_for_records(mock.bootstraps, "data-processed", (size_t)(INPUTS - dead), 60000);
-    ck_assert_uint_eq(got, (size_t)(INPUTS - dead));
+    ck_assert_uint_ge(got, (size_t)(INPUTS - dead));
     wait_for_records(mock.bootstraps, "order-created.dlq", (size_t)dead, 30000);
     /* Commits catch up behind the outputs. */
     for (int i = 0;
