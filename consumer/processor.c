@@ -399,15 +399,23 @@ static void consumer_event(processor *p, const rd_kafka_message_t *msg)
         fail(p, ofc_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
 }
 
-static int process_message(processor *p, rd_kafka_message_t *msg)
+/* The state of the partition a consumed record is an input of; NULL for a
+ * consumer event (handled here) or a partition not (or no longer) ours:
+ * revoked meanwhile, the new owner processes it. */
+static partition_state *input_partition(processor *p, const rd_kafka_message_t *msg)
 {
     if (msg->err) {
         consumer_event(p, msg);
-        return 0;
+        return NULL;
     }
-    if (msg->partition < 0 || msg->partition >= p->partition_count) return 0;
-    partition_state *ps = p->states[msg->partition];
-    if (!ps) return 0; /* revoked meanwhile: the new owner processes it */
+    if (msg->partition < 0 || msg->partition >= p->partition_count) return NULL;
+    return p->states[msg->partition];
+}
+
+static int process_message(processor *p, rd_kafka_message_t *msg)
+{
+    partition_state *ps = input_partition(p, msg);
+    if (!ps) return 0;
     /* Behind a retry: read again once the retried input is finished. */
     if (partition_state_held(ps, msg->offset)) return 0;
     while (!partition_state_has_room(ps) && !p->fatal_status)
@@ -600,13 +608,8 @@ static void refetch(processor *p, partition_state *ps, int64_t offset)
  * window keeps msg (the caller must not destroy it), else 0. */
 static int process_async(processor *p, rd_kafka_message_t *msg)
 {
-    if (msg->err) {
-        consumer_event(p, msg);
-        return 0;
-    }
-    if (msg->partition < 0 || msg->partition >= p->partition_count) return 0;
-    partition_state *ps = p->states[msg->partition];
-    if (!ps) return 0; /* revoked meanwhile: the new owner processes it */
+    partition_state *ps = input_partition(p, msg);
+    if (!ps) return 0;
     /* Stopped at an exhausted input (on_exhausted = pause): read again on a restart. */
     if (ps->gave_up) return 0;
     if (ps->refetch_offset >= 0) {
