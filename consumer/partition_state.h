@@ -26,10 +26,10 @@ typedef struct partition_state {
     /* An asynchronous handler finishes inputs out of order: produced_head
      * is the sequence of the oldest entry whose outputs are not produced
      * yet, produced_next the offset after the produced prefix (-1: none),
-     * what exactly_once's transaction may carry (processor.c). */
+     * what exactly_once's transaction may carry (async_stage.c). */
     uint64_t produced_head;
     int64_t produced_next;
-    int fetch_paused; /* paused by the processor's window or breaker (processor.c) */
+    int fetch_paused; /* paused by the processor's window or breaker (async_stage.c) */
     /* A record came while the window was full: the partition is read again
      * from this offset, and records before it comes are dropped (-1: none). */
     int64_t refetch_offset;

@@ -1,16 +1,14 @@
 /* The processing stage's coordinator: consumes, applies the rules, produces,
  * and hands the guarantee's bookkeeping to the steps of guarantee.h
  * (offsets.c: at_least_once, transaction.c: exactly_once), and the
- * per-event lines to report.c. */
+ * per-event lines to report.c. With an asynchronous handler the loop is
+ * async_stage.c's. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <unistd.h>
 
 #include <orderflow/envelope.h>
 #include <orderflow/handler.h>
@@ -20,10 +18,12 @@
 #include "cli/log.h"
 #include "record/record.h"
 
+#include "async_stage.h"
 #include "guarantee.h"
 #include "handler_load.h"
 #include "partition_state.h"
 #include "processor.h"
+#include "processor_internal.h"
 #include "report.h"
 #include "restore.h"
 #include "retry.h"
@@ -31,88 +31,20 @@
 #include "util/timer.h"
 #include "stage_metrics.h"
 #include "step.h"
-#include "window.h"
 
-#define BATCH_SIZE 1000
 #define RING_CAPACITY (1u << 16)
 /* Stop taking input while this many outputs wait for the broker. */
 #define OUTQ_HIGH_WATER 10000
-#define WAKE_AFTER 4096 /* a backlog, not a trickle: see loop() */
-/* A window full this long means a stalled service: pause (apply_fetch_pauses). */
-#define WINDOW_STALL_PAUSE_MS 5000
 #define UNAVAILABLE_REPORT_INTERVAL_MS 5000
 #define RESTORE_TIMEOUT_MS 120000
-#define CLOSE_WAIT_MS 10000
 #define MAX_PARTITIONS 100000
 /* With metrics on: lag and broker state come from librdkafka's statistics
  * this often (readiness follows a broker outage within about this). */
 #define STATISTICS_INTERVAL "1000"
 
-typedef struct processor {
-    const processor_options *opts;
-    const ofc_config *cfg;
-    ofc_kafka consumer;
-    ofc_kafka producer;
-    rd_kafka_queue_t *queue;
-    rd_kafka_topic_t *output_topic;
-    rd_kafka_topic_t *dead_letter_topic;
-    restorer restore;
-    const guarantee_ops *guarantee; /* at_least_once or exactly_once */
-    void *g;                        /* its state (NULL until open) */
-    int rebalancing;                /* ofc_kafka_group_rebalancing at the last housekeeping */
-    int64_t rebalancing_since_ms;   /* when that changed */
-    int static_member;              /* group.instance.id set */
-    int sticky;                     /* partition.assignment.strategy has cooperative-sticky */
-    int assigned_once;              /* the rebalance callback has assigned (maybe nothing) */
-
-    partition_state **states; /* by partition number; NULL when not assigned */
-    int32_t partition_count;
-    uint64_t states_created; /* gives each new state its own sequence range */
-
-    step step; /* decode, dedup, handler, encode (step.h) */
-    int step_ready;
-    step_result result; /* the last input's, reused: nothing allocated per event */
-    reporter report;
-    retries retries; /* the handler's retries in progress (retry.h) */
-    char
-        gave_up_reason[STEP_REASON_MAX + 200]; /* the last partition paused for good, for /readyz */
-
-    size_t max_message_bytes; /* the producer's message.max.bytes */
-    int commit_interval_ms;   /* the consumer's auto.commit.interval.ms */
-    processor_counters c;
-    stage_metrics sm;
-    stage_metrics *m; /* &sm when metrics are on, else NULL: one branch per update */
-    int restoring;    /* take_partitions is reading emitted keys back */
-    int32_t assigned_count;
-    int fatal_status;
-    ofc_timer stats_line;         /* -v: the counters line */
-    ofc_timer unavailable_report; /* "brokers unreachable" */
-    /* -v's counter line: printed only when one of these moved, so an idle
-     * processor is silent. */
-    uint64_t stats_consumed, stats_delivered;
-    int stats_in_flight;
-    int caught_up_said; /* "caught up" printed for the current assignment */
-
-    /* An asynchronous handler (async_handler.h), NULL for a synchronous
-     * one: inputs wait in the window for their verdicts (loop_async). */
-    const async_handler_ops *async;
-    void *async_state;
-    window window;
-    int window_ready;
-    int wake[2];       /* a pipe: readable when the consumer queue has something */
-    int window_paused; /* the window stayed full: every assigned partition paused */
-    int window_was_full;
-    ofc_timer window_stall; /* due WINDOW_STALL_PAUSE_MS after the window filled */
-    int breaker_open;       /* the handler's circuit breaker is open: the same */
-    char breaker_why[STEP_REASON_MAX];
-    ofc_metric *handler_in_flight; /* metrics on, async: calls the handler holds */
-    ofc_metric *window_inputs;     /* inputs consumed and not finished */
-    ofc_metric *emitted_metric;    /* outcome "emitted": the handler's data written */
-} processor;
-
 /* Records the first fatal error (later ones are consequences) and says it. */
-__attribute__((format(printf, 3, 4))) static void fail(processor *p, int status, const char *fmt,
-                                                       ...)
+__attribute__((format(printf, 3, 4))) void processor_fail(processor *p, int status, const char *fmt,
+                                                          ...)
 {
     if (p->fatal_status) return;
     p->fatal_status = status;
@@ -126,7 +58,7 @@ __attribute__((format(printf, 3, 4))) static void fail(processor *p, int status,
 
 /* /readyz (docs/operations.md, "Monitoring"): joined, restored, broker up,
  * no partition paused for good by a handler's retries. */
-static void publish_readiness(processor *p)
+void processor_publish_readiness(processor *p)
 {
     if (!p->m) return;
     const char *reason = NULL;
@@ -150,7 +82,7 @@ static int on_statistics(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     processor *p = ofc_kafka_app_opaque(opaque);
     if (p && p->m) {
         stage_metrics_statistics(p->m, json, len);
-        publish_readiness(p);
+        processor_publish_readiness(p);
     }
     return 0; /* librdkafka frees json */
 }
@@ -179,10 +111,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         char detail[512];
         snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(msg->rkt),
                  msg->partition, rd_kafka_err2str(msg->err));
-        fail(p, ofc_kafka_exit_code(msg->err),
-             "output not delivered to %s; stopping without "
-             "committing it (a restart re-processes it)",
-             detail);
+        processor_fail(p, ofc_kafka_exit_code(msg->err),
+                       "output not delivered to %s; stopping without "
+                       "committing it (a restart re-processes it)",
+                       detail);
         return;
     }
     p->c.delivered++;
@@ -203,8 +135,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 
 /* ---- per-event output --------------------------------------------------- */
 
-static void report_line(processor *p, const rd_kafka_message_t *msg, const char *outcome,
-                        of_str order_id, const of_processed *out, const char *reason)
+void processor_report_line(processor *p, const rd_kafka_message_t *msg, const char *outcome,
+                           of_str order_id, const of_processed *out, const char *reason)
 {
     report_event(&p->report, outcome, msg->partition, msg->offset, order_id, out, reason);
 }
@@ -218,9 +150,9 @@ static int produce_stopped(void *opaque)
 }
 
 /* Produces with retries while librdkafka's queue is full. */
-static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, const void *key,
-                   size_t key_len, const void *value, size_t value_len, rd_kafka_headers_t *headers,
-                   uint64_t sequence)
+int processor_produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, const void *key,
+                      size_t key_len, const void *value, size_t value_len,
+                      rd_kafka_headers_t *headers, uint64_t sequence)
 {
     const ofc_kafka_record rec = {
         .topic = topic,
@@ -242,7 +174,7 @@ static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, con
     char detail[512];
     snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(topic), partition,
              rd_kafka_err2str(rc));
-    fail(p, ofc_kafka_exit_code(rc), "cannot produce to %s", detail);
+    processor_fail(p, ofc_kafka_exit_code(rc), "cannot produce to %s", detail);
     return -1;
 }
 
@@ -251,8 +183,8 @@ static int produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, con
  * sequence). */
 #define NEW_SEQUENCE UINT64_MAX
 
-static void dead_letter_at(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
-                           const char *reason, uint64_t held)
+void processor_dead_letter_at(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
+                              const char *reason, uint64_t held)
 {
     char key[32];
     size_t key_len = dead_letter_key(msg->offset, key, sizeof(key));
@@ -264,14 +196,15 @@ static void dead_letter_at(processor *p, partition_state *ps, const rd_kafka_mes
             partition_state_produced(ps, held, 1);
         p->c.duplicates++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL, "already dead-lettered");
+        processor_report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL,
+                              "already dead-lettered");
         return;
     }
     /* The input's own headers go along (orderflow-consumer redrive puts
      * them back), with this stage's four replacing any earlier ones. */
     rd_kafka_headers_t *headers = ofc_dead_letter_headers(msg, p->cfg->topic_order_created, reason);
     if (!headers) {
-        fail(p, EX_OSERR, "out of memory for the headers of a dead letter");
+        processor_fail(p, EX_OSERR, "out of memory for the headers of a dead letter");
         return;
     }
     uint64_t sequence = held;
@@ -292,11 +225,11 @@ static void dead_letter_at(processor *p, partition_state *ps, const rd_kafka_mes
         char full[700];
         snprintf(full, sizeof(full), "%s%s", reason, note);
         ofc_kafka_header_add(headers, OF_DEAD_LETTER_ERROR_HEADER, full, strlen(full));
-        if (produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len, NULL, 0,
-                    headers, sequence) != 0)
+        if (processor_produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len, NULL,
+                              0, headers, sequence) != 0)
             return;
-    } else if (produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len,
-                       msg->payload, msg->len, headers, sequence) != 0) {
+    } else if (processor_produce(p, p->dead_letter_topic, msg->partition, msg->key, msg->key_len,
+                                 msg->payload, msg->len, headers, sequence) != 0) {
         return;
     }
     of_dedup_insert(ps->emitted, key, key_len);
@@ -305,13 +238,13 @@ static void dead_letter_at(processor *p, partition_state *ps, const rd_kafka_mes
     p->guarantee->produced(p->g);
     p->c.dead_lettered++;
     if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DEAD_LETTERED], 1);
-    report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
+    processor_report_line(p, msg, "dead-lettered", (of_str){NULL, 0}, NULL, reason);
 }
 
-static void dead_letter(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
-                        const char *reason)
+void processor_dead_letter(processor *p, partition_state *ps, const rd_kafka_message_t *msg,
+                           const char *reason)
 {
-    dead_letter_at(p, ps, msg, reason, NEW_SEQUENCE);
+    processor_dead_letter_at(p, ps, msg, reason, NEW_SEQUENCE);
 }
 
 /* Says once per assignment when every assigned partition has been consumed
@@ -334,7 +267,7 @@ static void note_partition_end(processor *p, const rd_kafka_message_t *msg)
 /* Forgets ps's retry (retry.h); /readyz changes when it was given up. */
 static void release_retry(processor *p, partition_state *ps)
 {
-    if (retries_release(&p->retries, ps)) publish_readiness(p);
+    if (retries_release(&p->retries, ps)) processor_publish_readiness(p);
 }
 
 /* The handler answered retry for msg (attempt `attempt`): the partition
@@ -355,7 +288,7 @@ static int retry_later(processor *p, partition_state *ps, const rd_kafka_message
                  r->reason && r->reason[0] ? r->reason : "no reason given");
         if (p->cfg->handler_after_max_attempts == OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER) {
             release_retry(p, ps);
-            dead_letter(p, ps, msg, reason);
+            processor_dead_letter(p, ps, msg, reason);
             return 1;
         }
         retries_give_up(&p->retries, ps, msg->offset);
@@ -365,15 +298,15 @@ static int retry_later(processor *p, partition_state *ps, const rd_kafka_message
         ofc_warn("%s; its later events wait (handler.after_max_attempts = pause): fix the cause "
                  "and restart the processor",
                  p->gave_up_reason);
-        report_line(p, msg, "paused", r->order_id, NULL, reason);
-        publish_readiness(p);
+        processor_report_line(p, msg, "paused", r->order_id, NULL, reason);
+        processor_publish_readiness(p);
         return 0;
     }
     int64_t delay =
         r->retry_delay_ms ? (int64_t)r->retry_delay_ms : (int64_t)p->cfg->handler_retry_delay_ms;
     if (delay > p->cfg->handler_retry_delay_max_ms) delay = p->cfg->handler_retry_delay_max_ms;
     retries_hold(&p->retries, ps, msg->offset, attempt, of_monotonic_ms() + delay);
-    report_line(p, msg, "retry", r->order_id, NULL, r->reason);
+    processor_report_line(p, msg, "retry", r->order_id, NULL, r->reason);
     return 0;
 }
 
@@ -390,19 +323,19 @@ static void consumer_event(processor *p, const rd_kafka_message_t *msg)
     char refused[1024]; /* retrying cannot help: exit 77 with the grant */
     if (ofc_kafka_refusal(&p->consumer, msg->err, msg->rkt ? rd_kafka_topic_name(msg->rkt) : NULL,
                           NULL, refused, sizeof(refused))) {
-        fail(p, EX_NOPERM, "%s", refused);
+        processor_fail(p, EX_NOPERM, "%s", refused);
         return;
     }
     ofc_warn("consumer: %s", rd_kafka_message_errstr(msg));
     if (msg->err == RD_KAFKA_RESP_ERR__FATAL || msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
         msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-        fail(p, ofc_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
+        processor_fail(p, ofc_kafka_exit_code(msg->err), "%s", rd_kafka_message_errstr(msg));
 }
 
 /* The state of the partition a consumed record is an input of; NULL for a
  * consumer event (handled here) or a partition not (or no longer) ours:
  * revoked meanwhile, the new owner processes it. */
-static partition_state *input_partition(processor *p, const rd_kafka_message_t *msg)
+partition_state *processor_input_partition(processor *p, const rd_kafka_message_t *msg)
 {
     if (msg->err) {
         consumer_event(p, msg);
@@ -414,7 +347,7 @@ static partition_state *input_partition(processor *p, const rd_kafka_message_t *
 
 static int process_message(processor *p, rd_kafka_message_t *msg)
 {
-    partition_state *ps = input_partition(p, msg);
+    partition_state *ps = processor_input_partition(p, msg);
     if (!ps) return 0;
     /* Behind a retry: read again once the retried input is finished. */
     if (partition_state_held(ps, msg->offset)) return 0;
@@ -448,11 +381,11 @@ static int process_message(processor *p, rd_kafka_message_t *msg)
         partition_state_push(ps, msg->offset, 1);
         p->c.duplicates++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id, NULL,
-                    r->reason);
+        processor_report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id,
+                              NULL, r->reason);
         return 1;
     case STEP_DEAD_LETTER:
-        dead_letter(p, ps, msg, r->reason);
+        processor_dead_letter(p, ps, msg, r->reason);
         return 1;
     case STEP_ACCEPTED:
     case STEP_REJECTED:
@@ -465,382 +398,26 @@ static int process_message(processor *p, rd_kafka_message_t *msg)
 
     rd_kafka_headers_t *headers = step_output_headers(r);
     if (!headers) {
-        fail(p, EX_OSERR, "out of memory for the headers of an output");
+        processor_fail(p, EX_OSERR, "out of memory for the headers of an output");
         return 0;
     }
     uint64_t sequence = partition_state_push(ps, msg->offset, 0);
     if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(r->input_time));
-    if (produce(p, p->output_topic, msg->partition, r->order_id.ptr, r->order_id.len,
-                r->output.value, r->output.value_len, headers, sequence) != 0)
+    if (processor_produce(p, p->output_topic, msg->partition, r->order_id.ptr, r->order_id.len,
+                          r->output.value, r->output.value_len, headers, sequence) != 0)
         return 1;
     of_dedup_insert_hash(ps->emitted, r->key_hash);
     p->guarantee->produced(p->g);
     if (r->outcome == STEP_ACCEPTED) {
         p->c.accepted++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_ACCEPTED], 1);
-        report_line(p, msg, "accepted", r->order_id, r->processed, NULL);
+        processor_report_line(p, msg, "accepted", r->order_id, r->processed, NULL);
     } else {
         p->c.rejected++;
         if (p->m) ofc_metric_add(p->m->outcomes[STAGE_REJECTED], 1);
-        report_line(p, msg, "rejected", r->order_id, r->processed, r->reason);
+        processor_report_line(p, msg, "rejected", r->order_id, r->processed, r->reason);
     }
     return 1;
-}
-
-/* ---- an asynchronous handler: the window ------------------------------------
- * docs/handlers.md, "The HTTP handler". An input is decoded and decided
- * (duplicate, poison) at once; the others go to the window (window.h),
- * which submits at most one per key at a time, as the handler has room.
- * The record stays with its entry until the input is finished and is
- * decoded again at completion (the decoded views die at the next decode;
- * the record is needed anyway for a dead letter). */
-
-static step_input input_of(const rd_kafka_message_t *msg)
-{
-    return (step_input){
-        .value = msg->payload,
-        .len = msg->len,
-        .partition = msg->partition,
-        .offset = msg->offset,
-        .attempt = 1,
-    };
-}
-
-/* exactly_once: the transaction carries the offsets of the produced prefix
- * only (partition_state.produced_next): inputs finished out of order
- * beyond it are read again after a crash, and their outputs (committed
- * with the transaction) are then duplicates by their restored keys. */
-static void note_produced_prefix(processor *p, partition_state *ps)
-{
-    if (ps->produced_next >= 0) p->guarantee->processed(p->g, ps, ps->produced_next - 1);
-}
-
-static void finish_entry(processor *p, window_entry *e, partition_state *ps)
-{
-    rd_kafka_message_t *msg = e->record;
-    window_finish(&p->window, e);
-    if (ps) note_produced_prefix(p, ps);
-    rd_kafka_message_destroy(msg);
-}
-
-/* Cancels an entry's call and releases its record (window_drop_partition):
- * its partition was revoked or lost, or exactly_once reads it again. The
- * new owner, or the re-read, calls the service again with the same
- * Idempotency-Key. */
-static void drop_entry(void *opaque, window_entry *e)
-{
-    processor *p = opaque;
-    if (e->state == WINDOW_SUBMITTED) p->async->cancel(p->async_state, e->ticket);
-    rd_kafka_message_destroy(e->record);
-    e->record = NULL;
-}
-
-static void drop_window_partition(processor *p, int32_t partition)
-{
-    if (p->window_ready) window_drop_partition(&p->window, partition, drop_entry, p);
-}
-
-/* Hands e to the handler. decided: step_decide's result for e's record,
- * still decoded (the input was just consumed); NULL: decide it again (it
- * waited behind its key, and an earlier input may have emitted its key). */
-static int start_call(processor *p, window_entry *e, int decided)
-{
-    rd_kafka_message_t *msg = e->record;
-    partition_state *ps = p->states[e->partition];
-    step_input in = input_of(msg);
-    step_result *r = &p->result;
-    if (!decided) {
-        step_decide(&p->step, ps->emitted, &in, r);
-        if (r->outcome == STEP_DUPLICATE) {
-            partition_state_produced(ps, e->sequence, 1);
-            p->c.duplicates++;
-            if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-            report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id, NULL,
-                        r->reason);
-            finish_entry(p, e, ps);
-            return 0;
-        }
-        if (r->outcome != STEP_CALL) { /* decoded once already: not expected */
-            dead_letter_at(p, ps, msg, r->reason ? r->reason : "cannot decode again", e->sequence);
-            finish_entry(p, e, ps);
-            return 0;
-        }
-    }
-    of_handler_event event = step_call_event(&p->step, &in);
-    char err[512];
-    if (p->async->submit(p->async_state, e->ticket, &event, err, sizeof(err)) != 0) {
-        fail(p, EX_SOFTWARE, "handler %s: cannot take partition %" PRId32 " offset %" PRId64 ": %s",
-             p->async->name, msg->partition, msg->offset, err);
-        return -1;
-    }
-    window_submitted(&p->window, e);
-    return 0;
-}
-
-/* Submits ready inputs while the handler has room. */
-static void dispatch(processor *p)
-{
-    window_entry *e;
-    while (!p->fatal_status && (e = window_next_ready(&p->window)) != NULL &&
-           p->async->room(p->async_state) > 0)
-        if (start_call(p, e, 0) != 0) return;
-}
-
-/* A record that came while the window was full (its partition was paused
- * after it was fetched): read it again from its offset later. */
-static void refetch(processor *p, partition_state *ps, int64_t offset)
-{
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, ps->partition)->offset =
-        offset;
-    rd_kafka_error_t *error = rd_kafka_seek_partitions(p->consumer.rk, list, 0);
-    if (error) {
-        fail(p, EX_SOFTWARE, "cannot seek partition %" PRId32 " back to offset %" PRId64 ": %s",
-             ps->partition, offset, rd_kafka_error_string(error));
-        rd_kafka_error_destroy(error);
-    } else {
-        ps->refetch_offset = offset;
-    }
-    rd_kafka_topic_partition_list_destroy(list);
-}
-
-/* One consumed record with an asynchronous handler. Returns 1 when the
- * window keeps msg (the caller must not destroy it), else 0. */
-static int process_async(processor *p, rd_kafka_message_t *msg)
-{
-    partition_state *ps = input_partition(p, msg);
-    if (!ps) return 0;
-    /* Stopped at an exhausted input (on_exhausted = pause): read again on a restart. */
-    if (ps->gave_up) return 0;
-    if (ps->refetch_offset >= 0) {
-        if (msg->offset != ps->refetch_offset) return 0; /* fetched before the seek */
-        ps->refetch_offset = -1;
-    }
-    if (window_full(&p->window)) {
-        refetch(p, ps, msg->offset);
-        return 0;
-    }
-    while (!partition_state_has_room(ps) && !p->fatal_status)
-        rd_kafka_poll(p->producer.rk, 10);
-    if (p->fatal_status) return 0;
-    p->c.consumed++;
-    if (p->m) ofc_metric_add(p->m->consumed, 1);
-
-    step_input in = input_of(msg);
-    step_result *r = &p->result;
-    step_decide(&p->step, ps->emitted, &in, r);
-    if (r->trace_ignored) {
-        p->c.trace_invalid++;
-        if (p->m) ofc_metric_add(p->m->trace_invalid, 1);
-    }
-    switch (r->outcome) {
-    case STEP_DUPLICATE:
-        partition_state_push(ps, msg->offset, 1);
-        p->c.duplicates++;
-        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id, NULL,
-                    r->reason);
-        note_produced_prefix(p, ps);
-        return 0;
-    case STEP_DEAD_LETTER:
-        dead_letter(p, ps, msg, r->reason);
-        note_produced_prefix(p, ps);
-        return 0;
-    default:
-        break;
-    }
-    uint64_t sequence = partition_state_push_unproduced(ps, msg->offset);
-    if (p->m) partition_state_set_time(ps, sequence, stage_event_time_ms(r->input_time));
-    window_entry *e = window_add(&p->window, ofc_fnv1a64(r->order_id.ptr, r->order_id.len),
-                                 msg->partition, msg->offset, sequence, msg);
-    /* Still decoded: submitted now unless its key is busy or the handler full. */
-    if (e->state == WINDOW_READY && p->async->room(p->async_state) > 0) start_call(p, e, 1);
-    return 1;
-}
-
-/* async_done_fn: an input's verdict, from inside run. */
-static void on_complete(void *opaque, const async_completion *c)
-{
-    processor *p = opaque;
-    window_entry *e = window_find(&p->window, c->ticket);
-    if (!e || e->state != WINDOW_SUBMITTED || p->fatal_status) return;
-    rd_kafka_message_t *msg = e->record;
-    partition_state *ps = p->states[e->partition];
-    p->guarantee->begin(p->g);
-    step_input in = input_of(msg);
-    step_result *r = &p->result;
-    step_complete(&p->step, ps->emitted, &in, p->async->name, c, r);
-    switch (r->outcome) {
-    case STEP_EMITTED: {
-        rd_kafka_headers_t *headers = step_output_headers(r);
-        if (!headers) {
-            fail(p, EX_OSERR, "out of memory for the headers of an output");
-            return;
-        }
-        partition_state_produced(ps, e->sequence, 0);
-        if (produce(p, p->output_topic, msg->partition, r->order_id.ptr, r->order_id.len,
-                    r->output.value, r->output.value_len, headers, e->sequence) != 0)
-            return;
-        of_dedup_insert_hash(ps->emitted, r->key_hash);
-        p->guarantee->produced(p->g);
-        p->c.emitted++;
-        if (p->emitted_metric) ofc_metric_add(p->emitted_metric, 1);
-        report_line(p, msg, "emitted", r->order_id, NULL, NULL);
-        break;
-    }
-    case STEP_DUPLICATE: /* dead-lettered before */
-        partition_state_produced(ps, e->sequence, 1);
-        p->c.duplicates++;
-        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL, r->reason);
-        break;
-    case STEP_EXHAUSTED:
-        if (p->cfg->handler_after_max_attempts != OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER) {
-            /* handler.on_exhausted = pause: the partition stops at this
-             * input, whose place in the ring holds its commits back. */
-            window_hold(&p->window, e);
-            retries_give_up(&p->retries, ps, msg->offset);
-            snprintf(p->gave_up_reason, sizeof(p->gave_up_reason),
-                     "partition %" PRId32 " paused at offset %" PRId64 ": %s", msg->partition,
-                     msg->offset, r->reason);
-            ofc_warn("%s; its later events wait (handler.on_exhausted = pause): fix the cause and "
-                     "restart the processor",
-                     p->gave_up_reason);
-            report_line(p, msg, "paused", r->order_id, NULL, r->reason);
-            publish_readiness(p);
-            return;
-        }
-        dead_letter_at(p, ps, msg, r->reason, e->sequence);
-        break;
-    default: /* DEAD_LETTER */
-        dead_letter_at(p, ps, msg, r->reason, e->sequence);
-        break;
-    }
-    finish_entry(p, e, ps);
-}
-
-static void set_fetch_paused(processor *p, partition_state *ps, int pause)
-{
-    if (ps->fetch_paused == pause) return;
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, p->cfg->topic_order_created, ps->partition);
-    rd_kafka_resp_err_t rc = pause ? rd_kafka_pause_partitions(p->consumer.rk, list)
-                                   : rd_kafka_resume_partitions(p->consumer.rk, list);
-    if (!rc) rc = list->elems[0].err;
-    if (rc)
-        ofc_warn("cannot %s partition %" PRId32 ": %s", pause ? "pause" : "resume", ps->partition,
-                 rd_kafka_err2str(rc));
-    else
-        ps->fetch_paused = pause;
-    rd_kafka_topic_partition_list_destroy(list);
-}
-
-/* While the window is full the loop takes no records (loop_async): what
- * librdkafka prefetched waits in its queue, bounded by
- * queued.max.messages.kbytes, and is taken as soon as inputs finish.
- * Pausing the partitions at every full window instead makes librdkafka
- * drop what it prefetched and fetch it again on resume, which 2.0.2 does up
- * to a second late (OFC_KAFKA_BUG_FETCH_BACKOFF_1S): one window a second.
- * So the partitions pause only when the window stays full for
- * WINDOW_STALL_PAUSE_MS (a stalled service: the loop must go on polling
- * within max.poll.interval.ms) or the breaker is open, and resume below half
- * the window or when the breaker closes. A partition stopped at an
- * exhausted input stays paused. */
-static void apply_fetch_pauses(processor *p)
-{
-    int64_t now = of_monotonic_ms();
-    int full = window_full(&p->window);
-    if (full && !p->window_was_full)
-        ofc_timer_start_after(&p->window_stall, WINDOW_STALL_PAUSE_MS, now);
-    p->window_was_full = full;
-    if (full && ofc_timer_due(&p->window_stall, now))
-        p->window_paused = 1;
-    else if (p->window.used <= p->window.capacity / 2)
-        p->window_paused = 0;
-    int all = p->window_paused || p->breaker_open;
-    for (int32_t i = 0; i < p->partition_count; i++) {
-        partition_state *ps = p->states[i];
-        if (ps) set_fetch_paused(p, ps, all || ps->gave_up);
-    }
-}
-
-/* The handler's circuit breaker (it logs its own transitions): fetching
- * pauses while it is open, and /readyz says why. */
-static void watch_breaker(processor *p)
-{
-    char why[STEP_REASON_MAX] = "";
-    int open = p->async->state(p->async_state, why, sizeof(why)) == ASYNC_BREAKER_OPEN;
-    if (open && !why[0])
-        snprintf(why, sizeof(why), "handler %s: circuit breaker open", p->async->name);
-    if (open == p->breaker_open && (!open || strcmp(why, p->breaker_why) == 0)) return;
-    if (open != p->breaker_open && p->opts->verbose) {
-        if (open)
-            ofc_warn("fetching paused: %s", why);
-        else
-            ofc_warn("fetching resumed: handler %s takes calls again", p->async->name);
-    }
-    p->breaker_open = open;
-    snprintf(p->breaker_why, sizeof(p->breaker_why), "%s", open ? why : "");
-    publish_readiness(p);
-}
-
-static void async_housekeeping(processor *p)
-{
-    watch_breaker(p);
-    apply_fetch_pauses(p);
-    if (p->handler_in_flight) {
-        ofc_metric_set(p->handler_in_flight, (double)p->window.submitted);
-        ofc_metric_set(p->window_inputs, (double)p->window.used);
-    }
-}
-
-/* Empties the wake pipe; the queue is then read until empty, so a record
- * enqueued later writes to it again (librdkafka writes when the queue
- * turns non-empty). */
-static void drain_wake(processor *p)
-{
-    char buf[64];
-    while (read(p->wake[0], buf, sizeof(buf)) > 0) {
-    }
-}
-
-static int open_window(processor *p, char *err, size_t errlen)
-{
-    /* room() right after open is max_in_flight: twice that may wait
-     * (behind their keys, or for room), so the next inputs are at hand
-     * when calls finish, and no more (docs/handlers.md, "The HTTP handler"). */
-    size_t max_in_flight = p->async->room(p->async_state);
-    if (window_init(&p->window, 2 * (max_in_flight ? max_in_flight : 1), err, errlen) != 0)
-        return EX_OSERR;
-    p->window_ready = 1;
-    if (pipe(p->wake) != 0) {
-        snprintf(err, errlen, "cannot make a pipe for the consumer queue: %s", strerror(errno));
-        p->wake[0] = p->wake[1] = -1;
-        return EX_OSERR;
-    }
-    for (int i = 0; i < 2; i++) {
-        fcntl(p->wake[i], F_SETFL, fcntl(p->wake[i], F_GETFL) | O_NONBLOCK);
-        fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
-    }
-    if (p->m) {
-        const char *labels[] = {"outcome", "emitted", NULL};
-        p->emitted_metric = ofc_metrics_series(
-            p->m->registry, "orderflow_processed_events_total",
-            "Input records by outcome: accepted, rejected (an output either way), duplicate "
-            "(skipped), dead_lettered.",
-            OFC_METRIC_COUNTER, labels, NULL, 0, err, errlen);
-        p->handler_in_flight = ofc_metrics_series(
-            p->m->registry, "orderflow_handler_window_submitted",
-            "Inputs of the window the handler holds (in flight, waiting for a retry or the "
-            "breaker).",
-            OFC_METRIC_GAUGE, NULL, NULL, 0, err, errlen);
-        p->window_inputs = ofc_metrics_series(
-            p->m->registry, "orderflow_handler_window_inputs",
-            "Inputs consumed and not finished (at most twice the handler's max_in_flight).",
-            OFC_METRIC_GAUGE, NULL, NULL, 0, err, errlen);
-        if (!p->emitted_metric || !p->handler_in_flight || !p->window_inputs) return EX_OSERR;
-    }
-    return 0;
 }
 
 /* ---- assignment ---------------------------------------------------------- */
@@ -853,7 +430,7 @@ static void release_partitions(processor *p, const rd_kafka_topic_partition_list
             if (p->states[n]) {
                 p->assigned_count--;
                 release_retry(p, p->states[n]);
-                drop_window_partition(p, n);
+                async_stage_drop_partition(p, n);
             }
             partition_state_free(p->states[n]);
             p->states[n] = NULL;
@@ -893,7 +470,7 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
              * a retry starts over at attempt 1. */
             p->assigned_count--;
             release_retry(p, p->states[n]);
-            drop_window_partition(p, n);
+            async_stage_drop_partition(p, n);
         }
         partition_state_free(p->states[n]);
         /* 2^40 sequences per state: more inputs than one assignment sees. */
@@ -907,7 +484,7 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     }
     if (p->m) ofc_metric_set(p->m->assigned, p->assigned_count);
     if (status != 0) {
-        fail(p, EX_OSERR, "out of memory for partition state");
+        processor_fail(p, EX_OSERR, "out of memory for partition state");
         free(fresh);
         return -1;
     }
@@ -915,12 +492,13 @@ static int take_partitions(processor *p, const rd_kafka_topic_partition_list_t *
     char err[512];
     int64_t start = of_monotonic_ms();
     p->restoring = 1;
-    publish_readiness(p);
+    processor_publish_readiness(p);
     int restored = restorer_restore(&p->restore, fresh, count, p->opts->stop, RESTORE_TIMEOUT_MS,
                                     err, sizeof(err));
     p->restoring = 0;
     if (restored != 0) {
-        if (!*p->opts->stop) fail(p, restored == EX_NOPERM ? EX_NOPERM : EX_UNAVAILABLE, "%s", err);
+        if (!*p->opts->stop)
+            processor_fail(p, restored == EX_NOPERM ? EX_NOPERM : EX_UNAVAILABLE, "%s", err);
         free(fresh);
         return -1;
     }
@@ -971,7 +549,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         p->assigned_once = 1;
         p->caught_up_said = 0;
-        publish_readiness(p);
+        processor_publish_readiness(p);
         p->guarantee->assigned(p->g, parts);
         rd_kafka_error_t *error = NULL;
         rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -980,11 +558,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         else
             rc = rd_kafka_assign(rk, parts);
         if (error || rc)
-            fail(p, EX_SOFTWARE, "cannot assign partitions: %s",
-                 error ? rd_kafka_error_string(error) : rd_kafka_err2str(rc));
+            processor_fail(p, EX_SOFTWARE, "cannot assign partitions: %s",
+                           error ? rd_kafka_error_string(error) : rd_kafka_err2str(rc));
         if (error) rd_kafka_error_destroy(error);
         /* The window full or the breaker open: the new partitions wait too. */
-        if (p->async && !error && !rc) apply_fetch_pauses(p);
+        if (p->async && !error && !rc) async_stage_apply_fetch_pauses(p);
         return;
     }
     /* Revoked: finish what was taken from these partitions so the next owner
@@ -1186,7 +764,7 @@ static int setup(processor *p, char *err, size_t errlen)
         return EX_OSERR;
     p->step_ready = 1;
     if (p->async) {
-        int window_status = open_window(p, err, errlen);
+        int window_status = async_stage_open_window(p, err, errlen);
         if (window_status) return window_status;
     }
     retries_init(&p->retries, p->consumer.rk, p->cfg->topic_order_created, p->states,
@@ -1209,7 +787,7 @@ static int setup(processor *p, char *err, size_t errlen)
 
     rd_kafka_poll_set_consumer(p->consumer.rk);
     p->queue = rd_kafka_queue_get_consumer(p->consumer.rk);
-    /* loop_async waits in the handler's run for a response or this. */
+    /* async_stage_loop waits in the handler's run for a response or this. */
     if (p->async) rd_kafka_queue_io_event_enable(p->queue, p->wake[1], "1", 1);
     rd_kafka_topic_partition_list_t *subscription = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(subscription, p->cfg->topic_order_created,
@@ -1231,7 +809,7 @@ static void print_stats(processor *p, FILE *f)
     report_counters(f, &p->c, rd_kafka_outq_len(p->producer.rk));
 }
 
-static void housekeeping(processor *p)
+void processor_housekeeping(processor *p)
 {
     int64_t now = of_monotonic_ms();
     rd_kafka_poll(p->producer.rk, 0);
@@ -1247,17 +825,18 @@ static void housekeeping(processor *p)
     if (p->producer.fatal &&
         ofc_kafka_refusal(&p->producer, p->producer.last_error, p->cfg->topic_data_processed, NULL,
                           refused, sizeof(refused)))
-        fail(p, EX_NOPERM, "%s", refused);
+        processor_fail(p, EX_NOPERM, "%s", refused);
     if (p->producer.fatal)
-        fail(p, ofc_kafka_exit_code(p->producer.last_error), "producer: %s",
-             p->producer.last_error_text);
+        processor_fail(p, ofc_kafka_exit_code(p->producer.last_error), "producer: %s",
+                       p->producer.last_error_text);
     if (p->consumer.fatal)
-        fail(p, ofc_kafka_exit_code(p->consumer.last_error), "consumer: %s",
-             p->consumer.last_error_text);
+        processor_fail(p, ofc_kafka_exit_code(p->consumer.last_error), "consumer: %s",
+                       p->consumer.last_error_text);
     if (ofc_kafka_group_protocol_refused(&p->consumer))
-        fail(p, EX_CONFIG,
-             "group.protocol=consumer (KIP-848): the broker does not serve it (Kafka 4.0 or "
-             "later does); remove the setting to join with the classic protocol");
+        processor_fail(
+            p, EX_CONFIG,
+            "group.protocol=consumer (KIP-848): the broker does not serve it (Kafka 4.0 or "
+            "later does); remove the setting to join with the classic protocol");
     int rebalancing = ofc_kafka_group_rebalancing(&p->consumer);
     if (rebalancing != p->rebalancing) {
         if (p->opts->verbose && rebalancing)
@@ -1270,7 +849,7 @@ static void housekeeping(processor *p)
     retries_due(&p->retries, now);
     p->guarantee->tick(p->g, now);
     const char *guarantee_failed = p->guarantee->fatal(p->g);
-    if (guarantee_failed) fail(p, EX_SOFTWARE, "%s", guarantee_failed);
+    if (guarantee_failed) processor_fail(p, EX_SOFTWARE, "%s", guarantee_failed);
     /* Say once per interval, not per event, that the cluster is away. */
     int producer_away =
         ofc_kafka_unreachable_due(&p->producer, now, UNAVAILABLE_REPORT_INTERVAL_MS);
@@ -1295,11 +874,11 @@ static void housekeeping(processor *p)
 
 /* Backpressure: while the broker is behind on outputs, take no input and
  * let it catch up. Returns 1 when it was behind (the loop goes round again). */
-static int producer_behind(processor *p)
+int processor_producer_behind(processor *p)
 {
     if (rd_kafka_outq_len(p->producer.rk) <= OUTQ_HIGH_WATER) return 0;
     rd_kafka_poll(p->producer.rk, 50);
-    housekeeping(p);
+    processor_housekeeping(p);
     return 1;
 }
 
@@ -1309,7 +888,7 @@ static int loop(processor *p)
     unsigned wake_cursor = 0; /* bench tuning: see ofc_kafka_wake_fetcher */
     size_t drained = 0;       /* events since the queue was last empty */
     while (!*p->opts->stop && !p->fatal_status) {
-        if (producer_behind(p)) continue;
+        if (processor_producer_behind(p)) continue;
         p->guarantee->begin(p->g);
         /* Wait for one message, then take what else is there without
          * waiting: rd_kafka_consume_batch_queue alone holds a part batch
@@ -1335,87 +914,16 @@ static int loop(processor *p)
         }
         /* One write per batch: readers of a pipe see events as they happen. */
         if (n > 0 && p->opts->out) fflush(p->opts->out);
-        housekeeping(p);
+        processor_housekeeping(p);
         /* exactly_once: an output failed; abort_and_rewind. */
         p->guarantee->settle(p->g);
     }
     return p->fatal_status;
 }
 
-/* An asynchronous handler: never blocks on the service. The consumer
- * queue is read without waiting; then the handler's run waits for a
- * response, a timer, or the queue's event pipe (rd_kafka_queue_io_event_enable). */
-static int loop_async(processor *p)
-{
-    rd_kafka_message_t *batch[BATCH_SIZE];
-    unsigned wake_cursor = 0; /* bench tuning: see ofc_kafka_wake_fetcher */
-    size_t drained = 0;       /* records since the queue was last empty */
-    while (!*p->opts->stop && !p->fatal_status) {
-        if (producer_behind(p)) continue;
-        p->guarantee->begin(p->g);
-        drain_wake(p);
-        /* No more records than the window takes (apply_fetch_pauses); once
-         * paused, what still comes is read again later (process_async). */
-        size_t room = p->window.capacity - p->window.used;
-        size_t want = p->window_paused ? BATCH_SIZE : room < BATCH_SIZE ? room : BATCH_SIZE;
-        ssize_t n = want ? rd_kafka_consume_batch_queue(p->queue, 0, batch, want) : 0;
-        if (n < 0) n = 0;
-        if (n == 0 && drained >= WAKE_AFTER) ofc_kafka_wake_fetcher(p->consumer.rk, &wake_cursor);
-        drained = n == 0 ? 0 : drained + (size_t)n;
-        for (ssize_t i = 0; i < n; i++) {
-            int kept = 0;
-            if (!p->fatal_status) {
-                p->guarantee->begin(p->g);
-                kept = process_async(p, batch[i]);
-            }
-            if (!kept) rd_kafka_message_destroy(batch[i]);
-        }
-        dispatch(p);
-        /* A full batch: more is queued, do not wait. Outputs in flight:
-         * their delivery reports are served soon (housekeeping). */
-        int more = n > 0 && (size_t)n == want;
-        int timeout = more ? 0 : rd_kafka_outq_len(p->producer.rk) > 0 ? 5 : 100;
-        /* Full: the queue's pipe may stay readable, wait for the handler alone. */
-        int wake = more || window_full(&p->window) ? -1 : p->wake[0];
-        if (!p->fatal_status) p->async->run(p->async_state, timeout, wake, on_complete, p);
-        dispatch(p);
-        if (p->opts->out) fflush(p->opts->out);
-        async_housekeeping(p);
-        housekeeping(p);
-        /* exactly_once: an output failed; abort_and_rewind (which drops the window). */
-        p->guarantee->settle(p->g);
-    }
-    return p->fatal_status;
-}
-
-/* Stopping: the inputs the handler has finish (up to CLOSE_WAIT_MS, not
- * while its breaker is open) so that their outputs commit; what is left is
- * cancelled and read again by the next owner (same Idempotency-Key). */
-static void drain_window(processor *p)
-{
-    if (!p->async || !p->window_ready) return;
-    int64_t deadline = of_monotonic_ms() + CLOSE_WAIT_MS;
-    while (!p->fatal_status && p->window.used > 0 && of_monotonic_ms() < deadline) {
-        /* A held input (on_exhausted = pause) never finishes. */
-        size_t held = 0;
-        for (size_t i = 0; i < p->window.capacity; i++)
-            held += p->window.slots[i].state == WINDOW_HELD;
-        if (held == p->window.used) break;
-        /* With the breaker open no call finishes before the deadline. */
-        if (p->async->state(p->async_state, NULL, 0) == ASYNC_BREAKER_OPEN) break;
-        dispatch(p);
-        p->async->run(p->async_state, 50, -1, on_complete, p);
-        rd_kafka_poll(p->producer.rk, 0);
-    }
-    size_t left = window_drop_partition(&p->window, -1, drop_entry, p);
-    if (left && p->opts->verbose)
-        ofc_warn("%zu inputs unfinished at shutdown; they stay uncommitted and are read again",
-                 left);
-}
-
 static void shutdown_stage(processor *p)
 {
-    drain_window(p);
+    async_stage_drain_window(p);
     int status = p->guarantee->finish(p->g, !p->fatal_status);
     if (status && !p->fatal_status) p->fatal_status = status;
     if (p->queue) rd_kafka_queue_destroy(p->queue);
@@ -1451,9 +959,7 @@ static void teardown(processor *p)
         partition_state_free(p->states[i]);
     free(p->states);
     if (p->step_ready) step_free(&p->step);
-    if (p->window_ready) window_free(&p->window);
-    for (int i = 0; i < 2; i++)
-        if (p->wake[i] >= 0) close(p->wake[i]);
+    async_stage_free_window(p);
     reporter_close(&p->report);
 }
 
@@ -1479,7 +985,7 @@ int processor_run(const processor_options *opts, processor_counters *counters)
         p.m = &p.sm;
     }
     if (!status) status = setup(&p, err, sizeof(err));
-    publish_readiness(&p);
+    processor_publish_readiness(&p);
     if (status) {
         ofc_warn("%s", err);
     } else {
@@ -1488,7 +994,7 @@ int processor_run(const processor_options *opts, processor_counters *counters)
                      opts->cfg->consumer_group, p.guarantee->name, opts->cfg->topic_order_created,
                      opts->cfg->topic_data_processed, opts->cfg->topic_dead_letter,
                      p.partition_count);
-        status = p.async ? loop_async(&p) : loop(&p);
+        status = p.async ? async_stage_loop(&p) : loop(&p);
         if (p.m) ofc_health_set_unready(opts->health, "shutting down");
         shutdown_stage(&p);
         if (!status) status = p.fatal_status;

@@ -1,5 +1,5 @@
 /* The processing stage's series and what it takes from librdkafka's
- * statistics; the counting itself is in processor.c. */
+ * statistics; the counting itself is in processor.c and async_stage.c. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
