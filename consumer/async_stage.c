@@ -95,10 +95,8 @@ static int start_call(processor *p, window_entry *e, int decided)
         step_decide(&p->step, ps->emitted, &in, r);
         if (r->outcome == STEP_DUPLICATE) {
             partition_state_produced(ps, e->sequence, 1);
-            p->c.duplicates++;
-            if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-            processor_report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id,
-                                  NULL, r->reason);
+            processor_report_duplicate(p, msg, r->reason ? (of_str){NULL, 0} : r->order_id,
+                                       r->reason);
             finish_entry(p, e, ps);
             return 0;
         }
@@ -181,10 +179,7 @@ static int process_async(processor *p, rd_kafka_message_t *msg)
     switch (r->outcome) {
     case STEP_DUPLICATE:
         partition_state_push(ps, msg->offset, 1);
-        p->c.duplicates++;
-        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        processor_report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id,
-                              NULL, r->reason);
+        processor_report_duplicate(p, msg, r->reason ? (of_str){NULL, 0} : r->order_id, r->reason);
         note_produced_prefix(p, ps);
         return 0;
     case STEP_DEAD_LETTER:
@@ -235,9 +230,7 @@ static void on_complete(void *opaque, const async_completion *c)
     }
     case STEP_DUPLICATE: /* dead-lettered before */
         partition_state_produced(ps, e->sequence, 1);
-        p->c.duplicates++;
-        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        processor_report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL, r->reason);
+        processor_report_duplicate(p, msg, (of_str){NULL, 0}, r->reason);
         break;
     case STEP_EXHAUSTED:
         if (p->cfg->handler_after_max_attempts != OFC_AFTER_MAX_ATTEMPTS_DEAD_LETTER) {

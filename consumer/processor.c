@@ -141,6 +141,16 @@ void processor_report_line(processor *p, const rd_kafka_message_t *msg, const ch
     report_event(&p->report, outcome, msg->partition, msg->offset, order_id, out, reason);
 }
 
+/* A duplicate input, skipped: counted, and its line. order_id of length 0:
+ * the line names no order (step's reason says why, e.g. dead-lettered before). */
+void processor_report_duplicate(processor *p, const rd_kafka_message_t *msg, of_str order_id,
+                                const char *reason)
+{
+    p->c.duplicates++;
+    if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
+    processor_report_line(p, msg, "duplicate", order_id, NULL, reason);
+}
+
 /* ofc_kafka_retry.stop: a fatal error seen (by a delivery report served
  * while waiting) ends the wait for room. */
 static int produce_stopped(void *opaque)
@@ -194,10 +204,7 @@ void processor_dead_letter_at(processor *p, partition_state *ps, const rd_kafka_
             partition_state_push(ps, msg->offset, 1);
         else
             partition_state_produced(ps, held, 1);
-        p->c.duplicates++;
-        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        processor_report_line(p, msg, "duplicate", (of_str){NULL, 0}, NULL,
-                              "already dead-lettered");
+        processor_report_duplicate(p, msg, (of_str){NULL, 0}, "already dead-lettered");
         return;
     }
     /* The input's own headers go along (orderflow-consumer redrive puts
@@ -379,10 +386,7 @@ static int process_message(processor *p, rd_kafka_message_t *msg)
     switch (r->outcome) {
     case STEP_DUPLICATE:
         partition_state_push(ps, msg->offset, 1);
-        p->c.duplicates++;
-        if (p->m) ofc_metric_add(p->m->outcomes[STAGE_DUPLICATE], 1);
-        processor_report_line(p, msg, "duplicate", r->reason ? (of_str){NULL, 0} : r->order_id,
-                              NULL, r->reason);
+        processor_report_duplicate(p, msg, r->reason ? (of_str){NULL, 0} : r->order_id, r->reason);
         return 1;
     case STEP_DEAD_LETTER:
         processor_dead_letter(p, ps, msg, r->reason);

@@ -110,6 +110,11 @@ void processor_publish_readiness(processor *p);
 void processor_report_line(processor *p, const rd_kafka_message_t *msg, const char *outcome,
                            of_str order_id, const of_processed *out, const char *reason);
 
+/* A duplicate input, skipped (its ring entry made or marked by the caller):
+ * counted, and its line; order_id of length 0 names no order. */
+void processor_report_duplicate(processor *p, const rd_kafka_message_t *msg, of_str order_id,
+                                const char *reason);
+
 /* Produces one record; sequence is its input's entry in the completion ring,
  * which its delivery report completes. Takes headers in every case. Returns
  * 0, or -1 when it failed (exactly_once: the transaction aborts; otherwise
