@@ -114,8 +114,9 @@ wait "$producer" || true
 for _ in $(seq 240); do "$ORDERFLOW_CONSUMER" lag -b "$BROKERS" -q --max-lag 0 2>/dev/null && break; sleep 0.5; done
 "$ORDERFLOW_CONSUMER" lag -b "$BROKERS" --max-lag 0 >/dev/null || fail "a and c did not catch up"
 # SIGTERM, 30 s to exit; a survivor still there is killed and named in
-# close_hung (seen with group.protocol=consumer: rd_kafka_consumer_close
-# never returns).
+# close_hung (seen with group.protocol=consumer before the processor always
+# answered an assignment with rd_kafka_incremental_assign:
+# rd_kafka_consumer_close never returned; docs/operations.md).
 hung=()
 for name in a c; do
   pid=${!name}

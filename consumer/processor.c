@@ -545,16 +545,26 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     p->c.rebalances++;
     if (p->m) ofc_metric_add(p->m->rebalances, 1);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (take_partitions(p, parts) != 0) {
-            /* Without restored state processing could emit twice: take nothing. */
-            release_partitions(p, parts);
-            p->assigned_once = 1;
-            return;
-        }
+        if (p->m) stage_metrics_broker_answered(p->m);
+        int taken = take_partitions(p, parts) == 0;
         p->assigned_once = 1;
-        p->caught_up_said = 0;
-        processor_publish_readiness(p);
-        p->guarantee->assigned(p->g, parts);
+        if (taken) {
+            p->caught_up_said = 0;
+            processor_publish_readiness(p);
+            p->guarantee->assigned(p->g, parts);
+        } else {
+            /* Without restored state processing could emit twice: no state
+             * is kept for them, so nothing read from them is processed or
+             * committed, and the processor is stopping (a stop signal cut
+             * the restore short, or its failure is recorded). librdkafka is
+             * still told: its group waits for the callback's assign, and
+             * the revoke that follows names these partitions too; an
+             * unassign of partitions never assigned fails ("not in the
+             * current assignment") and leaves rd_kafka_consumer_close
+             * waiting forever (seen with group.protocol=consumer, whose
+             * assignments come with a heartbeat, after the stop). */
+            release_partitions(p, parts);
+        }
         rd_kafka_error_t *error = NULL;
         rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
         if (cooperative)
@@ -566,7 +576,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                            error ? rd_kafka_error_string(error) : rd_kafka_err2str(rc));
         if (error) rd_kafka_error_destroy(error);
         /* The window full or the breaker open: the new partitions wait too. */
-        if (p->async && !error && !rc) async_stage_apply_fetch_pauses(p);
+        if (taken && p->async && !error && !rc) async_stage_apply_fetch_pauses(p);
         return;
     }
     /* Revoked: finish what was taken from these partitions so the next owner

@@ -120,6 +120,12 @@ void stage_metrics_statistics(stage_metrics *sm, const char *json, size_t len)
     ofc_metric_set(sm->broker_up, up > 0 ? 1 : 0);
 }
 
+void stage_metrics_broker_answered(stage_metrics *sm)
+{
+    sm->brokers_up = 1;
+    ofc_metric_set(sm->broker_up, 1);
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
  * days_from_civil): no timegm, whose time zone handling cost about 2 µs an
  * event in bench/run. */

@@ -39,7 +39,9 @@ typedef struct stage_metrics {
     ofc_metric *in_flight;
     ofc_metric *broker_up;
     ofc_metric *latency;
-    int brokers_up; /* from the last statistics; 1 until they tell */
+    /* From the latest evidence: the last statistics, or an assignment
+     * served after them (stage_metrics_broker_answered); 1 until either. */
+    int brokers_up;
 } stage_metrics;
 
 /* Creates the series in registry. Returns 0, or -1 with err. */
@@ -47,6 +49,15 @@ int stage_metrics_init(stage_metrics *sm, ofc_metrics *registry, ofc_health *hea
                        const ofc_config *cfg, char *err, size_t errlen);
 /* Takes lag and broker state from a statistics callback's JSON. */
 void stage_metrics_statistics(stage_metrics *sm, const char *json, size_t len);
+/* The group coordinator has just answered (an assignment was served): a
+ * broker is reachable, whatever statistics taken before said. The
+ * statistics are a snapshot of librdkafka's connections every second,
+ * served in order with the rebalance events; one taken before the
+ * consumer connected (librdkafka 2.10.0 and later replace the bootstrap
+ * connection with one to the broker id the metadata names) would
+ * otherwise keep /readyz at "no broker reachable" after the group was
+ * joined, until the next one. */
+void stage_metrics_broker_answered(stage_metrics *sm);
 /* Milliseconds since the epoch of an event's RFC 3339 time, -1 if not one. */
 int64_t stage_event_time_ms(of_str time);
 
