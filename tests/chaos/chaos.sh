@@ -140,7 +140,7 @@ log "producer: $(tail -1 "$WORK/producer.err")"
 grep -E ": $N delivered, 0 failed" "$WORK/producer.err" >/dev/null ||
   fail "the producer did not deliver all $N orders"
 
-wait_for_count data-processed "$N" $((deadline - SECONDS))
+wait_for_distinct $((deadline - SECONDS))
 # Stops member $1 gracefully (SIGTERM, exit 0). One that exits on its own
 # meanwhile, as ensure_members allows (started in a down spell; a crash
 # inside librdkafka), is judged, counted and started again there first: a

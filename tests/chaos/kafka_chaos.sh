@@ -56,7 +56,8 @@ within_time() {
     echo "processor $m: $(grep -v ': librdkafka ' "$WORK/$m.err" | tail -4 | tr '\n' '|')" >&2
   done
   "$ORDERFLOW_CONSUMER" lag -b "$BROKERS" >&2 || true
-  fail "over the ${TIMEOUT}s time bound ($(committed_count) of $N outputs)"
+  report_missing
+  fail "over the ${TIMEOUT}s time bound ($(distinct_count) of $N input keys have a data_processed)"
 }
 
 start_broker --partitions 12
@@ -189,7 +190,7 @@ else
   [ ! -s "$WORK/failed.jsonl" ] || fail "the producer wrote to --failed but reported no failure"
 fi
 
-while [ "$(committed_count)" -lt "$N" ]; do
+while [ "$(distinct_count)" -lt "$N" ]; do
   within_time
   supervise
   sleep 3

@@ -40,13 +40,7 @@ for line in sys.stdin:
 # also counts transaction markers and aborted records.
 count_records() { outputs "$1" | wc -l; }
 wait_records() {
-  local deadline=$((SECONDS + $3)) n=0
-  while [ $SECONDS -lt $deadline ]; do
-    n=$(count_records "$1")
-    [ "$n" -ge "$2" ] && return 0
-    sleep 0.5
-  done
-  fail "$1 holds $n records, expected $2 within $3 s"
+  wait_at_least "$2" "$3" 0.5 "$1 holds records (read_committed)" count_records "$1"
 }
 
 # 1. Every verdict, one partition.

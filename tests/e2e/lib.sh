@@ -129,15 +129,23 @@ topic_count() {
   "$PY" "$KAFKA_ADMIN" count "$BROKERS" "$1" "${2:-high}"
 }
 
+# wait_at_least N SECONDS EVERY WHAT COMMAND...: until COMMAND prints a
+# number >= N (asked every EVERY seconds), or fail naming WHAT, the last
+# number and N.
+wait_at_least() {
+  local want=$1 deadline=$((SECONDS + $2)) within=$2 every=$3 what=$4 n=0
+  shift 4
+  while [ $SECONDS -lt $deadline ]; do
+    n=$("$@")
+    [ "$n" -ge "$want" ] && return 0
+    sleep "$every"
+  done
+  fail "$what: $n, expected $want within $within s"
+}
+
 # wait_for_count TOPIC N SECONDS
 wait_for_count() {
-  local deadline=$((SECONDS + $3)) n=0
-  while [ $SECONDS -lt $deadline ]; do
-    n=$(topic_count "$1")
-    [ "$n" -ge "$2" ] && return 0
-    sleep 0.5
-  done
-  fail "$1 holds $n records, expected $2 within $3 s"
+  wait_at_least "$2" "$3" 0.5 "$1 holds records (high watermarks)" topic_count "$1"
 }
 
 start_kafka() {

@@ -43,13 +43,7 @@ outputs_count() {
 # wait_outputs N SECONDS: until data-processed and the dead letters together
 # hold N records (read_committed), or fail naming what is there.
 wait_outputs() {
-  local deadline=$((SECONDS + $2)) n=0
-  while [ $SECONDS -lt $deadline ]; do
-    n=$(outputs_count)
-    [ "$n" -ge "$1" ] && return 0
-    sleep 0.5
-  done
-  fail "outputs: $n records, expected $1 within $2 s"
+  wait_at_least "$1" "$2" 0.5 "outputs and dead letters (read_committed records)" outputs_count
 }
 
 # wait_log FILE REGEX SECONDS: until a line of FILE matches REGEX (grep -E).
