@@ -8,6 +8,7 @@ partition_state *partition_state_new(int32_t partition, size_t dedup_window, uin
     partition_state *ps = calloc(1, sizeof(*ps));
     if (!ps) return NULL;
     ps->partition = partition;
+    ps->first_sequence = first_sequence;
     ps->head = ps->tail = ps->produced_head = first_sequence;
     ps->produced_next = -1;
     ps->refetch_offset = -1;

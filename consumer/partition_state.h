@@ -10,6 +10,9 @@
 
 typedef struct partition_state {
     int32_t partition;
+    /* Unique to this state: tells it from an earlier state of the same
+     * partition (a record taken under that one is stale, processor.c). */
+    uint64_t first_sequence;
     of_dedup *emitted; /* output idempotency keys and "dlq:<offset>" keys */
 
     /* Completion ring: input offsets in consumption order; an entry is done

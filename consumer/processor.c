@@ -317,9 +317,6 @@ static int retry_later(processor *p, partition_state *ps, const rd_kafka_message
     return 0;
 }
 
-/* One input: decode, dedup, handler, encode (step.c), then produce. Returns
- * 1 when the input is finished (its output produced, or none needed), 0
- * when it is not (a consumer error, revoked, or waiting behind a retry). */
 /* A consumer event that is not a record: a partition's end, or an error. */
 static void consumer_event(processor *p, const rd_kafka_message_t *msg)
 {
@@ -352,6 +349,9 @@ partition_state *processor_input_partition(processor *p, const rd_kafka_message_
     return p->states[msg->partition];
 }
 
+/* One input: decode, dedup, handler, encode (step.c), then produce. Returns
+ * 1 when the input is finished (its output produced, or none needed), 0
+ * when it is not (a consumer error, revoked, or waiting behind a retry). */
 static int process_message(processor *p, rd_kafka_message_t *msg)
 {
     partition_state *ps = processor_input_partition(p, msg);
@@ -896,6 +896,15 @@ int processor_producer_behind(processor *p)
     return 1;
 }
 
+/* The state a record's partition has now: its first sequence, 0 when the
+ * record is a consumer event or its partition is not ours. */
+static uint64_t taken_under(const processor *p, const rd_kafka_message_t *msg)
+{
+    if (msg->err || msg->partition < 0 || msg->partition >= p->partition_count) return 0;
+    const partition_state *ps = p->states[msg->partition];
+    return ps ? ps->first_sequence : 0;
+}
+
 static int loop(processor *p)
 {
     rd_kafka_message_t *batch[BATCH_SIZE];
@@ -913,11 +922,28 @@ static int loop(processor *p)
             ofc_kafka_wake_fetcher(p->consumer.rk, &wake_cursor);
         if (!batch[0]) drained = 0;
         if (batch[0]) {
+            uint64_t first_state = taken_under(p, batch[0]);
             ssize_t more = rd_kafka_consume_batch_queue(p->queue, 0, batch + 1, BATCH_SIZE - 1);
             n = 1 + (more > 0 ? more : 0);
             drained += (size_t)n;
+            /* A rebalance that call served gave batch[0]'s partition a new
+             * state (revoked or lost, then assigned again): librdkafka drops
+             * that call's records of the old assignment (its barrier), not
+             * batch[0], taken before. Processed now, it would enter the new
+             * ring ahead of the records read again from the committed offset,
+             * and the commit could pass inputs not yet processed. Read again
+             * from the committed offset, or processed already by another member. */
+            if (taken_under(p, batch[0]) != first_state) {
+                if (p->opts->verbose)
+                    ofc_warn("record %" PRId32 "@%" PRId64 " was taken before its partition was "
+                             "assigned again: left to the new assignment",
+                             batch[0]->partition, batch[0]->offset);
+                rd_kafka_message_destroy(batch[0]);
+                batch[0] = NULL;
+            }
         }
         for (ssize_t i = 0; i < n; i++) {
+            if (!batch[i]) continue;
             if (!p->fatal_status) {
                 /* A rebalance callback served while this batch was fetched
                  * may have committed the transaction. */
