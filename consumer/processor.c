@@ -182,6 +182,20 @@ int processor_produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, 
     /* exactly_once: the loop aborts and re-reads this input. */
     if (p->guarantee->output_failed(p->g, rc, 1)) return -1;
     char detail[512];
+    if (rc == RD_KAFKA_RESP_ERR__FATAL) {
+        /* The idempotent producer gave up (librdkafka 2.0.2: a sequence it
+         * cannot reconcile after a leader's kill -9, #4438): what it held is
+         * undelivered, so no offset past it was committed. */
+        char why[256];
+        rd_kafka_resp_err_t cause = rd_kafka_fatal_error(p->producer.rk, why, sizeof(why));
+        snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: the producer failed: %s: %s",
+                 rd_kafka_topic_name(topic), partition, rd_kafka_err2name(cause), why);
+        processor_fail(p, ofc_kafka_exit_code(rc),
+                       "output not delivered to %s; stopping without committing it (a restart "
+                       "re-processes it)",
+                       detail);
+        return -1;
+    }
     snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(topic), partition,
              rd_kafka_err2str(rc));
     processor_fail(p, ofc_kafka_exit_code(rc), "cannot produce to %s", detail);
