@@ -27,6 +27,8 @@ fi
 
 cleanup() {
   local pid
+  # A test that held the broker still (SIGSTOP) and failed meanwhile.
+  [ -z "${BROKER_PID:-}" ] || kill -CONT "$BROKER_PID" 2>/dev/null || true
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -f "$WORK/kafka/cluster.env" ]; then
