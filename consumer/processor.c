@@ -98,6 +98,16 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- delivery of outputs ---------------------------------------------- */
 
+/* An output that will not be delivered (a failed delivery report, or a
+ * producer that failed fatally): its input is never committed. */
+static void stop_undelivered(processor *p, int status, const char *detail)
+{
+    processor_fail(p, status,
+                   "output not delivered to %s; stopping without committing it (a restart "
+                   "re-processes it)",
+                   detail);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
@@ -111,10 +121,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         char detail[512];
         snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(msg->rkt),
                  msg->partition, rd_kafka_err2str(msg->err));
-        processor_fail(p, ofc_kafka_exit_code(msg->err),
-                       "output not delivered to %s; stopping without "
-                       "committing it (a restart re-processes it)",
-                       detail);
+        stop_undelivered(p, ofc_kafka_exit_code(msg->err), detail);
         return;
     }
     p->c.delivered++;
@@ -190,10 +197,7 @@ int processor_produce(processor *p, rd_kafka_topic_t *topic, int32_t partition, 
         rd_kafka_resp_err_t cause = rd_kafka_fatal_error(p->producer.rk, why, sizeof(why));
         snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: the producer failed: %s: %s",
                  rd_kafka_topic_name(topic), partition, rd_kafka_err2name(cause), why);
-        processor_fail(p, ofc_kafka_exit_code(rc),
-                       "output not delivered to %s; stopping without committing it (a restart "
-                       "re-processes it)",
-                       detail);
+        stop_undelivered(p, ofc_kafka_exit_code(rc), detail);
         return -1;
     }
     snprintf(detail, sizeof(detail), "%s [%" PRId32 "]: %s", rd_kafka_topic_name(topic), partition,
